@@ -1,0 +1,23 @@
+from fastapi import APIRouter, HTTPException, Request, status
+
+from app.api.schemas import ReadyResponse
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "No index loaded yet"}})
+def readyz(request: Request) -> ReadyResponse:
+    """Ready once an index is loaded: its version and document counts."""
+    engine = request.app.state.engine
+    if engine is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"not ready: {request.app.state.load_error}")
+    manifest = engine.index.manifest
+    return ReadyResponse(
+        status="ready", index_version=engine.index.name, model=manifest["model"]["id"], counts=manifest["counts"]
+    )

@@ -1,0 +1,19 @@
+from collections import Counter
+
+from fastapi import APIRouter
+
+from app.api.deps import EngineDep
+from app.api.schemas import ScenarioOut, ScenariosResponse
+
+router = APIRouter(tags=["scenarios"])
+
+
+@router.get("/v1/scenarios")
+def list_scenarios(engine: EngineDep) -> ScenariosResponse:
+    """The scenario taxonomy, with how many scripts each scenario has."""
+    counts = Counter(sid for record in engine.index.collections["scripts"].records for sid in record["scenarios"])
+    taxonomy = engine.index.taxonomy
+    return ScenariosResponse(
+        groups=taxonomy.groups,
+        scenarios=[ScenarioOut(**s.model_dump(), script_count=counts[s.id]) for s in taxonomy.scenarios],
+    )

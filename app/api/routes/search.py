@@ -1,0 +1,54 @@
+from fastapi import APIRouter, HTTPException, status
+
+from app.api.deps import EngineDep
+from app.api.schemas import (
+    ArticleOut,
+    Citation,
+    DetectedScenario,
+    PassageOut,
+    ScriptOut,
+    SearchRequest,
+    SearchResponse,
+    StatuteHit,
+)
+from app.corpus.statutes import UnknownStatute, article_json
+from app.search.engine import SearchEngine
+
+router = APIRouter(tags=["search"])
+
+
+@router.post("/v1/search", responses={422: {"description": "Invalid request"}, 503: {"description": "No index loaded"}})
+def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
+    """Scripts that fit the complaint, ranked, with the statutes they rely on; plus the most
+    relevant statutes and course passages."""
+    unknown = [s for s in body.scenarios or [] if s not in engine.scenario_names]
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown scenario id(s): {', '.join(unknown)}; see GET /v1/scenarios"
+        )
+    result = engine.search(body.query, top_k=body.top_k, scenarios=body.scenarios)
+    return SearchResponse(
+        query=body.query,
+        index_version=result.index_version,
+        took_ms=round(result.took_ms, 2),
+        detected_scenarios=[DetectedScenario(id=d.id, name=d.name, score=round(d.score, 4)) for d in result.detected_scenarios],
+        scripts=[_script_out(engine, s.record, s.score) for s in result.scripts],
+        statutes=[StatuteHit(**article_json(a.article), score=round(a.score, 4)) for a in result.statutes],
+        passages=[
+            PassageOut(document=p["document"], section=p["section"], text=p["text"], score=round(s, 4))
+            for p, s in result.passages
+        ],
+    )
+
+
+def _script_out(engine: SearchEngine, record: dict, score: float) -> ScriptOut:
+    citations: list[Citation] = []
+    for ref in record["citations"]:
+        try:
+            resolution = engine.book.resolve(ref["law"], ref["article_no"])
+        except UnknownStatute:
+            continue
+        cited_as = None if resolution.cited.in_force else ArticleOut(**article_json(resolution.cited))
+        citations += [Citation(**article_json(a), cited_as=cited_as) for a in resolution.in_force]
+    fields = {k: record[k] for k in ("id", "title", "scenarios", "technique", "situation", "text", "notes", "source")}
+    return ScriptOut(**fields, score=round(score, 4), citations=citations)

@@ -1,0 +1,29 @@
+from fastapi import APIRouter, HTTPException, Path, status
+
+from app.api.deps import EngineDep
+from app.api.schemas import ArticleOut, StatuteOut
+from app.corpus.statutes import UnknownStatute, article_json
+
+router = APIRouter(tags=["statutes"])
+
+
+@router.get("/v1/statutes/{law}/{article_no}", responses={404: {"description": "Unknown law or article"}})
+def get_statute(
+    law: str, engine: EngineDep, article_no: int = Path(ge=1, le=100000, description="Article number, e.g. 55")
+) -> StatuteOut:
+    """One article by its law's full title, short name or alias (消法, 民法典, 电信条例, 合同法 ...).
+    A repealed or renumbered provision answers with `superseded_by`, the provisions in force."""
+    try:
+        resolution = engine.book.resolve(law, article_no)
+    except UnknownStatute as e:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
+    article = resolution.cited
+    superseded_by = None if article.in_force else [ArticleOut(**article_json(a)) for a in resolution.in_force]
+    return StatuteOut(
+        **article_json(article),
+        short=article.short,
+        level=article.level,
+        chapter=article.chapter,
+        status=article.status,
+        superseded_by=superseded_by,
+    )

@@ -1,0 +1,82 @@
+"""Scripts (话术): the schema of corpus/scripts/*.jsonl and its validation.
+
+The same validation serves the index build and scripts uploaded later, so a bad record is
+reported with its file, line and id before anything is built from it.
+"""
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from app.corpus.statutes import ArticleRef, StatuteBook, UnknownStatute
+
+
+class ScriptSource(BaseModel):
+    document: str | None
+    section: str | None = None
+    origin: Literal["quoted", "adapted", "authored"]
+
+
+class Script(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")
+    title: str = Field(min_length=1)
+    scenarios: list[str] = Field(min_length=1)
+    technique: str = Field(min_length=1)
+    situation: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    notes: str | None = None
+    citations: list[ArticleRef] = []
+    source: ScriptSource
+
+    @field_validator("title", "technique", "situation", "text")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class ScriptError(ValueError):
+    """A script record that cannot be indexed; the message names where it is."""
+
+
+def parse_scripts(lines: list[str], origin: str, scenario_ids: set[str], book: StatuteBook) -> list[Script]:
+    """Parse and validate JSONL lines; `origin` names the file in messages."""
+    scripts = []
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{origin} line {line_no}"
+        try:
+            script = Script.model_validate(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise ScriptError(f"{where}: not valid JSON ({e.msg})") from None
+        except ValidationError as e:
+            problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'record'}: {err['msg']}" for err in e.errors())
+            raise ScriptError(f"{where}: {problems}") from None
+        where = f"{where} ({script.id})"
+        unknown = [s for s in script.scenarios if s not in scenario_ids]
+        if unknown:
+            raise ScriptError(f"{where}: unknown scenario id(s) {', '.join(unknown)}")
+        for ref in script.citations:
+            try:
+                book.get(ref.law, ref.article_no)
+            except UnknownStatute as e:
+                raise ScriptError(f"{where}: citation does not resolve: {e}") from None
+        scripts.append(script)
+    return scripts
+
+
+def load_scripts(scripts_dir: Path, scenario_ids: set[str], book: StatuteBook) -> list[Script]:
+    scripts: list[Script] = []
+    seen: dict[str, str] = {}
+    for path in sorted(scripts_dir.glob("*.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for script in parse_scripts(lines, path.name, scenario_ids, book):
+            if script.id in seen:
+                raise ScriptError(f"{path.name}: duplicate script id {script.id} (first in {seen[script.id]})")
+            seen[script.id] = path.name
+            scripts.append(script)
+    return scripts

@@ -1,0 +1,115 @@
+"""Statutes: one article per record, looked up by any name of its law.
+
+Repealed laws that the course material still cites (合同法, 侵权责任法) are kept with their
+`successor` mapping; laws whose text is not in the corpus (民法通则, the 1993 numbering of
+消法) have editorial successor entries in `legacy.jsonl`. A citation always resolves to
+the provision in force today.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from app.text.normalize import normalize
+
+LEGACY_FILE = "legacy.jsonl"
+
+
+class ArticleRef(BaseModel):
+    law: str
+    article_no: int
+
+
+class Article(BaseModel):
+    law: str
+    short: str
+    aliases: list[str] = []
+    level: str | None = None
+    article: str
+    article_no: int
+    part: str | None = None
+    chapter: str | None = None
+    section: str | None = None
+    text: str | None  # None: an old provision whose text is not in the corpus
+    status: str = "current"
+    successor: list[ArticleRef] | None = None
+    note: str | None = None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.law, self.article_no)
+
+    @property
+    def in_force(self) -> bool:
+        return self.status == "current"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A cited provision and the provisions in force that stand for it (itself when current)."""
+
+    cited: Article
+    in_force: list[Article]
+
+
+class UnknownStatute(LookupError):
+    pass
+
+
+_PARENS = re.compile(r"[()（）《》\s]")
+
+
+def _name_key(name: str) -> str:
+    return _PARENS.sub("", normalize(name))
+
+
+class StatuteBook:
+    def __init__(self, articles: list[Article]):
+        self.articles = {a.key: a for a in articles}
+        self._law_by_name: dict[str, str] = {}
+        for a in articles:
+            for name in (a.law, a.short, *a.aliases):
+                self._law_by_name.setdefault(_name_key(name), a.law)
+        # Full titles without the 中华人民共和国 prefix are common too.
+        for a in articles:
+            self._law_by_name.setdefault(_name_key(a.law.removeprefix("中华人民共和国")), a.law)
+
+    @classmethod
+    def load(cls, statutes_dir: Path) -> "StatuteBook":
+        articles = []
+        for path in sorted(statutes_dir.glob("*.jsonl")):
+            with path.open(encoding="utf-8") as f:
+                articles.extend(Article.model_validate_json(line) for line in f if line.strip())
+        return cls(articles)
+
+    def law_title(self, name: str) -> str:
+        try:
+            return self._law_by_name[_name_key(name)]
+        except KeyError:
+            raise UnknownStatute(f"unknown law: {name!r}") from None
+
+    def get(self, law: str, article_no: int) -> Article:
+        title = self.law_title(law)
+        try:
+            return self.articles[(title, article_no)]
+        except KeyError:
+            raise UnknownStatute(f"{title} has no article {article_no} in the corpus") from None
+
+    def resolve(self, law: str, article_no: int) -> Resolution:
+        cited = self.get(law, article_no)
+        if cited.in_force:
+            return Resolution(cited, [cited])
+        successors = [self.get(ref.law, ref.article_no) for ref in cited.successor or []]
+        return Resolution(cited, [s for s in successors if s.in_force])
+
+    def current_articles(self) -> list[Article]:
+        return [a for a in self.articles.values() if a.in_force and a.text]
+
+
+def article_json(article: Article) -> dict:
+    """The public shape of an article in API responses."""
+    return {"law": article.law, "article_no": article.article_no, "article": article.article, "text": article.text}
+
+

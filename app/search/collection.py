@@ -1,0 +1,56 @@
+"""One searchable collection (scripts, statutes, passages or scenarios): its records and the
+dense and sparse indexes over them, behind one hybrid `search`."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.search.dense import DenseIndex
+from app.search.hybrid import fuse
+from app.search.sparse import SparseIndex
+
+RECORDS_FILE = "records.jsonl"
+
+
+@dataclass(frozen=True)
+class Hit:
+    position: int
+    score: float
+
+
+class Collection:
+    def __init__(self, records: list[dict], dense: DenseIndex, sparse: SparseIndex):
+        self.records = records
+        self.dense = dense
+        self.sparse = sparse
+
+    @classmethod
+    def build(cls, records: list[dict], tokens: list[list[str]], embeddings: np.ndarray) -> "Collection":
+        return cls(records, DenseIndex.build(embeddings), SparseIndex.build(tokens))
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True)
+        with (directory / RECORDS_FILE).open("w", encoding="utf-8") as f:
+            for record in self.records:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.dense.save(directory)
+        self.sparse.save(directory)
+
+    @classmethod
+    def load(cls, directory: Path) -> "Collection":
+        with (directory / RECORDS_FILE).open(encoding="utf-8") as f:
+            records = [json.loads(line) for line in f]
+        return cls(records, DenseIndex.load(directory), SparseIndex.load(directory))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def search(self, query_vector: np.ndarray, query_tokens: list[str], k: int, dense_weight: float) -> list[Hit]:
+        """Hybrid search, best first; `dense_weight` 1.0 is dense only, 0.0 is BM25 only."""
+        dense = self.dense.search(query_vector, k) if dense_weight > 0 else {}
+        sparse = self.sparse.search(query_tokens, k) if dense_weight < 1 else {}
+        fused = fuse(dense, sparse, dense_weight)
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+        return [Hit(position, score) for position, score in ranked]

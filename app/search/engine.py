@@ -1,0 +1,168 @@
+"""The search pipeline: one query in, detected scenarios, ranked scripts with their statutes,
+relevant statutes and course passages out.
+
+1. Normalise and tokenise the query once, embed it once.
+2. Hybrid search (dense + BM25, fused) in each collection.
+3. Scenario scores combine how well the scenario's own description matches with how well its
+   best script matches: descriptions are short, scripts carry the customer's wording.
+4. A script's score adds its best scenario's score to its own match, and the list is
+   diversified: the best script of each detected scenario comes first, so a complaint with
+   several demands gets a script for each near the top.
+5. Statutes cited by the top scripts are boosted: they are what the answer relies on.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+from app.corpus.statutes import Article, StatuteBook, UnknownStatute
+from app.embedding.encoder import Encoder
+from app.index.store import IndexVersion
+from app.text.normalize import normalize
+from app.text.tokenize import tokenize
+
+
+@dataclass(frozen=True)
+class Weights:
+    dense: float = 0.5  # share of the dense channel in each collection's fusion
+    scenario_description: float = 0.5  # scenario score: description match vs best script match
+    script_scenario: float = 0.4  # script score: share of its best scenario's score
+    detect_ratio: float = 0.7  # scenarios within this fraction of the best one are detected
+    max_detected: int = 5
+    citation_boost: float = 0.5  # statute score added per citing top script (times its score)
+    cited_by_top: int = 3
+    statutes: int = 5
+    passages: int = 3
+    candidates: int = 50
+
+
+@dataclass
+class ScoredScenario:
+    id: str
+    name: str
+    score: float
+
+
+@dataclass
+class ScoredScript:
+    record: dict
+    score: float
+
+
+@dataclass
+class ScoredArticle:
+    article: Article
+    score: float
+
+
+@dataclass
+class SearchResult:
+    query: str
+    index_version: str
+    took_ms: float
+    detected_scenarios: list[ScoredScenario]
+    scripts: list[ScoredScript]
+    statutes: list[ScoredArticle]
+    passages: list[tuple[dict, float]] = field(default_factory=list)
+
+
+class SearchEngine:
+    def __init__(self, index: IndexVersion, encoder: Encoder, weights: Weights = Weights()):
+        index.check_model(encoder.model_id)
+        self.index = index
+        self.encoder = encoder
+        self.weights = weights
+        self.scenario_names = {s.id: s.name for s in index.taxonomy.scenarios}
+
+    @property
+    def book(self) -> StatuteBook:
+        return self.index.book
+
+    def search(
+        self, query: str, top_k: int = 5, scenarios: list[str] | None = None, weights: Weights | None = None
+    ) -> SearchResult:
+        started = time.perf_counter()
+        w = weights or self.weights
+        text = normalize(query)
+        tokens = tokenize(text)
+        vector = self.encoder.encode_queries([text])[0]
+        collections = self.index.collections
+
+        def hits(name: str, k: int) -> dict[int, float]:
+            found = collections[name].search(vector, tokens, k, w.dense)
+            return {h.position: h.score for h in found}
+
+        script_records = collections["scripts"].records
+        script_match = hits("scripts", len(script_records))
+        scenario_records = collections["scenarios"].records
+        description_match = {scenario_records[p]["id"]: s for p, s in hits("scenarios", len(scenario_records)).items()}
+
+        best_script_match: dict[str, float] = {}
+        for position, score in script_match.items():
+            for scenario_id in script_records[position]["scenarios"]:
+                best_script_match[scenario_id] = max(best_script_match.get(scenario_id, 0.0), score)
+        scenario_score = {
+            sid: w.scenario_description * description_match.get(sid, 0.0)
+            + (1 - w.scenario_description) * best_script_match.get(sid, 0.0)
+            for sid in self.scenario_names
+        }
+        detected = self._detect(scenario_score, w)
+
+        script_score = {
+            p: (1 - w.script_scenario) * s
+            + w.script_scenario * max(scenario_score.get(i, 0.0) for i in script_records[p]["scenarios"])
+            for p, s in script_match.items()
+        }
+        if scenarios:
+            wanted = set(scenarios)
+            script_score = {p: s for p, s in script_score.items() if wanted & set(script_records[p]["scenarios"])}
+        ranked = _diversify(script_score, script_records, [d.id for d in detected])[:top_k]
+        scripts = [ScoredScript(script_records[p], script_score[p]) for p in ranked]
+
+        statutes = self._statutes(hits("statutes", w.candidates), scripts, w)
+        passage_records = collections["passages"].records
+        passages = [(passage_records[p], s) for p, s in _top(hits("passages", w.candidates), w.passages)]
+        took_ms = (time.perf_counter() - started) * 1000
+        return SearchResult(query, self.index.name, took_ms, detected, scripts, statutes, passages)
+
+    def _detect(self, scenario_score: dict[str, float], w: Weights) -> list[ScoredScenario]:
+        ranked = _top(scenario_score, w.max_detected)
+        if not ranked:
+            return []
+        floor = ranked[0][1] * w.detect_ratio
+        return [ScoredScenario(sid, self.scenario_names[sid], s) for sid, s in ranked if s >= floor and s > 0]
+
+    def _statutes(self, matched: dict[int, float], scripts: list[ScoredScript], w: Weights) -> list[ScoredArticle]:
+        records = self.index.collections["statutes"].records
+        score: dict[tuple[str, int], float] = {}
+        for position, s in matched.items():
+            score[(records[position]["law"], records[position]["article_no"])] = s
+        for script in scripts[: w.cited_by_top]:
+            for article in self.citations(script.record):
+                score[article.key] = score.get(article.key, 0.0) + w.citation_boost * script.score
+        return [ScoredArticle(self.book.articles[key], s) for key, s in _top(score, w.statutes)]
+
+    def citations(self, script: dict) -> list[Article]:
+        """The provisions in force that a script's citations stand for."""
+        articles: list[Article] = []
+        for ref in script["citations"]:
+            try:
+                articles.extend(self.book.resolve(ref["law"], ref["article_no"]).in_force)
+            except UnknownStatute:
+                continue  # validated at build time; an index cannot hold an unresolvable citation
+        return list({a.key: a for a in articles}.values())
+
+
+def _top(scores: dict, n: int) -> list[tuple]:
+    return sorted(scores.items(), key=lambda item: (-item[1], str(item[0])))[:n]
+
+
+def _diversify(score: dict[int, float], records: list[dict], detected: list[str]) -> list[int]:
+    """Best script of each detected scenario first (in detection order), then the rest by score."""
+    ranked = [p for p, _ in _top(score, len(score))]
+    first: list[int] = []
+    for scenario_id in detected:
+        best = next((p for p in ranked if scenario_id in records[p]["scenarios"] and p not in first), None)
+        if best is not None:
+            first.append(best)
+    return first + [p for p in ranked if p not in first]
+

@@ -1,0 +1,30 @@
+"""Text normalisation shared by indexing and querying, so both sides see the same characters."""
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+def normalize(text: str) -> str:
+    """Traditional to simplified, full-width to half-width (NFKC), no invisible or control
+    characters, runs of white space collapsed to one space."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub(" ", text)
+    text = to_simplified(text)
+    return _SPACES.sub(" ", text).strip()

@@ -1,0 +1,93 @@
+import pytest
+
+QUERY = "客户说流量被偷了，要求双倍返还，不然就找记者曝光"
+
+
+def search(client, **body):
+    return client.post("/v1/search", json=body)
+
+
+def test_search_answers_the_contract(client):
+    response = search(client, query=QUERY)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["query"] == QUERY
+    assert body["index_version"]
+    assert body["took_ms"] >= 0
+    assert 1 <= len(body["scripts"]) <= 5
+    assert len(body["statutes"]) <= 5 and len(body["passages"]) <= 3
+    script = body["scripts"][0]
+    assert set(script) >= {"id", "title", "scenarios", "technique", "text", "notes", "score", "citations", "source"}
+    scores = [s["score"] for s in body["scripts"]]
+    assert all(isinstance(s, float) for s in scores)
+    for citation in (c for s in body["scripts"] for c in s["citations"]):
+        assert citation["law"].startswith("中华人民共和国") or citation["law"].endswith(("解释", "办法", "规定"))
+        assert citation["text"] and citation["article"].startswith("第")
+
+
+def test_several_demands_each_get_a_script_near_the_top(client):
+    body = search(client, query=QUERY).json()
+    top = {sid for s in body["scripts"][:5] for sid in s["scenarios"]}
+    assert {"data-billing", "double-refund", "media-exposure"} <= top
+    detected = [d["id"] for d in body["detected_scenarios"]]
+    assert "double-refund" in detected and "media-exposure" in detected
+
+
+def test_traditional_query_finds_the_same_first_script(client):
+    simplified = search(client, query="客户说我们的条款是霸王条款").json()
+    traditional = search(client, query="客戶說我們的條款是霸王條款").json()
+    assert traditional["scripts"][0]["id"] == simplified["scripts"][0]["id"]
+    assert "unfair-terms" in traditional["scripts"][0]["scenarios"]
+
+
+def test_emotional_damages_cites_the_civil_code(client):
+    body = search(client, query="客户要求精神损失费").json()
+    assert "emotional-damages" in body["scripts"][0]["scenarios"]
+    cited = {(c["law"], c["article_no"]) for s in body["scripts"][:3] for c in s["citations"]}
+    found = cited | {(s["law"], s["article_no"]) for s in body["statutes"]}
+    assert ("中华人民共和国民法典", 1183) in found
+
+
+def test_scenario_filter_restricts_scripts(client):
+    body = search(client, query=QUERY, scenarios=["media-exposure"], top_k=3).json()
+    assert body["scripts"] and all("media-exposure" in s["scenarios"] for s in body["scripts"])
+
+
+def test_top_k_is_honoured(client):
+    assert len(search(client, query=QUERY, top_k=1).json()["scripts"]) == 1
+    assert len(search(client, query=QUERY, top_k=12).json()["scripts"]) == 12
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"query": ""}, "the query is empty"),
+        ({"query": " \n\t "}, "the query is empty"),
+        ({"query": "流" * 1001}, "at most 1000"),
+        ({"query": QUERY, "top_k": 0}, "top_k"),
+        ({"query": QUERY, "top_k": 51}, "top_k"),
+        ({"query": QUERY, "scenarios": ["no-such-scenario"]}, "unknown scenario id(s): no-such-scenario"),
+        ({}, "query is required"),
+        ({"query": 42}, "query"),
+    ],
+)
+def test_bad_search_input_is_a_readable_422(client, body, message):
+    response = search(client, **body)
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+
+
+def test_query_of_exactly_1000_characters_after_trimming_is_accepted(client):
+    assert search(client, query="  " + "流" * 1000 + "  ").status_code == 200
+
+
+def test_body_that_is_not_json_is_a_422(client):
+    response = client.post("/v1/search", content=b"{query: oops", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "not valid JSON" in response.json()["detail"]
+
+
+def test_wrong_content_type_is_a_422(client):
+    response = client.post("/v1/search", content=f'{{"query": "{QUERY}"}}'.encode(), headers={"content-type": "text/plain"})
+    assert response.status_code == 422
+    assert "Content-Type: application/json" in response.json()["detail"]

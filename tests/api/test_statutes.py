@@ -1,0 +1,40 @@
+import pytest
+
+
+@pytest.mark.parametrize("law", ["中华人民共和国消费者权益保护法", "消费者权益保护法", "消法"])
+def test_statute_by_any_name(client, law):
+    response = client.get(f"/v1/statutes/{law}/55")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["law"] == "中华人民共和国消费者权益保护法"
+    assert body["article"] == "第五十五条" and "三倍" in body["text"]
+    assert body["status"] == "current" and body["superseded_by"] is None
+
+
+@pytest.mark.parametrize(
+    "path, successor",
+    [
+        ("合同法/113", ("中华人民共和国民法典", 584)),
+        ("合同法/119", ("中华人民共和国民法典", 591)),
+        ("侵权责任法/22", ("中华人民共和国民法典", 1183)),
+        ("民法通则/134", ("中华人民共和国民法典", 179)),
+        ("1993消法/49", ("中华人民共和国消费者权益保护法", 55)),
+    ],
+)
+def test_repealed_provision_names_its_successor(client, path, successor):
+    body = client.get(f"/v1/statutes/{path}").json()
+    assert body["status"] == "repealed"
+    assert successor in [(a["law"], a["article_no"]) for a in body["superseded_by"]]
+    assert all(a["text"] for a in body["superseded_by"])
+
+
+@pytest.mark.parametrize("path", ["不存在法/1", "消法/999"])
+def test_unknown_statute_is_404(client, path):
+    response = client.get(f"/v1/statutes/{path}")
+    assert response.status_code == 404
+    assert response.json()["detail"]
+
+
+def test_article_number_must_be_a_positive_integer(client):
+    assert client.get("/v1/statutes/消法/abc").status_code == 422
+    assert client.get("/v1/statutes/消法/0").status_code == 422

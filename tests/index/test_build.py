@@ -1,0 +1,85 @@
+import json
+import shutil
+
+import pytest
+
+from app.core.config import REPO_ROOT
+from app.corpus.scripts import ScriptError
+from app.index.build import build_index
+from app.index.store import (
+    IncompatibleIndex,
+    IndexNotFound,
+    IndexVersion,
+    current_version,
+    list_versions,
+    set_current,
+)
+
+SCRIPT = {
+    "id": "double-refund/fraud-check",
+    "title": "双倍返还诉求：先判断是否欺诈",
+    "scenarios": ["double-refund"],
+    "technique": "以退为进法",
+    "situation": "客户认为被欺诈，要求退一赔三",
+    "text": "我非常愿意协助您解决，但加倍赔偿需要有欺诈的事实。",
+    "citations": [{"law": "消法", "article_no": 55}],
+    "source": {"document": "003", "section": "双倍返还", "origin": "adapted"},
+}
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path):
+    """Scenarios, one law, one script, two passages: an index of it builds in seconds."""
+    corpus = tmp_path / "corpus"
+    (corpus / "statutes").mkdir(parents=True)
+    (corpus / "scripts").mkdir()
+    (corpus / "courses").mkdir()
+    shutil.copy(REPO_ROOT / "corpus" / "scenarios.yaml", corpus)
+    shutil.copy(REPO_ROOT / "corpus" / "statutes" / "consumer-rights-protection-law.jsonl", corpus / "statutes")
+    (corpus / "scripts" / "s.jsonl").write_text(json.dumps(SCRIPT, ensure_ascii=False) + "\n", encoding="utf-8")
+    passages = [
+        {"id": "003-001", "document": "课程", "document_id": "003", "section": "双倍返还", "text": "双倍返还的依据是欺诈行为。"},
+        {"id": "003-002", "document": "课程", "document_id": "003", "section": "媒体曝光", "text": "转移话题，平淡处之。"},
+    ]
+    (corpus / "courses" / "passages.jsonl").write_text(
+        "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in passages), encoding="utf-8"
+    )
+    return corpus
+
+
+def test_build_writes_a_complete_version_and_makes_it_current(tiny_corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+    version = build_index(tiny_corpus, index_dir, encoder, progress=False)
+    assert current_version(index_dir) == version
+    loaded = IndexVersion.load(index_dir)
+    assert loaded.manifest["model"] == {"id": encoder.model_id, "dimension": encoder.dimension}
+    assert loaded.manifest["counts"] == {"scripts": 1, "statutes": 63, "passages": 2, "scenarios": 42}
+    assert len(loaded.manifest["corpus_digest"]) == 64
+    assert not [p for p in (index_dir / "versions").iterdir() if p.name.startswith(".")]
+
+
+def test_a_failed_build_leaves_the_current_version_and_nothing_half_built(tiny_corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+    good = build_index(tiny_corpus, index_dir, encoder, progress=False)
+    bad = {**SCRIPT, "id": "double-refund/other", "citations": [{"law": "消法", "article_no": 999}]}
+    with (tiny_corpus / "scripts" / "s.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps(bad, ensure_ascii=False) + "\n")
+    with pytest.raises(ScriptError, match="s.jsonl line 2 \\(double-refund/other\\): citation does not resolve"):
+        build_index(tiny_corpus, index_dir, encoder, progress=False)
+    assert current_version(index_dir) == good
+    assert list_versions(index_dir) == [good]
+    assert [p.name for p in (index_dir / "versions").iterdir()] == [good]
+
+
+def test_an_index_built_by_another_model_is_refused(tiny_corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    with pytest.raises(IncompatibleIndex, match="was built with model .* rebuild the index"):
+        IndexVersion.load(index_dir).check_model("some-other-model")
+
+
+def test_missing_index_and_unknown_version_are_clear_errors(tmp_path):
+    with pytest.raises(IndexNotFound, match="python -m app index build"):
+        IndexVersion.load(tmp_path / "nothing")
+    with pytest.raises(IndexNotFound, match="no complete index version"):
+        set_current(tmp_path / "nothing", "20260101T000000Z-abcdef")

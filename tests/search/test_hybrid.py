@@ -1,0 +1,33 @@
+import pytest
+
+from app.search.engine import _diversify
+from app.search.hybrid import fuse, min_max
+
+
+def test_min_max_maps_to_unit_range():
+    assert min_max({1: 2.0, 2: 4.0, 3: 3.0}) == {1: 0.0, 2: 1.0, 3: 0.5}
+    assert min_max({}) == {}
+    assert min_max({7: 0.3}) == {7: 1.0}
+
+
+def test_fusion_weights_the_channels():
+    dense = {1: 0.9, 2: 0.8, 3: 0.7}
+    sparse = {3: 12.0, 4: 2.0}
+    assert fuse(dense, sparse, dense_weight=1.0)[1] == 1.0
+    assert fuse(dense, sparse, dense_weight=0.0)[3] == 1.0
+    fused = fuse(dense, sparse, dense_weight=0.5)
+    assert fused[3] == pytest.approx(0.5)  # last in dense, first in BM25
+    assert fused[1] == pytest.approx(0.5)  # first in dense, absent from BM25
+    assert fused[4] == 0.0
+
+
+def test_document_found_by_both_channels_beats_one_found_by_one():
+    fused = fuse({1: 0.9, 2: 0.85, 3: 0.5}, {2: 5.0, 3: 1.0}, dense_weight=0.5)
+    assert max(fused, key=fused.get) == 2
+
+
+def test_diversify_puts_the_best_script_of_each_detected_scenario_first():
+    records = [{"scenarios": ["a"]}, {"scenarios": ["a"]}, {"scenarios": ["b"]}, {"scenarios": ["c"]}]
+    score = {0: 0.9, 1: 0.8, 2: 0.5, 3: 0.4}
+    assert _diversify(score, records, ["a", "b"]) == [0, 2, 1, 3]
+    assert _diversify(score, records, []) == [0, 1, 2, 3]

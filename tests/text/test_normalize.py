@@ -1,0 +1,17 @@
+from app.text.normalize import normalize
+
+
+def test_traditional_becomes_simplified():
+    assert normalize("客戶說我們的條款是霸王條款") == "客户说我们的条款是霸王条款"
+
+
+def test_full_width_becomes_half_width():
+    assert normalize("ＡＢＣ１２３，流量") == "ABC123,流量"
+
+
+def test_white_space_collapsed_and_trimmed():
+    assert normalize("  宽带\t断了 \n\n 三天  ") == "宽带 断了 三天"
+
+
+def test_invisible_and_control_characters_removed():
+    assert normalize("霸王\u200b条款\u202e\x00款") == "霸王条款 款"
