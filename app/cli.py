@@ -86,12 +86,12 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
     report = evaluation.run(_engine(), Path(args.file), compare=args.compare)
     if args.json:
-        outcomes = [dataclasses.asdict(o) for o in report["outcomes"]]
-        print(json.dumps({"summary": report["summary"], "outcomes": outcomes}, ensure_ascii=False, indent=2))
+        outcomes = [dataclasses.asdict(o) for o in report.pop("outcomes")]
+        print(json.dumps({**report, "outcomes": outcomes}, ensure_ascii=False, indent=2))
         return
-    print(evaluation.format_table(report["summary"]))
+    print(evaluation.format_report(report))
     if args.failures:
-        print("\nFailures (hybrid):\n" + evaluation.format_failures(report["outcomes"]))
+        print("\nMisses (hybrid):\n" + evaluation.format_failures(report["outcomes"]))
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

@@ -1,19 +1,31 @@
-"""Retrieval evaluation over a JSONL of {query, expect, cover?, statutes?}.
+"""Retrieval evaluation over a JSONL of {query, expect?, cover?, statutes?}.
 
-Scenario hit@k and MRR: rank of the first script among the top 10 whose scenarios include an
-expected one. Coverage@5: every `cover` id among the scenarios of the top 5 scripts.
-Statute hit@5: an expected statute among `statutes` or the citations of the top 3 scripts.
+Complaint queries (with `expect`):
+- scenario hit@k and MRR: rank of the first script among the top 10 whose scenarios include
+  an expected one;
+- coverage@5: every `cover` id among the scenarios of the top 5 scripts;
+- statute hit@5: an expected statute among `statutes` or the citations of the top 3 scripts.
+
+Legal questions (only `statutes`, "law|article_no", any of them counts): recall@5, recall@10
+and MRR@10 of the ranked `statutes`, beside a plain baseline: BM25 (rank_bm25) over jieba's
+default segmentation of the statute texts, as most tutorials build it.
 """
 
 import json
 import statistics
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import jieba
+from rank_bm25 import BM25Okapi
+
+from app.corpus.statutes import StatuteBook
 from app.search.engine import SearchEngine, Weights
 
 RANK_DEPTH = 10
 MODES = {"dense": 1.0, "bm25": 0.0, "hybrid": None}
+BASELINE = "baseline"
 
 
 @dataclass
@@ -28,12 +40,30 @@ class QueryOutcome:
     ms: float
 
 
+@dataclass
+class QuestionOutcome:
+    query: str
+    expected: list[str]
+    rank: int | None  # 1-based rank of the first expected article, None if not in the top 10
+    returned: list[str]
+    ms: float
+
+
 def load_queries(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def evaluate(engine: SearchEngine, queries: list[dict], weights: Weights) -> list[QueryOutcome]:
+def statute_key(book: StatuteBook, spec: str) -> tuple[str, int]:
+    law, number = spec.split("|")
+    return (book.law_title(law), int(number))
+
+
+def _label(book: StatuteBook, key: tuple[str, int]) -> str:
+    return f"{book.articles[key].short}|{key[1]}"
+
+
+def evaluate_complaints(engine: SearchEngine, queries: list[dict], weights: Weights) -> list[QueryOutcome]:
     outcomes = []
     for q in queries:
         result = engine.search(q["query"], top_k=RANK_DEPTH, weights=weights)
@@ -41,34 +71,61 @@ def evaluate(engine: SearchEngine, queries: list[dict], weights: Weights) -> lis
         rank = next((i + 1 for i, ids in enumerate(returned) if set(ids) & set(q["expect"])), None)
         covered = None
         if q.get("cover"):
-            top5 = {sid for ids in returned[:5] for sid in ids}
-            covered = set(q["cover"]) <= top5
+            covered = set(q["cover"]) <= {sid for ids in returned[:5] for sid in ids}
         found = {a.article.key for a in result.statutes}
         for script in result.scripts[:3]:
             found |= {a.key for a in engine.citations(script.record)}
         statute_hit = None
         if q.get("statutes"):
-            expected = {_statute_key(engine, s) for s in q["statutes"]}
-            statute_hit = bool(expected & found)
-        outcomes.append(
-            QueryOutcome(
-                q["query"], q["expect"], rank, covered, statute_hit, returned,
-                [f"{a.article.short}|{a.article.article_no}" for a in result.statutes], result.took_ms,
-            )
-        )
+            statute_hit = bool({statute_key(engine.book, s) for s in q["statutes"]} & found)
+        statutes = [_label(engine.book, a.article.key) for a in result.statutes]
+        outcomes.append(QueryOutcome(q["query"], q["expect"], rank, covered, statute_hit, returned, statutes, result.took_ms))
     return outcomes
 
 
-def _statute_key(engine: SearchEngine, spec: str) -> tuple[str, int]:
-    law, number = spec.split("|")
-    return (engine.book.law_title(law), int(number))
+def evaluate_questions(engine: SearchEngine, queries: list[dict], weights: Weights) -> list[QuestionOutcome]:
+    weights = replace(weights, statutes=RANK_DEPTH)
+    outcomes = []
+    for q in queries:
+        result = engine.search(q["query"], weights=weights)
+        ranked = [a.article.key for a in result.statutes]
+        outcomes.append(_question_outcome(engine.book, q, ranked, result.took_ms))
+    return outcomes
 
 
-def summarize(outcomes: list[QueryOutcome]) -> dict[str, float | int]:
+class PlainBM25:
+    """The usual tutorial stack for Chinese statute search: jieba.lcut, BM25Okapi, top-k."""
+
+    def __init__(self, book: StatuteBook):
+        articles = book.current_articles()
+        self.keys = [a.key for a in articles]
+        self.bm25 = BM25Okapi([jieba.lcut(f"{a.short}{a.text}") for a in articles])
+
+    def search(self, query: str, k: int) -> list[tuple[str, int]]:
+        scores = self.bm25.get_scores(jieba.lcut(query))
+        return [self.keys[i] for i in sorted(range(len(scores)), key=lambda i: -scores[i])[:k]]
+
+
+def evaluate_baseline(book: StatuteBook, queries: list[dict]) -> list[QuestionOutcome]:
+    baseline = PlainBM25(book)
+    outcomes = []
+    for q in queries:
+        started = time.perf_counter()
+        ranked = baseline.search(q["query"], RANK_DEPTH)
+        outcomes.append(_question_outcome(book, q, ranked, (time.perf_counter() - started) * 1000))
+    return outcomes
+
+
+def _question_outcome(book: StatuteBook, q: dict, ranked: list[tuple[str, int]], ms: float) -> QuestionOutcome:
+    expected = {statute_key(book, s) for s in q["statutes"]}
+    rank = next((i + 1 for i, key in enumerate(ranked[:RANK_DEPTH]) if key in expected), None)
+    return QuestionOutcome(q["query"], q["statutes"], rank, [_label(book, k) for k in ranked], ms)
+
+
+def summarize_complaints(outcomes: list[QueryOutcome]) -> dict[str, float | int]:
     ranks = [o.rank for o in outcomes]
     covers = [o.covered for o in outcomes if o.covered is not None]
     statutes = [o.statute_hit for o in outcomes if o.statute_hit is not None]
-    latencies = sorted(o.ms for o in outcomes)
     return {
         "queries": len(outcomes),
         "hit@1": _mean(r == 1 for r in ranks),
@@ -78,9 +135,26 @@ def summarize(outcomes: list[QueryOutcome]) -> dict[str, float | int]:
         "coverage_queries": len(covers),
         "statute_hit@5": _mean(statutes),
         "statute_queries": len(statutes),
-        "p50_ms": statistics.median(latencies) if latencies else 0.0,
-        "p95_ms": latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else 0.0,
+        **_latency(o.ms for o in outcomes),
     }
+
+
+def summarize_questions(outcomes: list[QuestionOutcome]) -> dict[str, float | int]:
+    ranks = [o.rank for o in outcomes]
+    return {
+        "questions": len(outcomes),
+        "recall@5": _mean(r is not None and r <= 5 for r in ranks),
+        "recall@10": _mean(r is not None for r in ranks),
+        "mrr@10": _mean(1 / r if r else 0.0 for r in ranks),
+        **_latency(o.ms for o in outcomes),
+    }
+
+
+def _latency(values) -> dict[str, float]:
+    ms = sorted(values)
+    if not ms:
+        return {"p50_ms": 0.0, "p95_ms": 0.0}
+    return {"p50_ms": statistics.median(ms), "p95_ms": ms[min(len(ms) - 1, int(0.95 * len(ms)))]}
 
 
 def _mean(values) -> float:
@@ -88,34 +162,65 @@ def _mean(values) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def run(engine: SearchEngine, path: Path, compare: bool) -> dict[str, dict]:
-    """Summaries per mode, and the per-query outcomes of the last (hybrid) run."""
+def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
+    """Summaries per mode for the file's complaint queries and legal questions, and the
+    per-query outcomes of the hybrid run."""
     queries = load_queries(path)
+    complaints = [q for q in queries if q.get("expect")]
+    questions = [q for q in queries if not q.get("expect")]
     modes = MODES if compare else {"hybrid": None}
-    summaries, outcomes = {}, []
+    report: dict = {"complaints": {}, "questions": {}, "outcomes": []}
     for mode, dense_weight in modes.items():
         weights = engine.weights if dense_weight is None else replace(engine.weights, dense=dense_weight)
-        outcomes = evaluate(engine, queries, weights)
-        summaries[mode] = summarize(outcomes)
-    return {"summary": summaries, "outcomes": outcomes}
+        if complaints:
+            outcomes = evaluate_complaints(engine, complaints, weights)
+            report["complaints"][mode] = summarize_complaints(outcomes)
+            if mode == "hybrid":
+                report["outcomes"] += outcomes
+        if questions:
+            outcomes = evaluate_questions(engine, questions, weights)
+            report["questions"][mode] = summarize_questions(outcomes)
+            if mode == "hybrid":
+                report["outcomes"] += outcomes
+    if questions:
+        report["questions"][BASELINE] = summarize_questions(evaluate_baseline(engine.book, questions))
+    return report
 
 
-def format_table(summaries: dict[str, dict]) -> str:
-    metrics = ["hit@1", "hit@3", "mrr", "coverage@5", "statute_hit@5", "p50_ms", "p95_ms"]
+def format_report(report: dict) -> str:
+    parts = []
+    if report["complaints"]:
+        first = next(iter(report["complaints"].values()))
+        parts.append(
+            _table(report["complaints"], ["hit@1", "hit@3", "mrr", "coverage@5", "statute_hit@5", "p50_ms", "p95_ms"])
+            + f"\n({first['queries']} complaint queries; coverage over {first['coverage_queries']},"
+            f" statutes over {first['statute_queries']})"
+        )
+    if report["questions"]:
+        questions = report["questions"]
+        text = _table(questions, ["recall@5", "recall@10", "mrr@10", "p50_ms", "p95_ms"])
+        text += f"\n({next(iter(questions.values()))['questions']} legal questions"
+        if questions.get(BASELINE, {}).get("recall@10"):
+            text += f"; hybrid recall@10 = {questions['hybrid']['recall@10'] / questions[BASELINE]['recall@10']:.2f} x baseline"
+        parts.append(text + ")")
+    return "\n\n".join(parts)
+
+
+def _table(summaries: dict[str, dict], metrics: list[str]) -> str:
     header = f"{'metric':<15}" + "".join(f"{mode:>10}" for mode in summaries)
     lines = [header, "-" * len(header)]
     for metric in metrics:
         lines.append(f"{metric:<15}" + "".join(f"{s[metric]:>10.3f}" for s in summaries.values()))
-    first = next(iter(summaries.values()))
-    lines.append(
-        f"({first['queries']} queries; coverage over {first['coverage_queries']}, statutes over {first['statute_queries']})"
-    )
     return "\n".join(lines)
 
 
-def format_failures(outcomes: list[QueryOutcome]) -> str:
+def format_failures(outcomes: list) -> str:
     lines = []
     for o in outcomes:
+        if isinstance(o, QuestionOutcome):
+            if o.rank is None or o.rank > 5:
+                lines.append(f"- {o.query}\n    rank {o.rank or '>10'}; expected {', '.join(o.expected)}; got {', '.join(o.returned[:5])}")
+            continue
         problems = []
         if o.rank != 1:
             problems.append(f"rank {o.rank or '>10'}")
@@ -125,5 +230,8 @@ def format_failures(outcomes: list[QueryOutcome]) -> str:
             problems.append("statute missed")
         if problems:
             got = " | ".join(",".join(ids) for ids in o.returned[:3])
-            lines.append(f"- {o.query}\n    {', '.join(problems)}; expected {','.join(o.expect)}; got {got}; statutes {', '.join(o.statutes_returned)}")
+            lines.append(
+                f"- {o.query}\n    {', '.join(problems)}; expected {','.join(o.expect)}; got {got};"
+                f" statutes {', '.join(o.statutes_returned)}"
+            )
     return "\n".join(lines)

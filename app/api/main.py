@@ -64,7 +64,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 def _describe(error: dict) -> str:
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "path", "query")]
+    loc = [str(part) for part in error.get("loc", ())[1:]]  # the first part is where: body, path, query
     if error.get("type") == "json_invalid":
         return "the request body is not valid JSON"
     if error.get("type") == "missing":

@@ -6,8 +6,8 @@ relevant statutes and course passages out.
 3. Scenario scores combine how well the scenario's own description matches with how well its
    best script matches: descriptions are short, scripts carry the customer's wording.
 4. A script's score adds its best scenario's score to its own match, and the list is
-   diversified: the best script of each detected scenario comes first, so a complaint with
-   several demands gets a script for each near the top.
+   diversified: a script loses a little for each higher-ranked script of its scenario, so a
+   complaint with several demands gets a script for each near the top.
 5. Statutes cited by the top scripts are boosted: they are what the answer relies on.
 """
 
@@ -25,11 +25,12 @@ from app.text.tokenize import tokenize
 class Weights:
     dense: float = 0.5  # share of the dense channel in each collection's fusion
     scenario_description: float = 0.5  # scenario score: description match vs best script match
-    script_scenario: float = 0.4  # script score: share of its best scenario's score
+    script_scenario: float = 0.5  # script score: share of its best scenario's score
     detect_ratio: float = 0.7  # scenarios within this fraction of the best one are detected
     max_detected: int = 5
+    diversity: float = 0.2  # score a script loses per higher-ranked script of the same scenario
     citation_boost: float = 0.5  # statute score added per citing top script (times its score)
-    cited_by_top: int = 3
+    cited_by_top: int = 5
     statutes: int = 5
     passages: int = 3
     candidates: int = 50
@@ -115,7 +116,7 @@ class SearchEngine:
         if scenarios:
             wanted = set(scenarios)
             script_score = {p: s for p, s in script_score.items() if wanted & set(script_records[p]["scenarios"])}
-        ranked = _diversify(script_score, script_records, [d.id for d in detected])[:top_k]
+        ranked = _diversify(script_score, script_records, w.diversity, top_k)
         scripts = [ScoredScript(script_records[p], script_score[p]) for p in ranked]
 
         statutes = self._statutes(hits("statutes", w.candidates), scripts, w)
@@ -156,13 +157,19 @@ def _top(scores: dict, n: int) -> list[tuple]:
     return sorted(scores.items(), key=lambda item: (-item[1], str(item[0])))[:n]
 
 
-def _diversify(score: dict[int, float], records: list[dict], detected: list[str]) -> list[int]:
-    """Best script of each detected scenario first (in detection order), then the rest by score."""
-    ranked = [p for p, _ in _top(score, len(score))]
-    first: list[int] = []
-    for scenario_id in detected:
-        best = next((p for p in ranked if scenario_id in records[p]["scenarios"] and p not in first), None)
-        if best is not None:
-            first.append(best)
-    return first + [p for p in ranked if p not in first]
+def _diversify(score: dict[int, float], records: list[dict], penalty: float, k: int) -> list[int]:
+    """Greedy top-k where a script loses `penalty` for each chosen script sharing a scenario with
+    it, so a second demand's best script can pass a third variant of the first demand's."""
+    chosen: list[int] = []
+    chosen_scenarios: list[set[str]] = []
+    remaining = dict(score)
+    while remaining and len(chosen) < k:
+        def adjusted(p: int) -> float:
+            mine = set(records[p]["scenarios"])
+            return remaining[p] - penalty * sum(1 for other in chosen_scenarios if mine & other)
 
+        best = max(remaining, key=lambda p: (adjusted(p), -p))
+        chosen.append(best)
+        chosen_scenarios.append(set(records[best]["scenarios"]))
+        del remaining[best]
+    return chosen

@@ -26,8 +26,9 @@ def test_document_found_by_both_channels_beats_one_found_by_one():
     assert max(fused, key=fused.get) == 2
 
 
-def test_diversify_puts_the_best_script_of_each_detected_scenario_first():
-    records = [{"scenarios": ["a"]}, {"scenarios": ["a"]}, {"scenarios": ["b"]}, {"scenarios": ["c"]}]
-    score = {0: 0.9, 1: 0.8, 2: 0.5, 3: 0.4}
-    assert _diversify(score, records, ["a", "b"]) == [0, 2, 1, 3]
-    assert _diversify(score, records, []) == [0, 1, 2, 3]
+def test_diversify_lets_a_second_scenario_pass_variants_of_the_first():
+    records = [{"scenarios": ["a"]}, {"scenarios": ["a"]}, {"scenarios": ["b"]}, {"scenarios": ["a", "c"]}]
+    score = {0: 0.9, 1: 0.8, 2: 0.7, 3: 0.75}
+    assert _diversify(score, records, penalty=0.0, k=4) == [0, 1, 3, 2]
+    assert _diversify(score, records, penalty=0.15, k=4) == [0, 2, 1, 3]
+    assert _diversify(score, records, penalty=0.15, k=2) == [0, 2]
