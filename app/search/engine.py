@@ -14,10 +14,12 @@ relevant statutes and course passages out.
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from app.corpus.statutes import Article, StatuteBook, UnknownStatute
 from app.embedding.encoder import Encoder
 from app.index.store import IndexVersion
-from app.text.normalize import normalize
+from app.text.normalize import normalize, split_clauses
 from app.text.tokenize import tokenize
 
 
@@ -28,6 +30,7 @@ class Weights:
     script_scenario: float = 0.5  # script score: share of its best scenario's score
     detect_ratio: float = 0.7  # scenarios within this fraction of the best one are detected
     max_detected: int = 5
+    clause_weight: float = 0.8  # a clause's scenario scores count at this share (0: clauses ignored)
     diversity: float = 0.2  # score a script loses per higher-ranked script of the same scenario
     citation_boost: float = 0.5  # statute score added per citing top script (times its score)
     cited_by_top: int = 5
@@ -85,7 +88,16 @@ class SearchEngine:
         w = weights or self.weights
         text = normalize(query)
         tokens = tokenize(text)
-        vector = self.encoder.encode_queries([text])[0]
+        clauses = split_clauses(text) if w.clause_weight > 0 else []
+        if clauses:
+            # One encoder pass over the clauses; the query's vector is their normalised mean,
+            # so a long complaint costs about what encoding it whole would.
+            clause_vectors = self.encoder.encode_queries(clauses)
+            vector = clause_vectors.mean(axis=0)
+            vector /= np.linalg.norm(vector)
+        else:
+            clause_vectors = []
+            vector = self.encoder.encode_queries([text])[0]
         collections = self.index.collections
 
         def hits(name: str, k: int) -> dict[int, float]:
@@ -93,19 +105,13 @@ class SearchEngine:
             return {h.position: h.score for h in found}
 
         script_records = collections["scripts"].records
-        script_match = hits("scripts", len(script_records))
-        scenario_records = collections["scenarios"].records
-        description_match = {scenario_records[p]["id"]: s for p, s in hits("scenarios", len(scenario_records)).items()}
-
-        best_script_match: dict[str, float] = {}
-        for position, score in script_match.items():
-            for scenario_id in script_records[position]["scenarios"]:
-                best_script_match[scenario_id] = max(best_script_match.get(scenario_id, 0.0), score)
-        scenario_score = {
-            sid: w.scenario_description * description_match.get(sid, 0.0)
-            + (1 - w.scenario_description) * best_script_match.get(sid, 0.0)
-            for sid in self.scenario_names
-        }
+        scenario_score, script_match = self._scenario_scores(vector, tokens, w)
+        # A demand stated in one clause of a long complaint is drowned in the whole query's
+        # match; each clause on its own brings it back.
+        for clause, clause_vector in zip(clauses, clause_vectors):
+            clause_score, _ = self._scenario_scores(clause_vector, tokenize(clause), w)
+            for sid, score in clause_score.items():
+                scenario_score[sid] = max(scenario_score[sid], w.clause_weight * score)
         detected = self._detect(scenario_score, w)
 
         script_score = {
@@ -124,6 +130,28 @@ class SearchEngine:
         passages = [(passage_records[p], s) for p, s in _top(hits("passages", w.candidates), w.passages)]
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResult(query, self.index.name, took_ms, detected, scripts, statutes, passages)
+
+    def _scenario_scores(
+        self, vector: np.ndarray, tokens: list[str], w: Weights
+    ) -> tuple[dict[str, float], dict[int, float]]:
+        """Scenario scores from the descriptions and the best script of each scenario, and the
+        scripts' own match."""
+        scripts = self.index.collections["scripts"]
+        script_match = {h.position: h.score for h in scripts.search(vector, tokens, len(scripts), w.dense)}
+        scenarios = self.index.collections["scenarios"]
+        description_match = {
+            scenarios.records[h.position]["id"]: h.score for h in scenarios.search(vector, tokens, len(scenarios), w.dense)
+        }
+        best_script_match: dict[str, float] = {}
+        for position, score in script_match.items():
+            for scenario_id in scripts.records[position]["scenarios"]:
+                best_script_match[scenario_id] = max(best_script_match.get(scenario_id, 0.0), score)
+        scenario_score = {
+            sid: w.scenario_description * description_match.get(sid, 0.0)
+            + (1 - w.scenario_description) * best_script_match.get(sid, 0.0)
+            for sid in self.scenario_names
+        }
+        return scenario_score, script_match
 
     def _detect(self, scenario_score: dict[str, float], w: Weights) -> list[ScoredScenario]:
         ranked = _top(scenario_score, w.max_detected)

@@ -28,3 +28,13 @@ def normalize(text: str) -> str:
     text = _CONTROL.sub(" ", text)
     text = to_simplified(text)
     return _SPACES.sub(" ", text).strip()
+
+
+_CLAUSE_BREAK = re.compile(r"[，。！？；：,.!?;:“”\"]+|\s+|(?=还要|并且|而且|不然|否则|要不然|另外|同时还)")
+MIN_CLAUSE_CHARS = 4
+
+
+def split_clauses(text: str) -> list[str]:
+    """The clauses of a normalised complaint, when it has more than one worth matching alone."""
+    clauses = [c for c in _CLAUSE_BREAK.split(text) if len(c) >= MIN_CLAUSE_CHARS]
+    return clauses if len(clauses) > 1 else []

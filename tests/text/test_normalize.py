@@ -1,4 +1,4 @@
-from app.text.normalize import normalize
+from app.text.normalize import normalize, split_clauses
 
 
 def test_traditional_becomes_simplified():
@@ -15,3 +15,13 @@ def test_white_space_collapsed_and_trimmed():
 
 def test_invisible_and_control_characters_removed():
     assert normalize("霸王\u200b条款\u202e\x00款") == "霸王条款 款"
+
+
+def test_a_complaint_splits_into_its_clauses():
+    assert split_clauses("客户说流量被偷了，要双倍赔偿，不然找记者曝光") == ["客户说流量被偷了", "要双倍赔偿", "不然找记者曝光"]
+    assert split_clauses("宽带断了三天还要赔钱并且要道歉") == ["宽带断了三天", "还要赔钱", "并且要道歉"]
+
+
+def test_a_single_clause_or_tiny_fragments_give_no_clauses():
+    assert split_clauses("宽带坏了报修两天还没人来修") == []
+    assert split_clauses("宽带坏了，好吗") == []
