@@ -12,9 +12,12 @@ from tqdm import tqdm
 from app.corpus.loader import Corpus, load_corpus
 from app.embedding.encoder import Encoder
 from app.index.store import (
+    COLLECTIONS,
     MANIFEST_FILE,
     STATUTES_FILE,
     TAXONOMY_FILE,
+    IndexNotFound,
+    IndexVersion,
     set_current,
     versions_dir,
     write_atomically,
@@ -63,13 +66,16 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, progress: b
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir()
     try:
-        total = sum(len(texts) for _, texts in documents.values())
-        counts = {}
-        with tqdm(total=total, desc="embedding", unit="doc", disable=not progress) as bar:
+        known = _known_embeddings(index_dir, encoder.model_id)
+        hashes = {name: [_sha256(t) for t in texts] for name, (_, texts) in documents.items()}
+        to_embed = sum(h not in known for name in documents for h in hashes[name])
+        counts, reused = {}, 0
+        with tqdm(total=to_embed, desc="embedding", unit="doc", disable=not progress) as bar:
             for name, (records, texts) in documents.items():
-                embeddings = _embed(encoder, texts, bar)
-                Collection.build(records, [tokenize(t) for t in texts], embeddings).save(building / name)
+                embeddings, n_reused = _embed(encoder, texts, hashes[name], known, bar)
+                Collection.build(records, [tokenize(t) for t in texts], embeddings, hashes[name]).save(building / name)
                 counts[name] = len(records)
+                reused += n_reused
         with (building / STATUTES_FILE).open("w", encoding="utf-8") as f:
             for article in corpus.book.articles.values():
                 f.write(article.model_dump_json() + "\n")
@@ -81,6 +87,7 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, progress: b
             "corpus_digest": corpus.digest,
             "user_dict_sha256": hashlib.sha256(USER_DICT.read_bytes()).hexdigest(),
             "counts": counts,
+            "embeddings_reused": reused,
         }
         # The manifest is written last: a directory without one is never loaded.
         write_atomically(building / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False, indent=2))
@@ -92,12 +99,40 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, progress: b
     return version
 
 
-def _embed(encoder: Encoder, texts: list[str], bar: tqdm) -> np.ndarray:
-    """Embed in batches of similar length (less padding), in the original order."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _known_embeddings(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
+    """Embeddings of the current version by text hash, when it was built by the same model:
+    a build re-embeds only what changed."""
+    try:
+        current = IndexVersion.load(index_dir)
+    except IndexNotFound:
+        return {}
+    if current.manifest["model"]["id"] != model_id:
+        return {}
+    known: dict[str, np.ndarray] = {}
+    for name in COLLECTIONS:
+        known.update(current.collections[name].embeddings())
+    return known
+
+
+def _embed(
+    encoder: Encoder, texts: list[str], hashes: list[str], known: dict[str, np.ndarray], bar: tqdm
+) -> tuple[np.ndarray, int]:
+    """Embeddings in the texts' order, and how many were reused. New texts are embedded in
+    batches of similar length (less padding)."""
     embeddings = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
-    for start in range(0, len(order), EMBED_BATCH):
-        batch = order[start : start + EMBED_BATCH]
+    new = []
+    for i, text_hash in enumerate(hashes):
+        if text_hash in known:
+            embeddings[i] = known[text_hash]
+        else:
+            new.append(i)
+    new.sort(key=lambda i: len(texts[i]))
+    for start in range(0, len(new), EMBED_BATCH):
+        batch = new[start : start + EMBED_BATCH]
         embeddings[batch] = encoder.encode_documents([texts[i] for i in batch], batch_size=EMBED_BATCH)
         bar.update(len(batch))
-    return embeddings
+    return embeddings, len(texts) - len(new)

@@ -12,6 +12,7 @@ from app.search.hybrid import fuse
 from app.search.sparse import SparseIndex
 
 RECORDS_FILE = "records.jsonl"
+HASHES_FILE = "text-hashes.json"
 
 
 @dataclass(frozen=True)
@@ -21,20 +22,25 @@ class Hit:
 
 
 class Collection:
-    def __init__(self, records: list[dict], dense: DenseIndex, sparse: SparseIndex):
+    def __init__(self, records: list[dict], dense: DenseIndex, sparse: SparseIndex, text_hashes: list[str]):
         self.records = records
         self.dense = dense
         self.sparse = sparse
+        # sha256 of the text each record was indexed by: the next build reuses its embedding.
+        self.text_hashes = text_hashes
 
     @classmethod
-    def build(cls, records: list[dict], tokens: list[list[str]], embeddings: np.ndarray) -> "Collection":
-        return cls(records, DenseIndex.build(embeddings), SparseIndex.build(tokens))
+    def build(
+        cls, records: list[dict], tokens: list[list[str]], embeddings: np.ndarray, text_hashes: list[str]
+    ) -> "Collection":
+        return cls(records, DenseIndex.build(embeddings), SparseIndex.build(tokens), text_hashes)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True)
         with (directory / RECORDS_FILE).open("w", encoding="utf-8") as f:
             for record in self.records:
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        (directory / HASHES_FILE).write_text(json.dumps(self.text_hashes), encoding="utf-8")
         self.dense.save(directory)
         self.sparse.save(directory)
 
@@ -42,7 +48,13 @@ class Collection:
     def load(cls, directory: Path) -> "Collection":
         with (directory / RECORDS_FILE).open(encoding="utf-8") as f:
             records = [json.loads(line) for line in f]
-        return cls(records, DenseIndex.load(directory), SparseIndex.load(directory))
+        text_hashes = json.loads((directory / HASHES_FILE).read_text(encoding="utf-8"))
+        return cls(records, DenseIndex.load(directory), SparseIndex.load(directory), text_hashes)
+
+    def embeddings(self) -> dict[str, np.ndarray]:
+        """Stored embeddings by text hash."""
+        vectors = self.dense.index.reconstruct_n(0, len(self.records)) if self.records else []
+        return dict(zip(self.text_hashes, vectors))
 
     def __len__(self) -> int:
         return len(self.records)

@@ -83,3 +83,23 @@ def test_missing_index_and_unknown_version_are_clear_errors(tmp_path):
         IndexVersion.load(tmp_path / "nothing")
     with pytest.raises(IndexNotFound, match="no complete index version"):
         set_current(tmp_path / "nothing", "20260101T000000Z-abcdef")
+
+
+def test_a_rebuild_embeds_only_the_texts_that_changed(tiny_corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    first = IndexVersion.load(index_dir)
+    total = sum(first.manifest["counts"].values())
+    assert first.manifest["embeddings_reused"] == 0
+
+    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    assert IndexVersion.load(index_dir).manifest["embeddings_reused"] == total
+
+    changed = {**SCRIPT, "text": SCRIPT["text"] + "您看这样可以吗？"}
+    (tiny_corpus / "scripts" / "s.jsonl").write_text(json.dumps(changed, ensure_ascii=False) + "\n", encoding="utf-8")
+    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    rebuilt = IndexVersion.load(index_dir)
+    assert rebuilt.manifest["embeddings_reused"] == total - 1
+    before, after = first.collections["statutes"].embeddings(), rebuilt.collections["statutes"].embeddings()
+    assert before.keys() == after.keys()
+    assert all((before[h] == after[h]).all() for h in before)
