@@ -5,14 +5,14 @@ import dataclasses
 import json
 import logging
 import sys
-import textwrap
+import unicodedata
 from pathlib import Path
 
 from app.core.config import get_settings
 
 
 def _engine():
-    from app.api.main import load_engine
+    from app.api.live import load_engine
 
     return load_engine(get_settings())
 
@@ -40,7 +40,10 @@ def cmd_index_build(args: argparse.Namespace) -> None:
     if args.if_missing and current_version(settings.index_dir):
         print(f"index present: {current_version(settings.index_dir)}")
         return
-    version = build_index(settings.corpus_dir, settings.index_dir, Encoder(settings), progress=not args.quiet)
+    version = build_index(
+        settings.corpus_dir, settings.index_dir, Encoder(settings), progress=not args.quiet,
+        store=_documents(), keep_versions=settings.keep_versions,
+    )
     print(f"built and switched to index version {version}")
 
 
@@ -56,16 +59,46 @@ def cmd_index_status(args: argparse.Namespace) -> None:
 
 
 def cmd_index_use(args: argparse.Namespace) -> None:
-    from app.index.store import set_current
+    from app.index.store import IndexNotFound, previous_version, set_current
 
-    set_current(get_settings().index_dir, args.version)
-    print(f"current index version: {args.version}")
+    index_dir = get_settings().index_dir
+    version = args.version or previous_version(index_dir)
+    if version is None:
+        raise IndexNotFound("there is no earlier index version to roll back to")
+    set_current(index_dir, version)
+    print(f"current index version: {version} (running servers follow within a second)")
+
+
+def _documents():
+    from app.admin.documents import DocumentStore
+
+    return DocumentStore(get_settings().data_dir / "documents")
+
+
+def cmd_documents_add(args: argparse.Namespace) -> None:
+    from app.admin.uploads import add_document
+
+    path = Path(args.file)
+    document, created = add_document(_documents(), get_settings().corpus_dir, path.name, args.kind, path.read_bytes())
+    print(f"{'stored' if created else 'already stored'}: {document.id} {document.kind} {document.filename}")
+    print("it joins the index at the next build: python -m app index build")
+
+
+def cmd_documents_list(args: argparse.Namespace) -> None:
+    for d in _documents().list():
+        print(f"{d.id}  {d.kind:<8} {d.size:>9} B  {d.uploaded_at}  {d.filename}")
+
+
+def cmd_documents_remove(args: argparse.Namespace) -> None:
+    if not _documents().remove(args.id):
+        print(f"error: no document {args.id!r}", file=sys.stderr)
+        sys.exit(1)
+    print(f"removed {args.id}; the next build no longer has it")
 
 
 def cmd_search(args: argparse.Namespace) -> None:
     engine = _engine()
     result = engine.search(args.query, top_k=args.top_k)
-    wrap = lambda text, indent: textwrap.fill(text, width=78, initial_indent=indent, subsequent_indent=indent)  # noqa: E731
     print(f"{result.query}  [{result.index_version}, {result.took_ms:.1f} ms]")
     print("识别场景: " + "  ".join(f"{d.name}({d.score:.2f})" for d in result.detected_scenarios))
     for rank, script in enumerate(result.scripts, start=1):
@@ -81,6 +114,22 @@ def cmd_search(args: argparse.Namespace) -> None:
         print(wrap(f"{hit.article.short}{hit.article.article} ({hit.score:.2f}): {hit.article.text}", "  "))
 
 
+def wrap(text: str, indent: str, width: int = 80) -> str:
+    """Wrap by display width: CJK characters take two columns and break anywhere."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line, used = indent, len(indent)
+        for char in paragraph:
+            cost = 2 if unicodedata.east_asian_width(char) in "WF" else 1
+            if used + cost > width:
+                lines.append(line)
+                line, used = indent, len(indent)
+            line += char
+            used += cost
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def cmd_eval(args: argparse.Namespace) -> None:
     from app import evaluation
 
@@ -92,6 +141,13 @@ def cmd_eval(args: argparse.Namespace) -> None:
     print(evaluation.format_report(report))
     if args.failures:
         print("\nMisses (hybrid):\n" + evaluation.format_failures(report["outcomes"]))
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    from app import bench
+
+    report = bench.run(get_settings(), quick=args.quick)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else bench.format_table(report))
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -117,9 +173,19 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=cmd_index_build)
     index.add_parser("status", help="list versions; * marks the current one").set_defaults(func=cmd_index_status)
-    use = index.add_parser("use", help="make an existing version current (roll back or forward)")
-    use.add_argument("version")
+    use = index.add_parser("use", help="make a version current: roll back (default: the previous one) or forward")
+    use.add_argument("version", nargs="?")
     use.set_defaults(func=cmd_index_use)
+
+    documents = sub.add_parser("documents", help="uploaded material").add_subparsers(dest="action", required=True)
+    add = documents.add_parser("add", help="check and store a file (.txt .md .jsonl .docx .pdf)")
+    add.add_argument("file")
+    add.add_argument("--kind", choices=["course", "script", "statute"], required=True)
+    add.set_defaults(func=cmd_documents_add)
+    documents.add_parser("list", help="stored documents").set_defaults(func=cmd_documents_list)
+    remove = documents.add_parser("remove", help="remove a document from the next build")
+    remove.add_argument("id")
+    remove.set_defaults(func=cmd_documents_remove)
 
     search = sub.add_parser("search", help="search from the terminal")
     search.add_argument("query")
@@ -138,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
+
+    bench = sub.add_parser("bench", help="latency, throughput, cold start, build time and memory in one table")
+    bench.add_argument("--quick", action="store_true", help="fewer queries and requests, estimated build (under a minute)")
+    bench.add_argument("--json", action="store_true", help="machine-readable output")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 
@@ -145,14 +216,17 @@ def main(argv: list[str] | None = None) -> None:
     # Libraries stay quiet; the service's own log says what it does.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("huashu").setLevel(logging.INFO)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG for itself
     args = build_parser().parse_args(argv)
+    from app.admin.uploads import Rejected
     from app.corpus.scripts import ScriptError
+    from app.corpus.statutes import StatuteError
     from app.embedding.encoder import ModelNotFound
     from app.index.store import IncompatibleIndex, IndexNotFound
 
     try:
         args.func(args)
-    except (IndexNotFound, IncompatibleIndex, ModelNotFound, ScriptError) as e:
+    except (IndexNotFound, IncompatibleIndex, ModelNotFound, ScriptError, StatuteError, Rejected) as e:
         # What the operator must fix, in one line instead of a traceback.
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)

@@ -171,6 +171,7 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
     modes = MODES if compare else {"hybrid": None}
     report: dict = {"complaints": {}, "questions": {}, "outcomes": []}
     for mode, dense_weight in modes.items():
+        engine.encoder.clear_query_cache()  # each mode pays for its own encoding, as a new query would
         weights = engine.weights if dense_weight is None else replace(engine.weights, dense=dense_weight)
         if complaints:
             outcomes = evaluate_complaints(engine, complaints, weights)

@@ -1,5 +1,16 @@
-"""Shared fixtures: the real model, a real index of the real corpus built once per session."""
+"""Shared fixtures: the real model, a real index of the real corpus built once per session, and
+the real service on it."""
 
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -8,10 +19,11 @@ from app.core.config import REPO_ROOT, Settings
 from app.corpus.loader import Corpus, load_corpus
 from app.embedding.encoder import Encoder
 from app.index.build import build_index
-from app.index.store import IndexVersion
+from app.index.store import CURRENT_FILE, IndexVersion, versions_dir
 from app.search.engine import SearchEngine
 
 CORPUS_DIR = REPO_ROOT / "corpus"
+SERVER_START_TIMEOUT_S = 120
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +33,9 @@ def corpus() -> Corpus:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory) -> Settings:
-    return Settings(corpus_dir=CORPUS_DIR, index_dir=tmp_path_factory.mktemp("index"))
+    return Settings(
+        corpus_dir=CORPUS_DIR, index_dir=tmp_path_factory.mktemp("index"), data_dir=tmp_path_factory.mktemp("data")
+    )
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +58,68 @@ def engine(settings, encoder, index_version) -> SearchEngine:
 def client(settings, engine):
     with TestClient(create_app(settings, engine)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def admin_token() -> str:
+    return "test-admin-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(index_dir: Path, workdir: Path, **env: str):
+    """The real service: uvicorn in its own process on a free 127.0.0.1 port with the real model,
+    the given index directory and its own data directory; yields its base URL."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "HUASHU_INDEX_DIR": str(index_dir),
+        "HUASHU_DATA_DIR": str(workdir / "data"),
+        "HF_HUB_OFFLINE": "1",
+        **env,
+    }
+    # Its log goes to a file, not a pipe: nobody reads while it runs, and a full pipe would block it.
+    log = workdir / f"server-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO_ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail("server exited:\n" + log.read_text(errors="replace"))
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server not ready within {SERVER_START_TIMEOUT_S} s")
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server(settings, index_version, admin_token, tmp_path_factory):
+    with running_server(settings.index_dir, tmp_path_factory.mktemp("server"), ADMIN_TOKEN=admin_token) as base:
+        yield base
+
+
+@pytest.fixture
+def index_copy(tmp_path, settings, index_version) -> Path:
+    """An index directory of its own holding a copy of the session's version."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(versions_dir(settings.index_dir) / index_version, versions_dir(index_dir) / index_version)
+    (index_dir / CURRENT_FILE).write_text(index_version + "\n")
+    return index_dir

@@ -1,52 +1,6 @@
-"""The real service: uvicorn in its own process on a free 127.0.0.1 port, the real model and
-index, queried over HTTP."""
-
-import os
-import socket
-import subprocess
-import sys
-import time
+"""The real service (the `server` fixture in conftest.py) queried over HTTP."""
 
 import httpx
-import pytest
-
-from app.core.config import REPO_ROOT
-
-START_TIMEOUT_S = 120
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(settings, index_version):
-    port = free_port()
-    env = {**os.environ, "HUASHU_INDEX_DIR": str(settings.index_dir), "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail("server exited:\n" + process.stdout.read().decode(errors="replace"))
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not ready within {START_TIMEOUT_S} s")
-            time.sleep(0.5)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_real_server_answers_search_and_statutes(server, index_version):

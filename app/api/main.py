@@ -6,36 +6,39 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
-from app.api.routes import health, scenarios, search, statutes
+from app.api.routes import admin, feedback, health, page, scenarios, search, statutes
+from app.admin.documents import DocumentStore
+from app.admin.jobs import JobRunner
+from app.api.limits import BodyLimit
+from app.api.live import LiveEngine
 from app.core.config import Settings, get_settings
-from app.embedding.encoder import Encoder, ModelNotFound
-from app.index.store import IncompatibleIndex, IndexNotFound, IndexVersion
+from app.embedding.encoder import ModelNotFound
+from app.index.store import IncompatibleIndex, IndexNotFound
 from app.search.engine import SearchEngine
 
 log = logging.getLogger("huashu")
-
-
-def load_engine(settings: Settings) -> SearchEngine:
-    index = IndexVersion.load(settings.index_dir)
-    return SearchEngine(index, Encoder(settings))
 
 
 def create_app(settings: Settings | None = None, engine: SearchEngine | None = None) -> FastAPI:
     """`engine` lets tests share one loaded engine; the service loads its own at start."""
     settings = settings or get_settings()
 
+    live = LiveEngine(settings, engine)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if app.state.engine is None:
+        if live.engine is None:
             try:
-                app.state.engine = load_engine(settings)
-                log.info("serving index version %s", app.state.engine.index.name)
+                live.load()
             except (IndexNotFound, IncompatibleIndex, ModelNotFound) as e:
                 # Stay up: /healthz answers, search answers 503 with the reason.
-                app.state.load_error = str(e)
+                live.error = str(e)
                 log.error("no index loaded: %s", e)
+        live.watch()
         yield
+        live.stop()
 
     app = FastAPI(
         title="Huashu 话术",
@@ -44,18 +47,21 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.engine = engine
-    app.state.load_error = "the index is still loading"
+    app.state.live = live
+    app.state.documents = DocumentStore(settings.data_dir / "documents")
+    app.state.jobs = JobRunner()
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for module in (search, statutes, scenarios, health):
+    app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes)
+    for module in (search, statutes, scenarios, health, feedback, page, admin):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     return app
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     """One readable sentence in `detail`; the structured errors stay available in `errors`."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if request.method == "POST" and content_type != "application/json":
+    if request.method == "POST" and content_type not in ("application/json", "multipart/form-data"):
         detail = "send the request body as JSON with Content-Type: application/json"
     else:
         detail = "; ".join(_describe(error) for error in exc.errors())

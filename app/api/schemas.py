@@ -1,6 +1,8 @@
 """Request and response bodies of the public HTTP contract (see docs/api.md)."""
 
-from pydantic import BaseModel, Field, field_validator
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 MAX_QUERY_CHARS = 1000
 
@@ -109,3 +111,36 @@ class ReadyResponse(BaseModel):
     index_version: str
     model: str
     counts: dict[str, int]
+
+
+class FeedbackRequest(BaseModel):
+    query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS)] = Field(
+        description="The query the agent searched when giving the feedback; 1 to 1000 characters after trimming."
+    )
+    script_id: str = Field(description="The script the feedback is about; must exist in the loaded index.")
+    signal: Literal["up", "down", "copied"]
+    index_version: str = Field(max_length=100, description="The `index_version` of the search response.")
+
+
+class FeedbackStored(BaseModel):
+    status: Literal["stored"] = "stored"
+
+
+class ScriptFeedbackCounts(BaseModel):
+    script_id: str
+    title: str | None = Field(description="None when the script is no longer in the loaded index.")
+    up: int
+    down: int
+    copied: int
+
+
+class NegativeFeedback(BaseModel):
+    at: str = Field(description="When, ISO 8601 UTC.")
+    query: str
+    script_id: str
+    index_version: str
+
+
+class FeedbackSummary(BaseModel):
+    scripts: list[ScriptFeedbackCounts] = Field(description="Most down-rated first.")
+    recent_negative: list[NegativeFeedback] = Field(description="The latest down-rated queries, newest first.")

@@ -15,16 +15,24 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = REPO_ROOT / "corpus"
     index_dir: Path = REPO_ROOT / "index"
+    # What the service writes at run time (agents' feedback); outside git.
+    data_dir: Path = REPO_ROOT / "data"
     # Converted models are cached outside git and shared by every clone on the machine.
     model_cache_dir: Path = Path.home() / ".cache" / "huashu" / "models"
     # A sentence-transformers model: the embedded default, a directory, or a hub name
     # that is already in the local cache (the service never downloads).
     model: str = DEFAULT_MODEL_NAME
-    encoder_threads: int = Field(default=0, description="torch threads for the encoder; 0 = torch default")
+    # Requests run in a thread pool: one torch thread per request beats two fighting over two
+    # cores (docs/performance.md).
+    encoder_threads: int = Field(default=1, description="torch threads for the encoder; 0 = torch default")
+    query_cache_size: int = Field(default=1024, description="query embeddings kept in the LRU cache; 0 = no cache")
 
     max_query_chars: int = 1000
     # Candidates taken from each retrieval channel before fusion.
     candidates_per_channel: int = 50
+
+    max_upload_bytes: int = 20 * 1024 * 1024
+    keep_versions: int = Field(default=5, ge=1, description="index versions kept for rollback")
 
     admin_token: str | None = Field(default=None, validation_alias=AliasChoices("ADMIN_TOKEN", "HUASHU_ADMIN_TOKEN"))
 

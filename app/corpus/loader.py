@@ -5,9 +5,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.admin.documents import DocumentStore, StoredDocument
 from app.corpus.scenarios import Taxonomy, load_taxonomy
-from app.corpus.scripts import Script, load_scripts
-from app.corpus.statutes import StatuteBook
+from app.corpus.scripts import Script, ScriptError, load_scripts, parse_scripts
+from app.corpus.statutes import Article, StatuteBook, parse_articles
+from app.ingest.courses import clean_course_text, split_passages
 
 PASSAGES_FILE = Path("courses") / "passages.jsonl"
 
@@ -29,18 +31,40 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return files
 
 
-def corpus_digest(corpus_dir: Path) -> str:
+def corpus_digest(corpus_dir: Path, uploads: list[StoredDocument] = ()) -> str:
     digest = hashlib.sha256()
     for path in corpus_files(corpus_dir):
         digest.update(str(path.relative_to(corpus_dir)).encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for document in uploads:
+        digest.update(f"{document.kind}:{document.sha256}".encode())
     return digest.hexdigest()
 
 
-def load_corpus(corpus_dir: Path) -> Corpus:
+def load_corpus(corpus_dir: Path, store: DocumentStore | None = None) -> Corpus:
+    """The corpus directory plus the uploaded documents in `store`, all validated."""
+    uploads = store.list() if store else []
     taxonomy = load_taxonomy(corpus_dir / "scenarios.yaml")
-    book = StatuteBook.load(corpus_dir / "statutes")
-    scripts = load_scripts(corpus_dir / "scripts", set(taxonomy.by_id()), book)
+    uploaded_articles: list[Article] = []
+    for document in (d for d in uploads if d.kind == "statute"):
+        uploaded_articles += parse_articles(store.content(document).splitlines(), _origin(document))
+    book = StatuteBook.load(corpus_dir / "statutes", uploaded_articles)
+    scenario_ids = set(taxonomy.by_id())
+    scripts = load_scripts(corpus_dir / "scripts", scenario_ids, book)
+    seen = {s.id for s in scripts}
+    for document in (d for d in uploads if d.kind == "script"):
+        for script in parse_scripts(store.content(document).splitlines(), _origin(document), scenario_ids, book):
+            if script.id in seen:
+                raise ScriptError(f"{_origin(document)}: duplicate script id {script.id}")
+            seen.add(script.id)
+            scripts.append(script)
     with (corpus_dir / PASSAGES_FILE).open(encoding="utf-8") as f:
         passages = [json.loads(line) for line in f if line.strip()]
-    return Corpus(taxonomy, book, scripts, passages, corpus_digest(corpus_dir))
+    for document in (d for d in uploads if d.kind == "course"):
+        text = clean_course_text(store.content(document))
+        passages += [p.model_dump() for p in split_passages(text, document.id, Path(document.filename).stem)]
+    return Corpus(taxonomy, book, scripts, passages, corpus_digest(corpus_dir, uploads))
+
+
+def _origin(document: StoredDocument) -> str:
+    return f"upload {document.filename} ({document.id})"

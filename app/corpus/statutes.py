@@ -6,11 +6,12 @@ Repealed laws that the course material still cites (合同法, 侵权责任法) 
 the provision in force today.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from app.text.normalize import normalize
 
@@ -58,6 +59,25 @@ class UnknownStatute(LookupError):
     pass
 
 
+class StatuteError(ValueError):
+    """A statute record that cannot be used; the message names where it is."""
+
+
+def parse_articles(lines: list[str], origin: str) -> list[Article]:
+    articles = []
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            articles.append(Article.model_validate(json.loads(line)))
+        except json.JSONDecodeError as e:
+            raise StatuteError(f"{origin} line {line_no}: not valid JSON ({e.msg})") from None
+        except ValidationError as e:
+            problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'record'}: {err['msg']}" for err in e.errors())
+            raise StatuteError(f"{origin} line {line_no}: {problems}") from None
+    return articles
+
+
 _PARENS = re.compile(r"[()（）《》\s]")
 
 
@@ -77,12 +97,11 @@ class StatuteBook:
             self._law_by_name.setdefault(_name_key(a.law.removeprefix("中华人民共和国")), a.law)
 
     @classmethod
-    def load(cls, statutes_dir: Path) -> "StatuteBook":
+    def load(cls, statutes_dir: Path, extra: list[Article] = ()) -> "StatuteBook":
         articles = []
         for path in sorted(statutes_dir.glob("*.jsonl")):
-            with path.open(encoding="utf-8") as f:
-                articles.extend(Article.model_validate_json(line) for line in f if line.strip())
-        return cls(articles)
+            articles += parse_articles(path.read_text(encoding="utf-8").splitlines(), path.name)
+        return cls(articles + list(extra))
 
     def law_title(self, name: str) -> str:
         try:

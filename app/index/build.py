@@ -3,12 +3,14 @@
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from app.admin.documents import DocumentStore
 from app.corpus.loader import Corpus, load_corpus
 from app.embedding.encoder import Encoder
 from app.index.store import (
@@ -18,6 +20,7 @@ from app.index.store import (
     TAXONOMY_FILE,
     IndexNotFound,
     IndexVersion,
+    prune_versions,
     set_current,
     versions_dir,
     write_atomically,
@@ -52,9 +55,19 @@ def collection_documents(corpus: Corpus) -> dict[str, tuple[list[dict], list[str
     }
 
 
-def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, progress: bool = True) -> str:
-    """Build a complete version beside the current one, then switch to it; returns its name."""
-    corpus = load_corpus(corpus_dir)
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    progress: bool = True,
+    store: DocumentStore | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    keep_versions: int | None = None,
+) -> str:
+    """Build a complete version beside the current one from the corpus and the uploaded
+    documents in `store`, then switch to it; returns its name. `on_progress(done, total)`
+    follows the embedding; `keep_versions` prunes the oldest versions but the current one."""
+    corpus = load_corpus(corpus_dir, store)
     documents = collection_documents(corpus)
     created = datetime.now(timezone.utc)
     root = versions_dir(index_dir)
@@ -70,9 +83,16 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, progress: b
         hashes = {name: [_sha256(t) for t in texts] for name, (_, texts) in documents.items()}
         to_embed = sum(h not in known for name in documents for h in hashes[name])
         counts, reused = {}, 0
+        report = on_progress or (lambda done, total: None)
+        report(0, to_embed)
         with tqdm(total=to_embed, desc="embedding", unit="doc", disable=not progress) as bar:
+
+            def advance(n: int) -> None:
+                bar.update(n)
+                report(bar.n, to_embed)
+
             for name, (records, texts) in documents.items():
-                embeddings, n_reused = _embed(encoder, texts, hashes[name], known, bar)
+                embeddings, n_reused = _embed(encoder, texts, hashes[name], known, advance)
                 Collection.build(records, [tokenize(t) for t in texts], embeddings, hashes[name]).save(building / name)
                 counts[name] = len(records)
                 reused += n_reused
@@ -96,6 +116,8 @@ def build_index(corpus_dir: Path, index_dir: Path, encoder: Encoder, progress: b
         shutil.rmtree(building, ignore_errors=True)
         raise
     set_current(index_dir, version)
+    if keep_versions:
+        prune_versions(index_dir, keep_versions)
     return version
 
 
@@ -119,7 +141,7 @@ def _known_embeddings(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
 
 
 def _embed(
-    encoder: Encoder, texts: list[str], hashes: list[str], known: dict[str, np.ndarray], bar: tqdm
+    encoder: Encoder, texts: list[str], hashes: list[str], known: dict[str, np.ndarray], advance: Callable[[int], None]
 ) -> tuple[np.ndarray, int]:
     """Embeddings in the texts' order, and how many were reused. New texts are embedded in
     batches of similar length (less padding)."""
@@ -134,5 +156,5 @@ def _embed(
     for start in range(0, len(new), EMBED_BATCH):
         batch = new[start : start + EMBED_BATCH]
         embeddings[batch] = encoder.encode_documents([texts[i] for i in batch], batch_size=EMBED_BATCH)
-        bar.update(len(batch))
+        advance(len(batch))
     return embeddings, len(texts) - len(new)

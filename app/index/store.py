@@ -11,6 +11,7 @@ atomically, so a reader sees either the old version or the new one, never a mix.
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,23 @@ def set_current(index_dir: Path, version: str) -> None:
     if version not in list_versions(index_dir):
         raise IndexNotFound(f"no complete index version {version!r} in {versions_dir(index_dir)}")
     write_atomically(index_dir / CURRENT_FILE, version + "\n")
+
+
+def prune_versions(index_dir: Path, keep: int) -> list[str]:
+    """Delete the oldest complete versions beyond `keep`, never the current one."""
+    current = current_version(index_dir)
+    removable = [v for v in list_versions(index_dir) if v != current]
+    doomed = removable[: max(0, len(removable) - (keep - 1))]
+    for version in doomed:
+        shutil.rmtree(versions_dir(index_dir) / version)
+    return doomed
+
+
+def previous_version(index_dir: Path) -> str | None:
+    """The newest complete version older than the current one: what a rollback goes back to."""
+    current = current_version(index_dir)
+    older = [v for v in list_versions(index_dir) if current is None or v < current]
+    return older[-1] if older else None
 
 
 @dataclass

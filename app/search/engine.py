@@ -188,16 +188,16 @@ def _top(scores: dict, n: int) -> list[tuple]:
 def _diversify(score: dict[int, float], records: list[dict], penalty: float, k: int) -> list[int]:
     """Greedy top-k where a script loses `penalty` for each chosen script sharing a scenario with
     it, so a second demand's best script can pass a third variant of the first demand's."""
+    scenarios = {p: set(records[p]["scenarios"]) for p in score}
+    # Per remaining script, how many chosen ones share a scenario with it: updated once per pick
+    # instead of recounted for every candidate at every pick.
+    shared = dict.fromkeys(score, 0)
     chosen: list[int] = []
-    chosen_scenarios: list[set[str]] = []
-    remaining = dict(score)
-    while remaining and len(chosen) < k:
-        def adjusted(p: int) -> float:
-            mine = set(records[p]["scenarios"])
-            return remaining[p] - penalty * sum(1 for other in chosen_scenarios if mine & other)
-
-        best = max(remaining, key=lambda p: (adjusted(p), -p))
+    while shared and len(chosen) < k:
+        best = max(shared, key=lambda p: (score[p] - penalty * shared[p], -p))
         chosen.append(best)
-        chosen_scenarios.append(set(records[best]["scenarios"]))
-        del remaining[best]
+        del shared[best]
+        for p in shared:
+            if scenarios[p] & scenarios[best]:
+                shared[p] += 1
     return chosen

@@ -14,9 +14,10 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", responses={503: {"description": "No index loaded yet"}})
 def readyz(request: Request) -> ReadyResponse:
     """Ready once an index is loaded: its version and document counts."""
-    engine = request.app.state.engine
+    live = request.app.state.live
+    engine = live.engine
     if engine is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"not ready: {request.app.state.load_error}")
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"not ready: {live.error}")
     manifest = engine.index.manifest
     return ReadyResponse(
         status="ready", index_version=engine.index.name, model=manifest["model"]["id"], counts=manifest["counts"]

@@ -1,0 +1,127 @@
+"""Admin API: upload material, re-index in the background, roll back. Every path needs the
+admin token (see deps.require_admin); every action is logged with who, what and when."""
+
+import logging
+from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
+from pydantic import BaseModel
+
+from app.admin.documents import DocumentStore, Kind, StoredDocument
+from app.admin.jobs import Busy, Job, JobRunner
+from app.admin.uploads import Rejected, add_document
+from app.api.deps import AdminDep, SettingsDep
+from app.embedding.encoder import Encoder
+from app.index.build import build_index
+from app.index.store import IndexNotFound, current_version, list_versions, previous_version, set_current
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+audit = logging.getLogger("huashu.audit")
+
+
+class UploadResult(BaseModel):
+    document: StoredDocument
+    created: bool
+
+
+class VersionsOut(BaseModel):
+    current: str | None
+    versions: list[str]
+
+
+class RollbackRequest(BaseModel):
+    version: str | None = None  # default: the newest version older than the current one
+
+
+def _store(request: Request) -> DocumentStore:
+    return request.app.state.documents
+
+
+def _jobs(request: Request) -> JobRunner:
+    return request.app.state.jobs
+
+
+@router.post("/documents", status_code=status.HTTP_201_CREATED, responses={200: {"model": UploadResult}})
+def upload_document(
+    request: Request,
+    response: Response,
+    admin: AdminDep,
+    settings: SettingsDep,
+    file: UploadFile = File(description=".txt, .md, .jsonl (scripts or statutes in the corpus schema), .docx or .pdf"),
+    kind: Kind = Form(),
+) -> UploadResult:
+    """Store one document for the next index build. The same content again returns the stored
+    document (200, `created: false`). Runs in the thread pool: parsing a PDF must not hold up searches."""
+    content = file.file.read()
+    try:
+        document, created = add_document(_store(request), settings.corpus_dir, file.filename or "upload", kind, content)
+    except Rejected as e:
+        code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE if e.unsupported else status.HTTP_422_UNPROCESSABLE_CONTENT
+        raise HTTPException(code, str(e)) from None
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    audit.info("%s uploaded %s document %s (%s, %d bytes, new=%s)", admin, kind, document.id, document.filename, len(content), created)
+    return UploadResult(document=document, created=created)
+
+
+@router.get("/documents")
+def list_documents(request: Request, admin: AdminDep) -> list[StoredDocument]:
+    return _store(request).list()
+
+
+@router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_document(document_id: str, request: Request, admin: AdminDep) -> None:
+    """Remove a document: the next index build no longer has it."""
+    if not _store(request).remove(document_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id!r}")
+    audit.info("%s deleted document %s", admin, document_id)
+
+
+@router.post("/reindex", status_code=status.HTTP_202_ACCEPTED, responses={409: {"description": "A re-index is running"}})
+def reindex(request: Request, admin: AdminDep, settings: SettingsDep) -> Job:
+    """Build a new index version in the background; searches keep using the current one until
+    the atomic switch. Follow it at GET /v1/admin/jobs/{id}."""
+    live = request.app.state.live
+    store = _store(request)
+
+    def work(progress) -> str:
+        encoder = live.engine.encoder if live.engine else Encoder(settings)
+        version = build_index(
+            settings.corpus_dir, settings.index_dir, encoder, progress=False, store=store,
+            on_progress=progress, keep_versions=settings.keep_versions,
+        )
+        live.refresh()
+        return version
+
+    try:
+        job = _jobs(request).start("reindex", work)
+    except Busy as e:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
+    audit.info("%s started re-index job %s", admin, job.id)
+    return job
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: str, request: Request, admin: AdminDep) -> Job:
+    job = _jobs(request).get(job_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id!r}")
+    return job
+
+
+@router.get("/versions")
+def versions(admin: AdminDep, settings: SettingsDep) -> VersionsOut:
+    return VersionsOut(current=current_version(settings.index_dir), versions=list_versions(settings.index_dir))
+
+
+@router.post("/rollback")
+def rollback(request: Request, admin: AdminDep, settings: SettingsDep, body: RollbackRequest | None = None) -> VersionsOut:
+    """Make an earlier version current (by default the one before the current)."""
+    target = (body and body.version) or previous_version(settings.index_dir)
+    if target is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "there is no earlier index version to roll back to")
+    try:
+        set_current(settings.index_dir, target)
+    except IndexNotFound as e:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
+    request.app.state.live.refresh()
+    audit.info("%s rolled back to index version %s", admin, target)
+    return VersionsOut(current=target, versions=list_versions(settings.index_dir))

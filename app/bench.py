@@ -1,0 +1,384 @@
+"""Performance benchmark: `python -m app bench [--quick] [--json]` prints one table.
+
+- in-process: `SearchEngine.search` beside the bare encoder forward pass of the same query
+  (the query cache cleared before each search, so every search pays the model), and beside the
+  usual tutorial stack (sentence-transformers, BM25Okapi rebuilt per query, flat FAISS, raw
+  scores summed);
+- HTTP: a real server (`python -m app serve`, query cache off) under 1, 8 and 32 concurrent
+  clients from a separate load process (`python -m app.bench load ...`), 127.0.0.1 only;
+- cold start to /readyz, index build time, peak RSS of the serving process.
+
+Heavy imports live inside the functions: the load process needs only httpx.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from app.core.config import REPO_ROOT, Settings
+
+QUERY_FILES = ("eval/dev.jsonl", "eval/dev-agents.jsonl")
+READY_TIMEOUT_S = 180
+TOP_K = 5
+
+
+@dataclass(frozen=True)
+class Plan:
+    queries: int | None  # None: every query of QUERY_FILES
+    rounds: int  # measured passes over the queries in process
+    load: tuple[tuple[int, int], ...]  # (concurrent clients, requests per client)
+    cold_starts: int
+    build_sample: int | None  # None: a real full build; else estimated from this many documents
+
+
+FULL = Plan(queries=None, rounds=2, load=((1, 100), (8, 25), (32, 10)), cold_starts=3, build_sample=None)
+QUICK = Plan(queries=30, rounds=1, load=((1, 8), (8, 4), (32, 2)), cold_starts=1, build_sample=64)
+
+
+def load_queries(limit: int | None = None) -> list[str]:
+    queries = []
+    for name in QUERY_FILES:
+        with (REPO_ROOT / name).open(encoding="utf-8") as f:
+            queries += [json.loads(line)["query"] for line in f if line.strip()]
+    return queries[:limit]
+
+
+def percentiles(ms: list[float]) -> dict[str, float]:
+    ordered = sorted(ms)
+    if not ordered:
+        return {"p50": 0.0, "p95": 0.0, "p99": 0.0}
+
+    def at(q: float) -> float:  # nearest rank
+        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+    return {"p50": statistics.median(ordered), "p95": at(0.95), "p99": at(0.99)}
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+# --- in process ---------------------------------------------------------------------------
+
+
+class TutorialStack:
+    """The usual stack: SentenceTransformer.encode with the "query: " prompt, BM25Okapi over
+    jieba.lcut built inside each query call, a flat FAISS inner-product search, raw scores summed."""
+
+    def __init__(self, settings: Settings, script_texts: list[str], script_vectors):
+        import faiss
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(settings.model_path()), device="cpu", local_files_only=True)
+        self.texts = script_texts
+        self.flat = faiss.IndexFlatIP(script_vectors.shape[1])
+        self.flat.add(script_vectors)
+
+    def search(self, query: str, k: int = TOP_K) -> list[int]:
+        import jieba
+        from rank_bm25 import BM25Okapi
+
+        vector = self.model.encode([query], prompt="query: ", normalize_embeddings=True)
+        cosines, ids = self.flat.search(vector, self.flat.ntotal)
+        bm25 = BM25Okapi([jieba.lcut(t) for t in self.texts])
+        score = dict(enumerate(bm25.get_scores(jieba.lcut(query))))
+        for i, cosine in zip(ids[0], cosines[0]):
+            score[int(i)] += float(cosine)
+        return sorted(score, key=lambda i: -score[i])[:k]
+
+
+def measure_in_process(settings: Settings, plan: Plan) -> dict:
+    import torch
+
+    from app.api.live import load_engine
+    from app.corpus.loader import load_corpus
+    from app.index.build import collection_documents
+    from app.text.normalize import normalize
+
+    engine = load_engine(settings)
+    encoder = engine.encoder
+    scripts = engine.index.collections["scripts"]
+    _, script_texts = collection_documents(load_corpus(settings.corpus_dir))["scripts"]
+    baseline = TutorialStack(settings, script_texts, scripts.dense.index.reconstruct_n(0, len(scripts)))
+    queries = load_queries(plan.queries)
+
+    def encode(text: str) -> None:  # the bare forward pass of one normalised query, nothing else
+        with torch.inference_mode():
+            encoder.model.encode_query([text], show_progress_bar=False)
+
+    def timed(run, *args) -> float:
+        started = time.perf_counter()
+        run(*args)
+        return _ms(started)
+
+    for query in queries:  # warm-up
+        encode(normalize(query))
+        engine.search(query, top_k=TOP_K)
+        baseline.search(query)
+    samples: dict[str, list[float]] = {"search": [], "search_cached": [], "encoder": [], "baseline": []}
+    # Interleaved per query, so that load from other processes hits all of them alike.
+    for _ in range(plan.rounds):
+        for query in queries:
+            samples["encoder"].append(timed(encode, normalize(query)))
+            encoder.clear_query_cache()
+            samples["search"].append(timed(engine.search, query, TOP_K))
+            samples["search_cached"].append(timed(engine.search, query, TOP_K))
+            samples["baseline"].append(timed(baseline.search, query))
+    result = {name: percentiles(ms) for name, ms in samples.items()}
+    return {
+        "queries": len(queries),
+        "rounds": plan.rounds,
+        "torch_threads": torch.get_num_threads(),
+        **{f"{name}_ms": p for name, p in result.items()},
+        "search_over_encoder_p50": result["search"]["p50"] / result["encoder"]["p50"],
+        "search_p99_over_p50": result["search"]["p99"] / result["search"]["p50"],
+        "huashu_over_baseline_p50": result["search"]["p50"] / result["baseline"]["p50"],
+    }
+
+
+def measure_index_build(settings: Settings, plan: Plan) -> dict:
+    from app.corpus.loader import load_corpus
+    from app.embedding.encoder import Encoder
+    from app.index.build import build_index, collection_documents
+    from app.text.tokenize import tokenize
+
+    encoder = Encoder(settings)
+    if plan.build_sample is None:
+        with tempfile.TemporaryDirectory(prefix="huashu-bench-index-") as directory:
+            started = time.perf_counter()
+            build_index(settings.corpus_dir, Path(directory), encoder, progress=False)
+            full_s = time.perf_counter() - started
+        return {"full_s": full_s, "how": "full build", "add_one_document_s": measure_add_one_document(settings, encoder)}
+    # Quick: embedding and tokenising dominate a build; time an evenly spread sample of them.
+    started = time.perf_counter()
+    texts = [t for _, ts in collection_documents(load_corpus(settings.corpus_dir)).values() for t in ts]
+    sample = texts[:: max(1, len(texts) // plan.build_sample)][: plan.build_sample]
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    encoder.encode_documents(sample)
+    for text in sample:
+        tokenize(text)
+    per_document = (time.perf_counter() - started) / len(sample)
+    return {
+        "full_s": loaded + per_document * len(texts),
+        "how": f"estimated from {len(sample)} of {len(texts)} documents",
+        "add_one_document_s": measure_add_one_document(settings, encoder),
+    }
+
+
+def measure_add_one_document(settings: Settings, encoder) -> float:
+    """Seconds to build the next version after one course document is added to the current one
+    (a copy of it): the incremental path an admin's upload takes."""
+    from app.admin.documents import DocumentStore
+    from app.index.build import build_index
+    from app.index.store import CURRENT_FILE, current_version, versions_dir
+
+    version = current_version(settings.index_dir)
+    with tempfile.TemporaryDirectory(prefix="huashu-bench-add-") as directory:
+        index_dir = Path(directory) / "index"
+        shutil.copytree(versions_dir(settings.index_dir) / version, versions_dir(index_dir) / version)
+        (index_dir / CURRENT_FILE).write_text(version + "\n")
+        store = DocumentStore(Path(directory) / "documents")
+        text = "新增课程：客户要求赔偿时，先倾听、安抚，再说明我们能做的补救措施，并承诺回复时间。"
+        store.add("new-course.txt", "course", text.encode(), text)
+        started = time.perf_counter()
+        build_index(settings.corpus_dir, index_dir, encoder, progress=False, store=store)
+        return time.perf_counter() - started
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[tuple[subprocess.Popen, str, float]]:
+    """A real server on a free 127.0.0.1 port: (process, base URL, seconds from start to /readyz 200)."""
+    port = free_port()
+    # Query cache off: every request pays the encoder, as a new complaint does.
+    env = {**os.environ, "HUASHU_INDEX_DIR": str(settings.index_dir), "HUASHU_QUERY_CACHE_SIZE": "0"}
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            with httpx.Client(base_url=base, timeout=5, trust_env=False) as client:
+                while True:
+                    if process.poll() is not None:
+                        log.seek(0)
+                        raise RuntimeError("server exited:\n" + log.read().decode(errors="replace")[-2000:])
+                    try:
+                        if client.get("/readyz").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    if time.perf_counter() - started > READY_TIMEOUT_S:
+                        raise RuntimeError(f"server not ready within {READY_TIMEOUT_S} s")
+                    time.sleep(0.05)
+            yield process, base, time.perf_counter() - started
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def run_load(base: str, clients: int, requests: int) -> dict:
+    """The load generator in its own process, so that it does not share the GIL with the bench."""
+    command = [sys.executable, "-m", "app.bench", "load", base, "--clients", str(clients), "--requests", str(requests)]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+async def load(base: str, clients: int, requests: int) -> dict:
+    """`clients` concurrent clients, each sending `requests` searches one after another."""
+    queries = load_queries()
+    latencies: list[float] = []
+    errors = 0
+
+    async def client_loop(client: httpx.AsyncClient, number: int) -> None:
+        nonlocal errors
+        for i in range(requests):
+            query = queries[(number * requests + i) % len(queries)]
+            started = time.perf_counter()
+            try:
+                ok = (await client.post("/v1/search", json={"query": query, "top_k": TOP_K})).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                latencies.append(_ms(started))
+            else:
+                errors += 1
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits, trust_env=False) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop(client, n) for n in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "requests": clients * requests,
+        "errors": errors,
+        "req_per_s": len(latencies) / elapsed,
+        **{f"{k}_ms": v for k, v in percentiles(latencies).items()},
+    }
+
+
+def measure_http(settings: Settings, plan: Plan) -> dict:
+    starts = []
+    for _ in range(plan.cold_starts - 1):
+        with serve(settings) as (_, _, ready_s):
+            starts.append(ready_s)
+    with serve(settings) as (process, base, ready_s):
+        starts.append(ready_s)
+        levels = {str(clients): run_load(base, clients, requests) for clients, requests in plan.load}
+        rss = peak_rss_mb(process.pid)
+    cold_start = statistics.median(starts)
+    return {"cold_start_s": cold_start, "cold_starts": starts, "http": levels, "serving_peak_rss_mb": rss}
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)  # stdout stays JSON
+
+
+def run(settings: Settings, quick: bool = False) -> dict:
+    plan = QUICK if quick else FULL
+    say("bench: in-process search, encoder and baseline ...")
+    in_process = measure_in_process(settings, plan)
+    say("bench: index build ...")
+    build = measure_index_build(settings, plan)
+    say("bench: server cold start and HTTP load ...")
+    http = measure_http(settings, plan)
+    return {
+        "quick": quick,
+        "cpus": os.cpu_count(),
+        "encoder_threads_setting": settings.encoder_threads,
+        "in_process": in_process,
+        "index_build": build,
+        **http,
+    }
+
+
+def format_table(report: dict) -> str:
+    p = report["in_process"]
+
+    def three(d: dict, suffix: str = "") -> str:
+        return " / ".join(f"{d[k + suffix]:.1f}" for k in ("p50", "p95", "p99"))
+
+    rows = [
+        ("search, in process, p50 / p95 / p99 ms", three(p["search_ms"]), ""),
+        ("query encoder forward pass, p50 / p95 / p99 ms", three(p["encoder_ms"]), ""),
+        ("search ÷ encoder (p50)", f"{p['search_over_encoder_p50']:.2f}", "≤ 1.3"),
+        ("search p99 ÷ p50", f"{p['search_p99_over_p50']:.2f}", "≤ 3"),
+        ("search, cached query embedding, p50 / p95 / p99 ms", three(p["search_cached_ms"]), ""),
+        ("baseline stack, p50 / p95 / p99 ms", three(p["baseline_ms"]), ""),
+        ("Huashu ÷ baseline (p50)", f"{p['huashu_over_baseline_p50']:.2f}", ""),
+    ]
+    for clients, h in report["http"].items():
+        rows.append(
+            (
+                f"HTTP {clients} client(s), {h['requests']} requests: req/s; p50 / p95 / p99 ms; errors",
+                f"{h['req_per_s']:.1f}; {three(h, '_ms')}; {h['errors']}",
+                "0 errors" if clients == "32" else "",
+            )
+        )
+    build = report["index_build"]
+    rows += [
+        ("cold start to /readyz 200, s (median)", f"{report['cold_start_s']:.1f}", "≤ 10"),
+        (f"index build, full corpus, s ({build['how']})", f"{build['full_s']:.1f}", ""),
+        ("add one document and rebuild (incremental), s", f"{build['add_one_document_s']:.1f}", "≤ 10"),
+        ("serving process peak RSS (VmHWM), MB", f"{report['serving_peak_rss_mb']:.0f}", "≤ 1536"),
+    ]
+    header = (
+        f"{p['queries']} queries × {p['rounds']} round(s), {report['cpus']} CPUs, torch threads {p['torch_threads']}"
+        f" (HUASHU_ENCODER_THREADS={report['encoder_threads_setting']})\n\n"
+    )
+    lines = ["| measure | value | target |", "| --- | --- | --- |"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return header + "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m app.bench load URL --clients N --requests M`: the load generator, JSON out."""
+    parser = argparse.ArgumentParser(prog="python -m app.bench")
+    sub = parser.add_subparsers(dest="command", required=True)
+    generator = sub.add_parser("load", help="concurrent /v1/search load against a local server")
+    generator.add_argument("url")
+    generator.add_argument("--clients", type=int, required=True)
+    generator.add_argument("--requests", type=int, required=True, help="per client")
+    args = parser.parse_args(argv)
+    if not args.url.startswith("http://127.0.0.1:"):
+        parser.error("the load generator only targets http://127.0.0.1")
+    print(json.dumps(asyncio.run(load(args.url, args.clients, args.requests))))
+
+
+if __name__ == "__main__":
+    main()

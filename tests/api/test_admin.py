@@ -1,0 +1,151 @@
+import json
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.admin.documents import safe_filename
+from app.admin.jobs import Busy, JobRunner
+from app.api.main import create_app
+
+TOKEN = "test-admin-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+NEW_SCRIPT = {
+    "id": "number-flagged/upload-check",
+    "title": "号码被标记：上传测试话术",
+    "scenarios": ["number-flagged"],
+    "technique": "共情 + 解释",
+    "situation": "客户说他的号码被手机管家标成了外卖快递骚扰电话，别人都不接",
+    "text": "非常理解您着急的心情，号码标记是第三方软件根据用户举报做的，我们帮您提交申诉。",
+    "citations": [],
+    "source": {"document": None, "section": None, "origin": "authored"},
+}
+
+
+@pytest.fixture
+def admin_client(tmp_path, settings, engine, index_copy):
+    """An app with its own index directory (a copy of the session's version), data directory
+    and admin token, sharing the session's loaded model."""
+    own = settings.model_copy(
+        update={"index_dir": index_copy, "data_dir": tmp_path / "data", "admin_token": TOKEN, "max_upload_bytes": 64 * 1024}
+    )
+    with TestClient(create_app(own, engine)) as client:
+        yield client
+
+
+def upload(client, name, content: bytes, kind="course", headers=AUTH):
+    return client.post("/v1/admin/documents", files={"file": (name, content)}, data={"kind": kind}, headers=headers)
+
+
+def test_admin_paths_need_the_token(admin_client, client):
+    assert admin_client.get("/v1/admin/documents").status_code == 401
+    assert admin_client.get("/v1/admin/documents", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert admin_client.get("/v1/admin/documents", headers=AUTH).status_code == 200
+    # No token configured: disabled, never open.
+    assert client.get("/v1/admin/documents", headers=AUTH).status_code == 403
+    assert client.post("/v1/search", json={"query": "宽带断了"}).status_code == 200
+
+
+def test_upload_list_deduplicate_delete(admin_client):
+    text = "投诉处理技巧\n客户情绪激动时先倾听，再询问，然后安抚，最后确认问题。".encode()
+    first = upload(admin_client, "技巧.txt", text)
+    assert first.status_code == 201
+    document = first.json()["document"]
+    assert document["kind"] == "course" and document["size"] == len(text) and len(document["sha256"]) == 64
+    again = upload(admin_client, "copy.txt", text)
+    assert again.status_code == 200 and again.json() == {"document": document, "created": False}
+    assert [d["id"] for d in admin_client.get("/v1/admin/documents", headers=AUTH).json()] == [document["id"]]
+    assert admin_client.delete(f"/v1/admin/documents/{document['id']}", headers=AUTH).status_code == 204
+    assert admin_client.delete(f"/v1/admin/documents/{document['id']}", headers=AUTH).status_code == 404
+    assert admin_client.get("/v1/admin/documents", headers=AUTH).json() == []
+
+
+@pytest.mark.parametrize(
+    "name, content, kind, status, message",
+    [
+        ("virus.exe", b"MZ...", "course", 415, "unsupported file type"),
+        ("fake.pdf", b"hello", "course", 422, "not a PDF"),
+        ("fake.docx", b"hello", "course", 422, "not a .docx"),
+        ("binary.txt", b"ab\x00cd", "course", 422, "binary"),
+        ("empty.txt", b"   \n", "course", 422, "no text"),
+        ("scripts.txt", b"{}", "script", 422, "as .jsonl"),
+        ("bad.jsonl", json.dumps({**NEW_SCRIPT, "scenarios": ["nope"]}).encode(), "script", 422, "bad.jsonl line 1"),
+        ("bad.jsonl", b"{not json", "statute", 422, "bad.jsonl line 1: not valid JSON"),
+        ("x.txt", "内容".encode(), "other", 422, "kind"),
+    ],
+)
+def test_bad_uploads_are_refused_and_nothing_is_stored(admin_client, name, content, kind, status, message):
+    response = upload(admin_client, name, content, kind=kind)
+    assert response.status_code == status
+    assert message in response.json()["detail"]
+    assert admin_client.get("/v1/admin/documents", headers=AUTH).json() == []
+
+
+def test_oversized_upload_is_413(admin_client):
+    response = upload(admin_client, "big.txt", "流".encode() * 30000)
+    assert response.status_code == 413
+    assert admin_client.get("/v1/admin/documents", headers=AUTH).json() == []
+
+
+def test_a_path_in_the_file_name_is_never_used_as_a_path(admin_client, tmp_path):
+    response = upload(admin_client, "../../etc/passwd\x07.txt", "客户投诉处理的内容".encode())
+    assert response.status_code == 201
+    name = response.json()["document"]["filename"]
+    assert name.startswith("passwd") and name.endswith(".txt") and "/" not in name and ".." not in name
+    assert not (tmp_path / "etc").exists()
+
+
+@pytest.mark.parametrize(
+    "raw, safe",
+    [("../../etc/passwd", "passwd"), ("..\\win\\a.txt", "a.txt"), ("bad\x00na\x07me.pdf", "badname.pdf"), ("..", "upload"), ("客服 话术.docx", "客服_话术.docx")],
+)
+def test_safe_filename(raw, safe):
+    assert safe_filename(raw) == safe
+
+
+def test_reindex_serves_the_new_script_and_rollback_returns(admin_client):
+    before = admin_client.get("/readyz").json()["index_version"]
+    line = json.dumps(NEW_SCRIPT, ensure_ascii=False).encode()
+    assert upload(admin_client, "new.jsonl", line, kind="script").status_code == 201
+
+    started = admin_client.post("/v1/admin/reindex", headers=AUTH)
+    assert started.status_code == 202
+    job = started.json()
+    deadline = time.monotonic() + 300
+    while job["state"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = admin_client.get(f"/v1/admin/jobs/{job['id']}", headers=AUTH).json()
+    assert job["state"] == "succeeded", job
+    assert admin_client.get("/readyz").json()["index_version"] == job["version"] != before
+
+    body = admin_client.post("/v1/search", json={"query": "号码被手机管家标成外卖快递骚扰电话"}).json()
+    assert body["index_version"] == job["version"]
+    assert NEW_SCRIPT["id"] in [s["id"] for s in body["scripts"]]
+
+    rolled = admin_client.post("/v1/admin/rollback", headers=AUTH)
+    assert rolled.status_code == 200 and rolled.json()["current"] == before
+    assert admin_client.get("/readyz").json()["index_version"] == before
+    assert admin_client.get("/v1/admin/jobs/nope", headers=AUTH).status_code == 404
+
+
+def test_only_one_job_runs_at_a_time():
+    runner, release = JobRunner(), threading.Event()
+    job = runner.start("reindex", lambda progress: release.wait(10) and "v2")
+    with pytest.raises(Busy):
+        runner.start("reindex", lambda progress: "v3")
+    release.set()
+    deadline = time.monotonic() + 10
+    while runner.get(job.id).state != "succeeded" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runner.get(job.id).version == "v2"
+    assert runner.start("reindex", lambda progress: "v3").state in ("queued", "running", "succeeded")
+
+
+def test_a_failed_job_reports_its_error():
+    runner = JobRunner()
+    job = runner.start("reindex", lambda progress: (_ for _ in ()).throw(RuntimeError("disk full")))
+    deadline = time.monotonic() + 10
+    while runner.get(job.id).state != "failed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runner.get(job.id).error == "RuntimeError: disk full"

@@ -1,0 +1,231 @@
+"""The agent desktop page in a real browser (Debian's chromium, driven by Playwright) against the
+real service. Screenshots of the main states go to test-output/screenshots/ for review."""
+
+import re
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from app.core.config import REPO_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
+COMPLAINT = "客户说流量被偷了，要双倍赔偿，不然找记者曝光"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: the page tests need Debian's chromium (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page = context.new_page()
+    problems = []  # script errors and anything the Content-Security-Policy blocked
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and problems.append(msg.text))
+    page.goto(server)
+    yield page
+    context.close()
+    assert not problems
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png")
+
+
+def search_api(server, query: str, **body) -> dict:
+    return httpx.post(f"{server}/v1/search", json={"query": query, "top_k": 5, **body}, timeout=30).json()
+
+
+def search_in_page(page, query: str = COMPLAINT) -> None:
+    page.fill("#q", query)
+    page.press("#q", "Enter")
+    expect(page.locator("#status")).to_contain_text("条话术")
+
+
+def feedback_summary(server, admin_token, until, timeout_s: float = 10) -> dict:
+    """Feedback is sent fire-and-forget: poll until it has arrived."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = httpx.get(f"{server}/v1/admin/feedback/summary", headers={"Authorization": f"Bearer {admin_token}"})
+        assert response.status_code == 200
+        if until(body := response.json()) or time.monotonic() > deadline:
+            return body
+        time.sleep(0.2)
+
+
+def test_page_is_served_with_a_strict_content_security_policy(server):
+    response = httpx.get(server)
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"] == "default-src 'self'"
+    assert httpx.get(f"{server}/static/app.js").status_code == 200
+
+
+def test_empty_state_offers_example_complaints(page):
+    expect(page.locator("#empty")).to_be_visible()
+    expect(page.locator("#q")).to_be_focused()
+    examples = page.locator(".example")
+    expect(examples).to_have_count(3)
+    shot(page, "empty")
+
+    examples.first.click()
+    expect(page.locator(".card.script").first).to_be_visible()
+    expect(page.locator("#q")).to_have_value(examples.first.inner_text())
+    page.fill("#q", "")
+    page.press("#q", "Enter")
+    expect(page.locator("#empty")).to_be_visible()
+
+
+def test_typing_shows_scripts_with_the_query_words_highlighted(page, server):
+    searches = []
+    page.on("request", lambda request: request.url.endswith("/v1/search") and searches.append(request))
+    page.locator("#q").press_sequentially(COMPLAINT, delay=30)
+    expected = search_api(server, COMPLAINT)
+    titles = page.locator(".card.script .title")
+    expect(titles).to_have_text([s["title"] for s in expected["scripts"]])
+    assert len(searches) < len(COMPLAINT) / 2  # debounced, not one request per keystroke
+
+    marks = page.locator("#panel-scripts mark").all_inner_texts()
+    assert marks and all(any(mark[i : i + 2] in COMPLAINT for i in range(len(mark) - 1)) for mark in marks)
+    expect(page.locator(".chip")).to_have_text([d["name"] for d in expected["detected_scenarios"]])
+    shot(page, "results")
+
+    citation = page.locator(".card.script details").first
+    citation.locator("summary").click()
+    expect(citation.locator(".article-text")).to_be_visible()
+
+    page.click("#tab-statutes")
+    expect(page.locator("#panel-statutes .card")).to_have_count(len(expected["statutes"]))
+    expect(page.locator("#panel-scripts")).to_be_hidden()
+    page.click("#tab-passages")
+    expect(page.locator("#panel-passages .card")).to_have_count(len(expected["passages"]))
+
+
+def test_a_scenario_chip_filters_the_scripts_and_a_second_click_clears_it(page, server):
+    search_in_page(page)
+    chip = page.locator(".chip").last
+    name = chip.inner_text()
+    chip.click()
+    expect(page.locator("#status")).to_contain_text(f"只看「{name}」")
+    expect(chip).to_have_attribute("aria-pressed", "true")
+    cards = page.locator(".card.script")
+    assert cards.count() > 0
+    for card in cards.all():
+        assert name in card.locator(".tag").all_inner_texts()
+    shot(page, "chip-filtered")
+
+    chip.click()
+    expect(chip).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#status")).not_to_contain_text("只看")
+
+
+def test_copy_by_click_and_by_keyboard(page, server, admin_token):
+    scripts = search_api(server, COMPLAINT)["scripts"]
+    search_in_page(page)
+
+    def clipboard() -> str:
+        return page.evaluate("navigator.clipboard.readText()")
+
+    first = page.locator(".card.script").first
+    first.locator(".copy").click()
+    expect(first.locator(".copy")).to_have_text("已复制 ✓")
+    assert clipboard() == scripts[0]["text"]
+    shot(page, "copied")
+
+    page.keyboard.press("/")  # from the copy button back to the box
+    expect(page.locator("#q")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    second = page.locator(".card.script").nth(1)
+    expect(second).to_be_focused()
+    page.keyboard.press("c")
+    expect(second.locator(".copy")).to_have_text("已复制 ✓")
+    assert clipboard() == scripts[1]["text"]
+    page.keyboard.press("ArrowUp")
+    expect(first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_have_text(f"已复制「{scripts[0]['title']}」")  # announced once copied
+    assert clipboard() == scripts[0]["text"]
+
+    def all_copies_counted(body: dict) -> bool:
+        counts = {s["script_id"]: s["copied"] for s in body["scripts"]}
+        return counts.get(scripts[0]["id"], 0) >= 2 and counts.get(scripts[1]["id"], 0) >= 1
+
+    assert all_copies_counted(feedback_summary(server, admin_token, all_copies_counted))
+
+
+def test_thumbs_down_reaches_the_admin_summary(page, server, admin_token):
+    query = "用户宽带断了三天，张口就要一万块损失费"
+    search_in_page(page, query)
+    card = page.locator(".card.script").first
+    script_id = card.get_attribute("data-id")
+    down = card.locator('.vote[data-signal="down"]')
+    down.click()
+    expect(down).to_have_attribute("aria-pressed", "true")
+    expect(down).to_be_disabled()
+
+    def disliked(body: dict) -> bool:
+        return (query, script_id) in [(n["query"], n["script_id"]) for n in body["recent_negative"]]
+
+    body = feedback_summary(server, admin_token, disliked)
+    assert disliked(body)
+    assert next(s for s in body["scripts"] if s["script_id"] == script_id)["down"] >= 1
+
+
+def test_errors_say_what_went_wrong_and_keep_old_results_dimmed(page):
+    search_in_page(page)
+    page.route("**/v1/search", lambda route: route.fulfill(status=503, json={"detail": "no index loaded: rebuilding"}))
+    page.fill("#q", "客户要求精神损失费")
+    page.press("#q", "Enter")
+    expect(page.locator("#error")).to_have_text(
+        "话术服务暂时不可用：no index loaded: rebuilding（下方仍是上一次的结果）"
+    )
+    expect(page.locator("#results")).to_have_class(re.compile(r"\bstale\b"))
+    expect(page.locator(".card.script").first).to_be_visible()
+    shot(page, "error")
+
+    page.unroute("**/v1/search")
+    page.route("**/v1/search", lambda route: route.abort())
+    page.press("#q", "Enter")
+    expect(page.locator("#error")).to_contain_text("连接不上话术服务")
+
+    page.unroute("**/v1/search")
+    page.fill("#q", "流" * 1001)
+    page.press("#q", "Enter")
+    expect(page.locator("#error")).to_contain_text(
+        "检索请求被拒绝：query: the query has 1001 characters; at most 1000 are allowed"
+    )
+
+    search_in_page(page)
+    expect(page.locator("#error")).to_be_hidden()
+
+
+def test_narrow_side_panel_fits_400px(page):
+    page.set_viewport_size({"width": 400, "height": 800})
+    search_in_page(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    copy = page.locator(".card.script .copy").first
+    expect(copy).to_be_in_viewport()
+    box = copy.bounding_box()
+    assert box["x"] + box["width"] <= 400
+    shot(page, "narrow-400px")
