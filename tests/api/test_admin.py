@@ -149,3 +149,49 @@ def test_a_failed_job_reports_its_error():
     while runner.get(job.id).state != "failed" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert runner.get(job.id).error == "RuntimeError: disk full"
+
+
+def _docx(text: str) -> bytes:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for paragraph in text.split("\n"):
+        document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF whose text layer says `text` (ASCII: the standard fonts have no CJK)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_docx_and_pdf_uploads_are_stored_as_text(admin_client, tmp_path):
+    docx_upload = upload(admin_client, "讲义.docx", _docx("第一章 投诉受理\n客户情绪激动时先倾听，再安抚。"))
+    assert docx_upload.status_code == 201, docx_upload.json()
+    pdf_upload = upload(admin_client, "handout.pdf", _pdf("Complaint handling: listen first, then apologise."))
+    assert pdf_upload.status_code == 201, pdf_upload.json()
+    store = admin_client.app.state.documents
+    texts = {d.filename: store.content(d) for d in store.list()}
+    assert "客户情绪激动时先倾听" in texts["讲义.docx"]
+    assert "listen first" in texts["handout.pdf"]

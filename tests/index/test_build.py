@@ -12,6 +12,8 @@ from app.index.store import (
     IndexVersion,
     current_version,
     list_versions,
+    previous_version,
+    prune_versions,
     set_current,
 )
 
@@ -103,3 +105,18 @@ def test_a_rebuild_embeds_only_the_texts_that_changed(tiny_corpus, tmp_path, enc
     before, after = first.collections["statutes"].embeddings(), rebuilt.collections["statutes"].embeddings()
     assert before.keys() == after.keys()
     assert all((before[h] == after[h]).all() for h in before)
+
+
+def test_pruning_keeps_the_newest_versions_and_never_the_current(tmp_path):
+    index_dir = tmp_path / "index"
+    names = [f"2026010{i}T000000Z-abcdef" for i in range(1, 6)]
+    for name in names:
+        (index_dir / "versions" / name).mkdir(parents=True)
+        (index_dir / "versions" / name / "manifest.json").write_text("{}")
+    set_current(index_dir, names[0])  # rolled back to the oldest
+    assert prune_versions(index_dir, keep=3) == names[1:3]
+    assert list_versions(index_dir) == [names[0], names[3], names[4]]
+    assert current_version(index_dir) == names[0]
+    assert previous_version(index_dir) is None
+    set_current(index_dir, names[4])
+    assert previous_version(index_dir) == names[3]
