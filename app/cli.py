@@ -216,7 +216,6 @@ def main(argv: list[str] | None = None) -> None:
     # Libraries stay quiet; the service's own log says what it does.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("huashu").setLevel(logging.INFO)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets DEBUG for itself
     args = build_parser().parse_args(argv)
     from app.admin.uploads import Rejected
     from app.corpus.scripts import ScriptError

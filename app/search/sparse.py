@@ -1,9 +1,12 @@
 """Sparse channel: BM25 over jieba tokens, built once at index time and loaded from disk."""
 
+import logging
 from pathlib import Path
 
 import bm25s
 import numpy as np
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG for itself on import
 
 DIR_NAME = "bm25"
 
