@@ -1,10 +1,12 @@
 """The search pipeline: one query in, detected scenarios, ranked scripts with their statutes,
 relevant statutes and course passages out.
 
-1. Normalise and tokenise the query once, embed it once.
+1. Normalise and tokenise the query; embed it once, or, when it has several clauses, embed
+   the clauses in one batch and take their mean as the query's vector.
 2. Hybrid search (dense + BM25, fused) in each collection.
 3. Scenario scores combine how well the scenario's own description matches with how well its
-   best script matches: descriptions are short, scripts carry the customer's wording.
+   best script matches (descriptions are short, scripts carry the customer's wording), for the
+   whole query and for each clause, so that every demand of a long complaint counts.
 4. A script's score adds its best scenario's score to its own match, and the list is
    diversified: a script loses a little for each higher-ranked script of its scenario, so a
    complaint with several demands gets a script for each near the top.
