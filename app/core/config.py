@@ -27,10 +27,6 @@ class Settings(BaseSettings):
     encoder_threads: int = Field(default=1, description="torch threads for the encoder; 0 = torch default")
     query_cache_size: int = Field(default=1024, description="query embeddings kept in the LRU cache; 0 = no cache")
 
-    max_query_chars: int = 1000
-    # Candidates taken from each retrieval channel before fusion.
-    candidates_per_channel: int = 50
-
     max_upload_bytes: int = 20 * 1024 * 1024
     keep_versions: int = Field(default=5, ge=1, description="index versions kept for rollback")
 

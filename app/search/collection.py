@@ -2,7 +2,6 @@
 dense and sparse indexes over them, behind one hybrid `search`."""
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +12,6 @@ from app.search.sparse import SparseIndex
 
 RECORDS_FILE = "records.jsonl"
 HASHES_FILE = "text-hashes.json"
-
-
-@dataclass(frozen=True)
-class Hit:
-    position: int
-    score: float
 
 
 class Collection:
@@ -59,10 +52,11 @@ class Collection:
     def __len__(self) -> int:
         return len(self.records)
 
-    def search(self, query_vector: np.ndarray, query_tokens: list[str], k: int, dense_weight: float) -> list[Hit]:
-        """Hybrid search, best first; `dense_weight` 1.0 is dense only, 0.0 is BM25 only."""
+    def search(
+        self, query_vector: np.ndarray, query_tokens: list[str], k: int, dense_weight: float
+    ) -> dict[int, float]:
+        """Hybrid scores {position: score} of each channel's top k, unordered; `dense_weight`
+        1.0 is dense only, 0.0 is BM25 only."""
         dense = self.dense.search(query_vector, k) if dense_weight > 0 else {}
         sparse = self.sparse.search(query_tokens, k) if dense_weight < 1 else {}
-        fused = fuse(dense, sparse, dense_weight)
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-        return [Hit(position, score) for position, score in ranked]
+        return fuse(dense, sparse, dense_weight)

@@ -101,11 +101,6 @@ class SearchEngine:
             clause_vectors = []
             vector = self.encoder.encode_queries([text])[0]
         collections = self.index.collections
-
-        def hits(name: str, k: int) -> dict[int, float]:
-            found = collections[name].search(vector, tokens, k, w.dense)
-            return {h.position: h.score for h in found}
-
         script_records = collections["scripts"].records
         scenario_score, script_match = self._scenario_scores(vector, tokens, w)
         # A demand stated in one clause of a long complaint is drowned in the whole query's
@@ -127,9 +122,9 @@ class SearchEngine:
         ranked = _diversify(script_score, script_records, w.diversity, top_k)
         scripts = [ScoredScript(script_records[p], script_score[p]) for p in ranked]
 
-        statutes = self._statutes(hits("statutes", w.candidates), scripts, w)
-        passage_records = collections["passages"].records
-        passages = [(passage_records[p], s) for p, s in _top(hits("passages", w.candidates), w.passages)]
+        statutes = self._statutes(collections["statutes"].search(vector, tokens, w.candidates, w.dense), scripts, w)
+        passages_found = collections["passages"].search(vector, tokens, w.candidates, w.dense)
+        passages = [(collections["passages"].records[p], s) for p, s in _top(passages_found, w.passages)]
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResult(query, self.index.name, took_ms, detected, scripts, statutes, passages)
 
@@ -139,10 +134,10 @@ class SearchEngine:
         """Scenario scores from the descriptions and the best script of each scenario, and the
         scripts' own match."""
         scripts = self.index.collections["scripts"]
-        script_match = {h.position: h.score for h in scripts.search(vector, tokens, len(scripts), w.dense)}
+        script_match = scripts.search(vector, tokens, len(scripts), w.dense)
         scenarios = self.index.collections["scenarios"]
         description_match = {
-            scenarios.records[h.position]["id"]: h.score for h in scenarios.search(vector, tokens, len(scenarios), w.dense)
+            scenarios.records[p]["id"]: s for p, s in scenarios.search(vector, tokens, len(scenarios), w.dense).items()
         }
         best_script_match: dict[str, float] = {}
         for position, score in script_match.items():
