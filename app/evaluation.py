@@ -172,7 +172,9 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
     report: dict = {"complaints": {}, "questions": {}, "outcomes": []}
     for mode, dense_weight in modes.items():
         engine.encoder.clear_query_cache()  # each mode pays for its own encoding, as a new query would
-        weights = engine.weights if dense_weight is None else replace(engine.weights, dense=dense_weight)
+        weights = engine.weights
+        if dense_weight is not None:
+            weights = replace(weights, dense=dense_weight, statute_dense=dense_weight)
         if complaints:
             outcomes = evaluate_complaints(engine, complaints, weights)
             report["complaints"][mode] = summarize_complaints(outcomes)

@@ -1,9 +1,11 @@
 """The search pipeline: one query in, detected scenarios, ranked scripts with their statutes,
 relevant statutes and course passages out.
 
-1. Normalise and tokenise the query; embed it once, or, when it has several clauses, embed
-   the clauses in one batch and take their mean as the query's vector.
-2. Hybrid search (dense + BM25, fused) in each collection.
+1. Normalise and tokenise the query; embed it, and when it has several clauses each clause
+   too, in one batch. Scenarios and scripts are matched by the clauses' mean, statutes and
+   passages by the whole query.
+2. Hybrid search (dense + BM25, fused) in each collection. Long statute articles are indexed
+   whole and paragraph by paragraph; an article scores by its best-matching text.
 3. Scenario scores combine how well the scenario's own description matches with how well its
    best script matches (descriptions are short, scripts carry the customer's wording), for the
    whole query and for each clause, so that every demand of a long complaint counts.
@@ -13,6 +15,7 @@ relevant statutes and course passages out.
 5. Statutes cited by the top scripts are boosted: they are what the answer relies on.
 """
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -24,10 +27,13 @@ from app.index.store import IndexVersion
 from app.text.normalize import normalize, split_clauses
 from app.text.tokenize import tokenize
 
+MAX_CLAUSES = 8
+
 
 @dataclass(frozen=True)
 class Weights:
     dense: float = 0.5  # share of the dense channel in each collection's fusion
+    statute_dense: float = 0.6  # the same for statutes, whose plain-language questions suit e5 better
     scenario_description: float = 0.5  # scenario score: description match vs best script match
     script_scenario: float = 0.5  # script score: share of its best scenario's score
     detect_ratio: float = 0.7  # scenarios within this fraction of the best one are detected
@@ -90,16 +96,16 @@ class SearchEngine:
         w = weights or self.weights
         text = normalize(query)
         tokens = tokenize(text)
-        clauses = split_clauses(text) if w.clause_weight > 0 else []
+        inputs = encoder_inputs(text) if w.clause_weight > 0 else [text]
+        clauses = inputs[1:]
+        whole_vector, *clause_vectors = self.encoder.encode_queries(inputs)
+        # Scenarios and scripts are matched by the clauses' normalised mean, where every demand
+        # weighs the same; statutes and passages by the whole query, whose wording they answer.
         if clauses:
-            # One encoder pass over the clauses; the query's vector is their normalised mean,
-            # so a long complaint costs about what encoding it whole would.
-            clause_vectors = self.encoder.encode_queries(clauses)
-            vector = clause_vectors.mean(axis=0)
+            vector = np.mean(clause_vectors, axis=0)
             vector /= np.linalg.norm(vector)
         else:
-            clause_vectors = []
-            vector = self.encoder.encode_queries([text])[0]
+            vector = whole_vector
         collections = self.index.collections
         script_records = collections["scripts"].records
         scenario_score, script_match = self._scenario_scores(vector, tokens, w)
@@ -122,8 +128,10 @@ class SearchEngine:
         ranked = _diversify(script_score, script_records, w.diversity, top_k)
         scripts = [ScoredScript(script_records[p], script_score[p]) for p in ranked]
 
-        statutes = self._statutes(collections["statutes"].search(vector, tokens, w.candidates, w.dense), scripts, w)
-        passages_found = collections["passages"].search(vector, tokens, w.candidates, w.dense)
+        statutes = self._statutes(
+            collections["statutes"].search(whole_vector, tokens, w.candidates, w.statute_dense), scripts, w
+        )
+        passages_found = collections["passages"].search(whole_vector, tokens, w.candidates, w.dense)
         passages = [(collections["passages"].records[p], s) for p, s in _top(passages_found, w.passages)]
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResult(query, self.index.name, took_ms, detected, scripts, statutes, passages)
@@ -160,8 +168,9 @@ class SearchEngine:
     def _statutes(self, matched: dict[int, float], scripts: list[ScoredScript], w: Weights) -> list[ScoredArticle]:
         records = self.index.collections["statutes"].records
         score: dict[tuple[str, int], float] = {}
-        for position, s in matched.items():
-            score[(records[position]["law"], records[position]["article_no"])] = s
+        for position, s in matched.items():  # an article scores by its best-matching text
+            key = (records[position]["law"], records[position]["article_no"])
+            score[key] = max(score.get(key, 0.0), s)
         for script in scripts[: w.cited_by_top]:
             for article in self.citations(script.record):
                 score[article.key] = score.get(article.key, 0.0) + w.citation_boost * script.score
@@ -176,6 +185,17 @@ class SearchEngine:
             except UnknownStatute:
                 continue  # validated at build time; an index cannot hold an unresolvable citation
         return list({a.key: a for a in articles}.values())
+
+
+def encoder_inputs(text: str) -> list[str]:
+    """What one search encodes, in one encoder pass: the normalised query and, when it has
+    several clauses, each clause. A narrated call of hundreds of clauses is matched in at most
+    MAX_CLAUSES runs of consecutive clauses, so its cost stays bounded."""
+    clauses = split_clauses(text)
+    if len(clauses) > MAX_CLAUSES:
+        size = math.ceil(len(clauses) / MAX_CLAUSES)
+        clauses = ["，".join(clauses[i : i + size]) for i in range(0, len(clauses), size)]
+    return [text, *clauses]
 
 
 def _top(scores: dict, n: int) -> list[tuple]:

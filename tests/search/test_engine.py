@@ -1,0 +1,22 @@
+from app.search.engine import MAX_CLAUSES, encoder_inputs
+
+
+def test_a_complaint_is_encoded_whole_and_clause_by_clause():
+    text = "客户说流量被偷了，要双倍赔偿，不然找记者曝光"
+    assert encoder_inputs(text) == [text, "客户说流量被偷了", "要双倍赔偿", "不然找记者曝光"]
+    assert encoder_inputs("流量被偷了") == ["流量被偷了"]
+
+
+def test_a_very_long_narration_is_matched_in_a_bounded_number_of_clauses():
+    clauses = [f"第{i}件事没处理好" for i in range(300)]
+    inputs = encoder_inputs("，".join(clauses))
+    assert len(inputs) == 1 + MAX_CLAUSES
+    assert "，".join(inputs[1:]) == inputs[0]  # every clause is still matched, in runs
+
+
+def test_an_article_found_by_one_of_its_paragraphs_is_listed_once(engine):
+    # The second paragraph of 消费者权益保护法第五十五条 (harm to health or life from a known defect).
+    result = engine.search("商家明知道产品有缺陷还卖给我，把我家人弄伤了，能要求几倍的惩罚性赔偿")
+    keys = [a.article.key for a in result.statutes]
+    assert len(keys) == len(set(keys))
+    assert ("中华人民共和国消费者权益保护法", 55) in keys
