@@ -1,11 +1,12 @@
 """Performance benchmark: `python -m app bench [--quick] [--json]` prints one table.
 
-- in-process: `SearchEngine.search` beside the bare encoder forward pass of the same query
+- in-process: `SearchEngine.search` beside the bare encoder pass over the same query and its clauses
   (the query cache cleared before each search, so every search pays the model), and beside the
   usual tutorial stack (sentence-transformers, BM25Okapi rebuilt per query, flat FAISS, raw
   scores summed);
 - HTTP: a real server (`python -m app serve`, query cache off) under 1, 8 and 32 concurrent
-  clients from a separate load process (`python -m app.bench load ...`), 127.0.0.1 only;
+  clients from a separate load process (`python -m app.bench load ...`, the load generator of
+  `app/load.py`), 127.0.0.1 only;
 - cold start to /readyz, index build time, peak RSS of the serving process.
 
 Heavy imports live inside the functions: the load process needs only httpx.
@@ -15,25 +16,28 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from app.core.config import REPO_ROOT, Settings
-
-QUERY_FILES = ("eval/dev.jsonl", "eval/dev-agents.jsonl")
-READY_TIMEOUT_S = 180
-TOP_K = 5
+from app.load import (
+    TOP_K,
+    drive,
+    elapsed_ms,
+    load_queries,
+    peak_rss_mb,
+    percentiles,
+    require_loopback,
+    search,
+    serve,
+    summarise,
+)
 
 
 @dataclass(frozen=True)
@@ -47,29 +51,6 @@ class Plan:
 
 FULL = Plan(queries=None, rounds=2, load=((1, 100), (8, 25), (32, 10)), cold_starts=3, build_sample=None)
 QUICK = Plan(queries=30, rounds=1, load=((1, 8), (8, 4), (32, 2)), cold_starts=1, build_sample=64)
-
-
-def load_queries(limit: int | None = None) -> list[str]:
-    queries = []
-    for name in QUERY_FILES:
-        with (REPO_ROOT / name).open(encoding="utf-8") as f:
-            queries += [json.loads(line)["query"] for line in f if line.strip()]
-    return queries[:limit]
-
-
-def percentiles(ms: list[float]) -> dict[str, float]:
-    ordered = sorted(ms)
-    if not ordered:
-        return {"p50": 0.0, "p95": 0.0, "p99": 0.0}
-
-    def at(q: float) -> float:  # nearest rank
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-    return {"p50": statistics.median(ordered), "p95": at(0.95), "p99": at(0.99)}
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
 
 
 # --- in process ---------------------------------------------------------------------------
@@ -107,6 +88,7 @@ def measure_in_process(settings: Settings, plan: Plan) -> dict:
     from app.api.live import load_engine
     from app.corpus.loader import load_corpus
     from app.index.build import collection_documents
+    from app.search.engine import encoder_inputs
     from app.text.normalize import normalize
 
     engine = load_engine(settings)
@@ -116,14 +98,16 @@ def measure_in_process(settings: Settings, plan: Plan) -> dict:
     baseline = TutorialStack(settings, script_texts, scripts.dense.index.reconstruct_n(0, len(scripts)))
     queries = load_queries(plan.queries)
 
-    def encode(text: str) -> None:  # the bare forward pass of one normalised query, nothing else
+    def encode(text: str) -> None:
+        """The bare encoder pass a search makes for one normalised query (the query and its
+        clauses in one batch), nothing else."""
         with torch.inference_mode():
-            encoder.model.encode_query([text], show_progress_bar=False)
+            encoder.model.encode_query(encoder_inputs(text), show_progress_bar=False)
 
     def timed(run, *args) -> float:
         started = time.perf_counter()
         run(*args)
-        return _ms(started)
+        return elapsed_ms(started)
 
     for query in queries:  # warm-up
         encode(normalize(query))
@@ -203,52 +187,6 @@ def measure_add_one_document(settings: Settings, encoder) -> float:
 # --- HTTP -----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(settings: Settings) -> Iterator[tuple[subprocess.Popen, str, float]]:
-    """A real server on a free 127.0.0.1 port: (process, base URL, seconds from start to /readyz 200)."""
-    port = free_port()
-    # Query cache off: every request pays the encoder, as a new complaint does.
-    env = {**os.environ, "HUASHU_INDEX_DIR": str(settings.index_dir), "HUASHU_QUERY_CACHE_SIZE": "0"}
-    with tempfile.TemporaryFile() as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            with httpx.Client(base_url=base, timeout=5, trust_env=False) as client:
-                while True:
-                    if process.poll() is not None:
-                        log.seek(0)
-                        raise RuntimeError("server exited:\n" + log.read().decode(errors="replace")[-2000:])
-                    try:
-                        if client.get("/readyz").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    if time.perf_counter() - started > READY_TIMEOUT_S:
-                        raise RuntimeError(f"server not ready within {READY_TIMEOUT_S} s")
-                    time.sleep(0.05)
-            yield process, base, time.perf_counter() - started
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmHWM for process {pid}")
-
-
 def run_load(base: str, clients: int, requests: int) -> dict:
     """The load generator in its own process, so that it does not share the GIL with the bench."""
     command = [sys.executable, "-m", "app.bench", "load", base, "--clients", str(clients), "--requests", str(requests)]
@@ -257,45 +195,27 @@ def run_load(base: str, clients: int, requests: int) -> dict:
 
 
 async def load(base: str, clients: int, requests: int) -> dict:
-    """`clients` concurrent clients, each sending `requests` searches one after another."""
+    """`clients` concurrent clients sending `clients × requests` searches of the dev queries."""
     queries = load_queries()
-    latencies: list[float] = []
-    errors = 0
-
-    async def client_loop(client: httpx.AsyncClient, number: int) -> None:
-        nonlocal errors
-        for i in range(requests):
-            query = queries[(number * requests + i) % len(queries)]
-            started = time.perf_counter()
-            try:
-                ok = (await client.post("/v1/search", json={"query": query, "top_k": TOP_K})).status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            if ok:
-                latencies.append(_ms(started))
-            else:
-                errors += 1
-
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits, trust_env=False) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(client_loop(client, n) for n in range(clients)))
-        elapsed = time.perf_counter() - started
+    schedule = [search("search", queries[i % len(queries)]) for i in range(clients * requests)]
+    results, elapsed = await drive(base, schedule, clients)
+    summary = summarise(results)
     return {
         "clients": clients,
-        "requests": clients * requests,
-        "errors": errors,
-        "req_per_s": len(latencies) / elapsed,
-        **{f"{k}_ms": v for k, v in percentiles(latencies).items()},
+        "requests": summary["requests"],
+        "errors": summary["errors"],
+        "req_per_s": (summary["requests"] - summary["errors"]) / elapsed,
+        **{f"{p}_ms": summary[f"{p}_ms"] for p in ("p50", "p95", "p99")},
     }
 
 
 def measure_http(settings: Settings, plan: Plan) -> dict:
+    no_cache = {"HUASHU_QUERY_CACHE_SIZE": "0"}  # every request pays the encoder, as a new complaint does
     starts = []
     for _ in range(plan.cold_starts - 1):
-        with serve(settings) as (_, _, ready_s):
+        with serve(settings, **no_cache) as (_, _, ready_s):
             starts.append(ready_s)
-    with serve(settings) as (process, base, ready_s):
+    with serve(settings, **no_cache) as (process, base, ready_s):
         starts.append(ready_s)
         levels = {str(clients): run_load(base, clients, requests) for clients, requests in plan.load}
         rss = peak_rss_mb(process.pid)
@@ -336,7 +256,7 @@ def format_table(report: dict) -> str:
 
     rows = [
         ("search, in process, p50 / p95 / p99 ms", three(p["search_ms"]), ""),
-        ("query encoder forward pass, p50 / p95 / p99 ms", three(p["encoder_ms"]), ""),
+        ("encoder pass over the query and its clauses, p50 / p95 / p99 ms", three(p["encoder_ms"]), ""),
         ("search ÷ encoder (p50)", f"{p['search_over_encoder_p50']:.2f}", "≤ 1.3"),
         ("search p99 ÷ p50", f"{p['search_p99_over_p50']:.2f}", "≤ 3"),
         ("search, cached query embedding, p50 / p95 / p99 ms", three(p["search_cached_ms"]), ""),
@@ -375,9 +295,11 @@ def main(argv: list[str] | None = None) -> None:
     generator.add_argument("--clients", type=int, required=True)
     generator.add_argument("--requests", type=int, required=True, help="per client")
     args = parser.parse_args(argv)
-    if not args.url.startswith("http://127.0.0.1:"):
-        parser.error("the load generator only targets http://127.0.0.1")
-    print(json.dumps(asyncio.run(load(args.url, args.clients, args.requests))))
+    try:
+        base = require_loopback(args.url)
+    except ValueError as e:
+        parser.error(str(e))
+    print(json.dumps(asyncio.run(load(base, args.clients, args.requests))))
 
 
 if __name__ == "__main__":

@@ -150,10 +150,40 @@ def cmd_bench(args: argparse.Namespace) -> None:
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else bench.format_table(report))
 
 
+def cmd_load(args: argparse.Namespace) -> None:
+    from app import load
+
+    try:
+        url = None if args.url is None else load.require_loopback(args.url)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    given = {
+        "requests": args.requests, "clients": args.clients, "warmup": args.warmup,
+        "max_rss_growth_mb": args.max_rss_growth_mb,
+    }
+    report = load.run(get_settings(), url=url, pid=args.pid, **{k: v for k, v in given.items() if v is not None})
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else load.format_table(report))
+    sys.exit(0 if report["passed"] else 1)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    uvicorn.run("app.api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+    from app.api.live import preflight
+    from app.core.logging import logging_config
+
+    settings = get_settings()
+    # Refuse to start, saying what to do, rather than serve nothing: a missing or damaged current
+    # index version, a missing model, or a model other than the one that built the index.
+    preflight(settings)
+    # Every worker applies this config: JSON lines (or text) with request ids; the service
+    # writes the access lines itself, so uvicorn's own (with query strings) are off.
+    log_config = logging_config(args.log_format or settings.log_format, settings.log_level)
+    uvicorn.run(
+        "app.api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+        log_config=log_config, access_log=False,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,13 +233,31 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-format", choices=["json", "text"], help="default: HUASHU_LOG_FORMAT, else json")
     serve.set_defaults(func=cmd_serve)
 
     bench = sub.add_parser("bench", help="latency, throughput, cold start, build time and memory in one table")
     bench.add_argument("--quick", action="store_true", help="fewer queries and requests, estimated build (under a minute)")
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.set_defaults(func=cmd_bench)
+
+    load = sub.add_parser("load", help="a fixed number of mixed requests at full speed: errors, latency, memory growth")
+    load.add_argument("--requests", type=_positive, help="requests after the warm-up (default 5000)")
+    load.add_argument("--clients", type=_positive, help="concurrent clients (default 32)")
+    load.add_argument("--warmup", type=int, help="mixed requests before the peak and the first RSS reading (default: "
+                      "the larger of 10 × clients and requests ÷ 10; 0: no warm-up)")
+    load.add_argument("--max-rss-growth-mb", type=float, help="RSS growth that fails the run (default 128)")
+    load.add_argument("--url", help="a running server, http://127.0.0.1:<port> only (default: start one)")
+    load.add_argument("--pid", type=int, help="with --url: the serving process, if it is not found by its port")
+    load.add_argument("--json", action="store_true", help="machine-readable output")
+    load.set_defaults(func=cmd_load)
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number ≥ 1, not {text!r}")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -217,15 +265,17 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("huashu").setLevel(logging.INFO)
     args = build_parser().parse_args(argv)
+    from app.admin.documents import StorageError
     from app.admin.uploads import Rejected
     from app.corpus.scripts import ScriptError
     from app.corpus.statutes import StatuteError
     from app.embedding.encoder import ModelNotFound
-    from app.index.store import IncompatibleIndex, IndexNotFound
+    from app.index.build import BuildFailed
+    from app.index.store import IndexUnusable
 
     try:
         args.func(args)
-    except (IndexNotFound, IncompatibleIndex, ModelNotFound, ScriptError, StatuteError, Rejected) as e:
+    except (IndexUnusable, ModelNotFound, BuildFailed, StorageError, ScriptError, StatuteError, Rejected) as e:
         # What the operator must fix, in one line instead of a traceback.
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)

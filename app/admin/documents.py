@@ -4,11 +4,16 @@
     <data_dir>/documents/<id>/content.txt     extracted text (course) or JSONL records (script, statute)
     <data_dir>/documents/<id>/meta.json       written last: a directory without it does not exist
 
-A document is assembled in a temporary directory (files fsynced) and renamed into place, so a
-crash mid-upload never leaves a half-written document; a delete renames it away first.
+A document is assembled in a temporary directory (files and directory fsynced) and renamed
+into place, so a crash mid-upload never leaves a half-written document; a delete renames it away
+first. What a killed process left behind (dot-directories, never listed) is removed the next
+time a store opens the directory: an upload still being written holds a lock on its directory.
 """
 
+import errno
+import fcntl
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -17,11 +22,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+log = logging.getLogger("huashu")
 
 Kind = Literal["course", "script", "statute"]
 META_FILE = "meta.json"
 CONTENT_FILE = "content.txt"
+UPLOAD_PREFIX = ".upload-"
+DELETED_PREFIX = ".deleted-"
 _SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
 
@@ -41,18 +50,29 @@ def safe_filename(filename: str) -> str:
     return _SAFE_NAME.sub("_", name).strip("._") or "upload"
 
 
+class StorageError(RuntimeError):
+    """The document directory cannot be written (missing parent, read-only, full disk)."""
+
+
 class DocumentStore:
     def __init__(self, root: Path):
         self.root = root
+        self._discard_leftovers()
 
     def list(self) -> list[StoredDocument]:
         if not self.root.is_dir():
             return []
-        documents = [
-            StoredDocument.model_validate_json((d / META_FILE).read_text(encoding="utf-8"))
-            for d in self.root.iterdir()
-            if not d.name.startswith(".") and (d / META_FILE).is_file()
-        ]
+        documents = []
+        try:
+            for directory in self.root.iterdir():
+                if directory.name.startswith(".") or not (directory / META_FILE).is_file():
+                    continue
+                try:
+                    documents.append(StoredDocument.model_validate_json((directory / META_FILE).read_bytes()))
+                except ValidationError:  # a damaged document must not hide the others
+                    log.error("document %s has an unreadable %s: left out", directory.name, META_FILE)
+        except OSError as e:
+            raise self._storage_error(e) from None
         return sorted(documents, key=lambda d: (d.uploaded_at, d.id))
 
     def find(self, sha256: str, kind: str) -> StoredDocument | None:
@@ -76,17 +96,26 @@ class DocumentStore:
             sha256=sha256,
             uploaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
-        self.root.mkdir(parents=True, exist_ok=True)
-        staging = self.root / f".upload-{document.id}"
-        staging.mkdir()
+        staging = self.root / f"{UPLOAD_PREFIX}{document.id}"
         try:
-            _write_synced(staging / ("original" + Path(name).suffix.lower()), original)
-            _write_synced(staging / CONTENT_FILE, content.encode("utf-8"))
-            _write_synced(staging / META_FILE, document.model_dump_json(indent=2).encode("utf-8"))
-            staging.rename(self.root / document.id)
+            if not self.root.is_dir():
+                self.root.mkdir(parents=True, exist_ok=True)
+                _sync_directory(self.root.parent)
+            staging.mkdir()
+        except OSError as e:
+            raise self._storage_error(e) from None
+        try:
+            with _locked(staging):  # tells a store opening meanwhile that this upload is alive
+                _write_synced(staging / ("original" + Path(name).suffix.lower()), original)
+                _write_synced(staging / CONTENT_FILE, content.encode("utf-8"))
+                _write_synced(staging / META_FILE, document.model_dump_json(indent=2).encode("utf-8"))
+                _sync_directory(staging)
+                staging.rename(self.root / document.id)
             _sync_directory(self.root)
-        except BaseException:
+        except BaseException as e:
             shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(e, OSError):
+                raise self._storage_error(e) from None
             raise
         return document, True
 
@@ -94,10 +123,56 @@ class DocumentStore:
         directory = self.root / document_id
         if not re.fullmatch(r"[0-9a-f]{12}", document_id) or not (directory / META_FILE).is_file():
             return False
-        trash = self.root / f".deleted-{document_id}"
-        directory.rename(trash)  # atomic: the document is gone for every reader at once
-        shutil.rmtree(trash)
+        trash = self.root / f"{DELETED_PREFIX}{document_id}"
+        try:
+            directory.rename(trash)  # atomic: the document is gone for every reader at once
+            _sync_directory(self.root)
+        except OSError as e:
+            raise self._storage_error(e) from None
+        shutil.rmtree(trash, ignore_errors=True)  # what a crash leaves here goes at the next start
         return True
+
+    def _discard_leftovers(self) -> None:
+        """Remove deleted documents and uploads whose writer died (their lock is free)."""
+        try:
+            leftovers = [p for p in self.root.iterdir() if p.name.startswith((UPLOAD_PREFIX, DELETED_PREFIX))]
+        except OSError:
+            return  # no directory yet, or unreadable: the first write says so
+        for path in leftovers:
+            if path.name.startswith(DELETED_PREFIX):
+                shutil.rmtree(path, ignore_errors=True)
+                continue
+            try:
+                with _locked(path, wait=False):
+                    shutil.rmtree(path, ignore_errors=True)
+                log.info("removed %s, an upload interrupted before it was stored", path.name)
+            except (BlockingIOError, OSError):
+                pass  # still being written by a live process, or already gone
+
+    def _storage_error(self, error: OSError) -> StorageError:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = "no space left on device: free some space"
+        else:
+            reason = f"{error.strerror or error}: check that HUASHU_DATA_DIR exists and is writable"
+        return StorageError(f"cannot store documents in {self.root}: {reason}")
+
+
+class _locked:
+    """An exclusive flock on a directory while a block runs; the kernel drops it if the process dies."""
+
+    def __init__(self, directory: Path, wait: bool = True):
+        self.directory, self.wait = directory, wait
+
+    def __enter__(self) -> None:
+        self.fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def __exit__(self, *exc) -> None:
+        os.close(self.fd)
 
 
 def _write_synced(path: Path, data: bytes) -> None:

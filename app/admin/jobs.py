@@ -1,6 +1,9 @@
 """Background jobs of the admin API: one re-index at a time, its progress and outcome."""
 
+import contextvars
+import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -8,7 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from app.core.metrics import INDEX_BUILD_SECONDS
+
 State = Literal["queued", "running", "succeeded", "failed"]
+log = logging.getLogger("huashu.jobs")
 
 
 class Job(BaseModel):
@@ -45,23 +51,34 @@ class JobRunner:
                 raise Busy("a re-index is already running")
             job = Job(id=uuid.uuid4().hex[:12], kind=kind, created=_now())
             self._jobs[job.id] = job
-        threading.Thread(target=self._run, args=(job, work), name=f"job-{job.id}", daemon=True).start()
+        # The job runs in the caller's context: its log lines carry the id of the request that started it.
+        context = contextvars.copy_context()
+        threading.Thread(target=context.run, args=(self._run, job, work), name=f"job-{job.id}", daemon=True).start()
         return job
 
     def _run(self, job: Job, work: Callable[[Progress], str]) -> None:
         job.state = "running"
+        started_at = time.perf_counter()
+        fields = {"job_id": job.id, "job_kind": job.kind}
+        log.info("job %s (%s) started", job.id, job.kind, extra=fields)
 
         def progress(done: int, total: int) -> None:
             job.done, job.total = done, total
 
         try:
-            job.version = work(progress)
-            job.state = "succeeded"
+            version, error = work(progress), None
         except Exception as e:  # the job reports any failure; the current version keeps serving
-            job.error = f"{type(e).__name__}: {e}"
-            job.state = "failed"
-        finally:
-            job.finished = _now()
+            version, error = None, f"{type(e).__name__}: {e}"
+        seconds = time.perf_counter() - started_at
+        outcome: State = "failed" if error else "succeeded"
+        INDEX_BUILD_SECONDS.labels(kind=job.kind, outcome=outcome).observe(seconds)
+        log.log(
+            logging.ERROR if error else logging.INFO, "job %s (%s) %s in %.1f s: %s", job.id, job.kind, outcome,
+            seconds, error or f"made version {version}",
+            extra={**fields, "index_version": version, "duration_ms": round(seconds * 1000, 1)},
+        )
+        job.version, job.error, job.finished = version, error, _now()
+        job.state = outcome  # last: whoever waits for the state finds everything else recorded
 
 
 def _now() -> str:

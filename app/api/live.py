@@ -2,14 +2,16 @@
 
 Every process (uvicorn worker or separate server) pointed at one index directory watches its
 CURRENT file and swaps to a new version within a second of the switch, without a restart. The
-swap replaces one reference: a request in flight finishes on the engine it started with.
+swap replaces one reference: a request in flight finishes on the engine it started with. A
+version that cannot be loaded (missing, damaged, built by another model) is logged and skipped:
+the process keeps serving the version it has, and /readyz names it.
 """
 
 import logging
 import threading
 
 from app.core.config import Settings
-from app.embedding.encoder import Encoder
+from app.embedding.encoder import Encoder, model_identity
 from app.index.store import IndexVersion, current_version
 from app.search.engine import SearchEngine
 
@@ -24,36 +26,60 @@ def load_engine(settings: Settings, encoder: Encoder | None = None) -> SearchEng
     return engine
 
 
+def preflight(settings: Settings) -> str:
+    """Check what `serve` needs before it starts and return the version it will serve: the
+    current index version is intact and was built by the configured model, whose directory
+    exists. Raises with what to do (the weights themselves are loaded by the service)."""
+    index = IndexVersion.load(settings.index_dir)
+    index.check_model(model_identity(settings))
+    return index.name
+
+
 class LiveEngine:
     def __init__(self, settings: Settings, engine: SearchEngine | None = None):
         self.settings = settings
         self.engine = engine
         self.error = "the index is still loading"
+        self.failed_version: str | None = None  # refused once; versions never change, so not retried
         self._stop = threading.Event()
         self._swap_lock = threading.Lock()
 
     def load(self) -> None:
         """Load the current version (and the model, the first time)."""
-        self.engine = load_engine(self.settings, self.engine.encoder if self.engine else None)
+        wanted = current_version(self.settings.index_dir)
+        try:
+            self.engine = load_engine(self.settings, self.engine.encoder if self.engine else None)
+        except Exception:
+            self.failed_version = wanted
+            raise
         log.info("serving index version %s", self.engine.index.name)
 
     def refresh(self) -> None:
         """Swap to the current version if it changed; keep serving the old one if it fails."""
         with self._swap_lock:
             wanted = current_version(self.settings.index_dir)
-            if wanted is None or (self.engine and self.engine.index.name == wanted):
+            if wanted is None or wanted == self.failed_version or (self.engine and self.engine.index.name == wanted):
                 return
             try:
                 self.load()
             except Exception as e:  # a bad version must never take the service down
-                log.error("cannot load index version %s, still serving the previous one: %s", wanted, e)
+                if self.engine is None:
+                    self.error = str(e)
+                    log.error("cannot load index version %s, nothing to serve: %s", wanted, e)
+                else:
+                    log.error(
+                        "cannot load index version %s, still serving %s: %s", wanted, self.engine.index.name, e
+                    )
 
     def watch(self) -> None:
         threading.Thread(target=self._watch, name="index-watch", daemon=True).start()
 
     def _watch(self) -> None:
         while not self._stop.wait(POLL_SECONDS):
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception:  # the watcher must outlive any error, or the process stops following
+                log.exception("index watch failed; retrying")
 
     def stop(self) -> None:
         self._stop.set()

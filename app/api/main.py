@@ -1,5 +1,6 @@
 """The FastAPI application: routers assembled in one place, the index loaded at start."""
 
+import ctypes
 import logging
 from contextlib import asynccontextmanager
 
@@ -7,23 +8,28 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Mount
 
-from app.api.routes import admin, feedback, health, page, scenarios, search, statutes
-from app.admin.documents import DocumentStore
+from app.admin.documents import DocumentStore, StorageError
 from app.admin.jobs import JobRunner
 from app.api.limits import BodyLimit
 from app.api.live import LiveEngine
+from app.api.observability import REQUEST_ID_HEADER, RequestObservability
+from app.api.routes import admin, feedback, health, metrics, page, scenarios, search, statutes
 from app.core.config import Settings, get_settings
 from app.embedding.encoder import ModelNotFound
-from app.index.store import IncompatibleIndex, IndexNotFound
+from app.index.store import IndexUnusable
 from app.search.engine import SearchEngine
 
 log = logging.getLogger("huashu")
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 
 def create_app(settings: Settings | None = None, engine: SearchEngine | None = None) -> FastAPI:
     """`engine` lets tests share one loaded engine; the service loads its own at start."""
     settings = settings or get_settings()
+    _return_freed_memory()
 
     live = LiveEngine(settings, engine)
 
@@ -32,7 +38,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         if live.engine is None:
             try:
                 live.load()
-            except (IndexNotFound, IncompatibleIndex, ModelNotFound) as e:
+            except (IndexUnusable, ModelNotFound) as e:
                 # Stay up: /healthz answers, search answers 503 with the reason.
                 live.error = str(e)
                 log.error("no index loaded: %s", e)
@@ -51,22 +57,55 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     app.state.documents = DocumentStore(settings.data_dir / "documents")
     app.state.jobs = JobRunner()
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StorageError, _storage_error)
+    # The last added runs first: request id and headers wrap everything, CORS wraps the 413s.
     app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes)
-    for module in (search, statutes, scenarios, health, feedback, page, admin):
+    if settings.cors_origins:
+        # Browsers on these origins may search and send feedback; the admin API stays
+        # same-origin (Authorization is not an allowed header).
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", REQUEST_ID_HEADER], expose_headers=[REQUEST_ID_HEADER], max_age=600,
+        )
+    modules = [search, statutes, scenarios, health, feedback, page, admin] + ([metrics] if settings.metrics_enabled else [])
+    for module in modules:
         app.include_router(module.router)
-    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
+    static = Mount("/static", app=StaticFiles(directory=page.STATIC_DIR), name="static")
+    app.router.routes.append(static)  # as app.mount does, keeping the route for the line below
+    # Route templates are looked up here for the metrics when routing left none in the request
+    # (a 413 refused before routing, the static files).
+    app.add_middleware(RequestObservability, routes=[route for m in modules for route in m.router.routes] + [static])
     return app
+
+
+def _return_freed_memory() -> None:
+    """32 concurrent encoder passes allocate ~500 MB of large buffers; glibc would keep that
+    memory after the burst. Serving buffers over 128 KiB with mmap gives it back to the system
+    (docs/performance.md, Load). Other C libraries: nothing to do."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+    except (OSError, AttributeError):
+        pass
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     """One readable sentence in `detail`; the structured errors stay available in `errors`."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if request.method == "POST" and content_type not in ("application/json", "multipart/form-data"):
-        detail = "send the request body as JSON with Content-Type: application/json"
+    body = getattr(request.scope.get("route"), "body_field", None)  # what the route reads its body as
+    expected = getattr(body and body.field_info, "media_type", None)
+    if expected and content_type != expected:
+        form = "JSON" if expected == "application/json" else "a multipart form"
+        detail = f"send the request body as {form} with Content-Type: {expected}"
     else:
         detail = "; ".join(_describe(error) for error in exc.errors())
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
     return JSONResponse({"detail": detail, "errors": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+async def _storage_error(request: Request, exc: StorageError) -> JSONResponse:
+    """The server cannot write its data directory: not the client's fault, and not a crash."""
+    log.error("%s", exc)
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
 def _describe(error: dict) -> str:
@@ -74,6 +113,6 @@ def _describe(error: dict) -> str:
     if error.get("type") == "json_invalid":
         return "the request body is not valid JSON"
     if error.get("type") == "missing":
-        return f"{'.'.join(loc)} is required"
+        return f"{'.'.join(loc)} is required" if loc else "the request body is required"
     message = error.get("msg", "invalid").removeprefix("Value error, ")
     return f"{'.'.join(loc)}: {message}" if loc else message

@@ -1,16 +1,79 @@
 """Request and response bodies of the public HTTP contract (see docs/api.md)."""
 
+import re
+import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, field_validator
 
 MAX_QUERY_CHARS = 1000
+MAX_SCENARIO_FILTER = 100  # more than the taxonomy has
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_text(value: object) -> object:
+    # JSON may escape half of a surrogate pair ("\ud800") alone: that is no character at all,
+    # and neither the search nor a JSON answer could encode it.
+    if isinstance(value, str) and _LONE_SURROGATE.search(value):
+        raise ValueError("contains a lone surrogate (\\ud800 to \\udfff), which is not valid Unicode text")
+    return value
+
+
+def text(**constraints) -> type[str]:
+    """A string of valid Unicode text with the given StringConstraints."""
+    return Annotated[str, StringConstraints(**constraints), BeforeValidator(_valid_text)]
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="One readable sentence saying what is wrong.")
+
+
+class ValidationProblem(BaseModel):
+    loc: list[str | int] = Field(description="Where: `body`, `query` or `path`, then the field.")
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(ErrorOut):
+    errors: list[ValidationProblem] = Field(
+        default_factory=list,
+        description="Each problem found in the body, query or path; absent when the request is well formed "
+        "but names something unknown.",
+    )
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The body cannot be read: JSON that is not UTF-8, or a broken multipart form",
+    401: "Missing or wrong admin token",
+    403: "Admin API disabled: no ADMIN_TOKEN configured",
+    404: "Not found",
+    409: "Conflicts with the state of the service",
+    413: "Request body too large",
+    415: "Unsupported file type",
+    422: "Invalid request",
+    503: "No index loaded",
+}
+
+
+def error_responses(*errors: int | tuple[int, str]) -> dict[int | str, dict]:
+    """The `responses=` of a route: the error statuses it answers, each a status code or a
+    (status code, description) pair, documented with the body it carries."""
+    responses: dict[int | str, dict] = {}
+    for error in errors:
+        code, description = error if isinstance(error, tuple) else (error, ERROR_DESCRIPTIONS[error])
+        responses[code] = {"model": ValidationErrorOut if code == 422 else ErrorOut, "description": description}
+    return responses
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(description="The agent's description of the complaint; 1 to 1000 characters after trimming.")
+    query: text() = Field(
+        description="The agent's description of the complaint; 1 to 1000 characters after trimming, "
+        "also once normalised (NFKC)."
+    )
     top_k: int = Field(default=5, ge=1, le=50, description="How many scripts to return.")
-    scenarios: list[str] | None = Field(default=None, description="Restrict scripts to these scenario ids.")
+    scenarios: list[text(max_length=100)] | None = Field(
+        default=None, max_length=MAX_SCENARIO_FILTER, description="Restrict scripts to these scenario ids."
+    )
 
     @field_validator("query")
     @classmethod
@@ -20,6 +83,15 @@ class SearchRequest(BaseModel):
             raise ValueError("the query is empty: describe the customer's complaint")
         if len(value) > MAX_QUERY_CHARS:
             raise ValueError(f"the query has {len(value)} characters; at most {MAX_QUERY_CHARS} are allowed")
+        if not any(ch.isprintable() and not ch.isspace() for ch in value):
+            raise ValueError("the query has no visible characters: describe the customer's complaint")
+        # The search works on the normalised text, where one compatibility character can expand
+        # to many (U+FDFA is 18): the limit holds there too, or a short query costs minutes.
+        normalised = len(unicodedata.normalize("NFKC", value))
+        if normalised > MAX_QUERY_CHARS:
+            raise ValueError(
+                f"the query has {normalised} characters once normalised (NFKC); at most {MAX_QUERY_CHARS} are allowed"
+            )
         return value
 
 
@@ -114,12 +186,14 @@ class ReadyResponse(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS)] = Field(
+    query: text(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS) = Field(
         description="The query the agent searched when giving the feedback; 1 to 1000 characters after trimming."
     )
-    script_id: str = Field(description="The script the feedback is about; must exist in the loaded index.")
+    script_id: text(max_length=200) = Field(
+        description="The script the feedback is about; must exist in the loaded index."
+    )
     signal: Literal["up", "down", "copied"]
-    index_version: str = Field(max_length=100, description="The `index_version` of the search response.")
+    index_version: text(max_length=100) = Field(description="The `index_version` of the search response.")
 
 
 class FeedbackStored(BaseModel):

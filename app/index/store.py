@@ -6,31 +6,50 @@
       versions/.building-*/   a build in progress; never loaded
 
 A version directory is renamed into place only when complete, and CURRENT is replaced
-atomically, so a reader sees either the old version or the new one, never a mix.
+atomically, so a reader sees either the old version or the new one, never a mix. The manifest
+records the size and sha256 of every other file of its version; loading checks them first, so a
+truncated or damaged file is refused with its name before any reader (FAISS maps its file into
+memory) touches it.
 """
 
+import hashlib
 import json
+import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.config import DEFAULT_MODEL_NAME
 from app.corpus.scenarios import Taxonomy
 from app.corpus.statutes import Article, StatuteBook
 from app.search.collection import Collection
 
+log = logging.getLogger("huashu")
+
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
+FILES_KEY = "files"  # in the manifest: {relative path: {"size": bytes, "sha256": hex}}
 STATUTES_FILE = "statutes.jsonl"
 TAXONOMY_FILE = "scenarios.json"
 COLLECTIONS = ("scripts", "statutes", "passages", "scenarios")
+_VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.\-]*")
 
 
-class IndexNotFound(RuntimeError):
+class IndexUnusable(RuntimeError):
+    """No servable index version; the message says what to do."""
+
+
+class IndexNotFound(IndexUnusable):
     pass
 
 
-class IncompatibleIndex(RuntimeError):
+class IncompatibleIndex(IndexUnusable):
+    pass
+
+
+class CorruptIndex(IndexUnusable):
     pass
 
 
@@ -47,18 +66,33 @@ def list_versions(index_dir: Path) -> list[str]:
 
 def current_version(index_dir: Path) -> str | None:
     try:
-        return (index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip() or None
+        # A damaged CURRENT reads as a name that matches no version, never as an exception.
+        return (index_dir / CURRENT_FILE).read_text(encoding="utf-8", errors="replace").strip() or None
     except FileNotFoundError:
         return None
 
 
+def sync_directory(path: Path) -> None:
+    """Make a rename or a new entry in `path` survive a power cut."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_atomically(path: Path, data: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave the temporary file behind
+        raise
+    sync_directory(path.parent)
 
 
 def set_current(index_dir: Path, version: str) -> None:
@@ -84,6 +118,49 @@ def previous_version(index_dir: Path) -> str | None:
     return older[-1] if older else None
 
 
+def seal_files(directory: Path) -> dict[str, dict]:
+    """Size and sha256 of every file under `directory` (the manifest aside), each flushed to
+    disk: what the manifest records and a load checks."""
+    files = {}
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST_FILE):
+        with path.open("rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+            os.fsync(f.fileno())
+        files[path.relative_to(directory).as_posix()] = {"size": path.stat().st_size, "sha256": digest}
+    for sub in sorted(p for p in directory.rglob("*") if p.is_dir()):
+        sync_directory(sub)
+    return files
+
+
+def _remedy(index_dir: Path, bad: str | None) -> str:
+    """What the operator can do about an unusable current version."""
+    others = [v for v in list_versions(index_dir) if v != bad]
+    use = f"make an intact version current (`python -m app index use {others[-1]}`) or " if others else ""
+    return use + "build a new one (`python -m app index build`)"
+
+
+def verify_files(directory: Path, manifest: dict, index_dir: Path) -> None:
+    """Refuse a version whose files differ from what its manifest recorded. Sizes are checked
+    first (a truncated file costs no read), then checksums."""
+    recorded = manifest[FILES_KEY]
+    name = directory.name
+
+    def refuse(path: str, what: str) -> CorruptIndex:
+        return CorruptIndex(f"index version {name} is damaged: {path} {what}; {_remedy(index_dir, name)}")
+
+    for path, expected in recorded.items():
+        try:
+            size = (directory / path).stat().st_size
+        except FileNotFoundError:
+            raise refuse(path, "is missing") from None
+        if size != expected["size"]:
+            raise refuse(path, f"has {size} bytes, {expected['size']} were written (truncated or overwritten)")
+    for path, expected in recorded.items():
+        with (directory / path).open("rb") as f:
+            if hashlib.file_digest(f, "sha256").hexdigest() != expected["sha256"]:
+                raise refuse(path, "does not match its checksum (corrupted)")
+
+
 @dataclass
 class IndexVersion:
     name: str
@@ -94,24 +171,47 @@ class IndexVersion:
 
     @classmethod
     def load(cls, index_dir: Path, version: str | None = None) -> "IndexVersion":
+        named_in = "" if version else f" named in {index_dir / CURRENT_FILE}"
         version = version or current_version(index_dir)
         if version is None:
-            raise IndexNotFound(f"no index in {index_dir}: run `python -m app index build`")
+            raise IndexNotFound(f"no current index in {index_dir}: {_remedy(index_dir, None)}")
         directory = versions_dir(index_dir) / version
         manifest_path = directory / MANIFEST_FILE
-        if not manifest_path.is_file():
-            raise IndexNotFound(f"index version {version!r} is missing or incomplete in {versions_dir(index_dir)}")
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        with (directory / STATUTES_FILE).open(encoding="utf-8") as f:
-            book = StatuteBook([Article.model_validate_json(line) for line in f])
-        taxonomy = Taxonomy.model_validate_json((directory / TAXONOMY_FILE).read_text(encoding="utf-8"))
-        collections = {name: Collection.load(directory / name) for name in COLLECTIONS}
+        if not _VERSION_NAME.fullmatch(version) or not manifest_path.is_file():
+            raise IndexNotFound(
+                f"index version {version!r}{named_in} is missing or incomplete: {_remedy(index_dir, version)}"
+            )
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            manifest["model"]["id"]
+        except (ValueError, KeyError, TypeError):
+            raise CorruptIndex(
+                f"index version {version} is damaged: {MANIFEST_FILE} is not a valid manifest; "
+                + _remedy(index_dir, version)
+            ) from None
+        if FILES_KEY in manifest:
+            verify_files(directory, manifest, index_dir)
+        else:
+            log.warning("index version %s records no checksums (built before they were added): not verified", version)
+        try:
+            with (directory / STATUTES_FILE).open(encoding="utf-8") as f:
+                book = StatuteBook([Article.model_validate_json(line) for line in f])
+            taxonomy = Taxonomy.model_validate_json((directory / TAXONOMY_FILE).read_text(encoding="utf-8"))
+            collections = {name: Collection.load(directory / name) for name in COLLECTIONS}
+        except Exception as e:  # only a version without checksums gets here with bad files
+            raise CorruptIndex(f"index version {version} cannot be read ({e}); {_remedy(index_dir, version)}") from None
         return cls(version, manifest, collections, book, taxonomy)
 
     def check_model(self, model_id: str) -> None:
         built_with = self.manifest["model"]["id"]
         if built_with != model_id:
+            restore = (
+                "restore the default model (`python -m app model prepare`), "
+                if built_with.startswith(DEFAULT_MODEL_NAME + "@") and model_id.startswith(DEFAULT_MODEL_NAME)
+                else ""
+            )
             raise IncompatibleIndex(
                 f"index version {self.name} was built with model {built_with}, but the service uses {model_id}: "
-                "rebuild the index (`python -m app index build`) or set HUASHU_MODEL to the model that built it"
+                f"{restore}rebuild the index (`python -m app index build`) "
+                "or set HUASHU_MODEL to the model that built it"
             )

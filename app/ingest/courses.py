@@ -158,7 +158,7 @@ def _rejoin_pages(lines: list[str]) -> list[str]:
 
 def _page_run(lines: list[str], start: int) -> list[str]:
     pages: list[str] = []
-    for line in lines[start:]:
+    for line in map(lines.__getitem__, range(start, len(lines))):  # no copy: this runs once per line
         m = _PAGE.match(line)
         if not m or int(m.group(1)) != len(pages) + 1 or (pages and len(pages[-1]) < _PAGE_CHARS):
             break

@@ -2,19 +2,22 @@
 admin token (see deps.require_admin); every action is logged with who, what and when."""
 
 import logging
+
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.admin.documents import DocumentStore, Kind, StoredDocument
 from app.admin.jobs import Busy, Job, JobRunner
 from app.admin.uploads import Rejected, add_document
 from app.api.deps import AdminDep, SettingsDep
+from app.api.schemas import error_responses, text
 from app.embedding.encoder import Encoder
 from app.index.build import build_index
 from app.index.store import IndexNotFound, current_version, list_versions, previous_version, set_current
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=error_responses(401, 403))
 audit = logging.getLogger("huashu.audit")
+STORAGE_FAILED = "The data directory cannot be read or written"
 
 
 class UploadResult(BaseModel):
@@ -28,7 +31,7 @@ class VersionsOut(BaseModel):
 
 
 class RollbackRequest(BaseModel):
-    version: str | None = None  # default: the newest version older than the current one
+    version: text(max_length=100) | None = Field(default=None, description="Default: the one before the current.")
 
 
 def _store(request: Request) -> DocumentStore:
@@ -39,7 +42,14 @@ def _jobs(request: Request) -> JobRunner:
     return request.app.state.jobs
 
 
-@router.post("/documents", status_code=status.HTTP_201_CREATED, responses={200: {"model": UploadResult}})
+@router.post(
+    "/documents",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": UploadResult, "description": "The same content was already stored"},
+        **error_responses(400, 413, 415, (422, "Unreadable file, bad records or unknown kind"), (503, STORAGE_FAILED)),
+    },
+)
 def upload_document(
     request: Request,
     response: Response,
@@ -56,18 +66,24 @@ def upload_document(
     except Rejected as e:
         code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE if e.unsupported else status.HTTP_422_UNPROCESSABLE_CONTENT
         raise HTTPException(code, str(e)) from None
+    except RecursionError:  # a JSONL record of thousands of nested brackets: Python's JSON reader gives up
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the file has JSON nested too deeply") from None
     if not created:
         response.status_code = status.HTTP_200_OK
     audit.info("%s uploaded %s document %s (%s, %d bytes, new=%s)", admin, kind, document.id, document.filename, len(content), created)
     return UploadResult(document=document, created=created)
 
 
-@router.get("/documents")
+@router.get("/documents", responses=error_responses((503, STORAGE_FAILED)))
 def list_documents(request: Request, admin: AdminDep) -> list[StoredDocument]:
     return _store(request).list()
 
 
-@router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/documents/{document_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses((404, "No such document"), 422, (503, STORAGE_FAILED)),
+)
 def delete_document(document_id: str, request: Request, admin: AdminDep) -> None:
     """Remove a document: the next index build no longer has it."""
     if not _store(request).remove(document_id):
@@ -75,7 +91,9 @@ def delete_document(document_id: str, request: Request, admin: AdminDep) -> None
     audit.info("%s deleted document %s", admin, document_id)
 
 
-@router.post("/reindex", status_code=status.HTTP_202_ACCEPTED, responses={409: {"description": "A re-index is running"}})
+@router.post(
+    "/reindex", status_code=status.HTTP_202_ACCEPTED, responses=error_responses((409, "A re-index is running"))
+)
 def reindex(request: Request, admin: AdminDep, settings: SettingsDep) -> Job:
     """Build a new index version in the background; searches keep using the current one until
     the atomic switch. Follow it at GET /v1/admin/jobs/{id}."""
@@ -99,7 +117,7 @@ def reindex(request: Request, admin: AdminDep, settings: SettingsDep) -> Job:
     return job
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", responses=error_responses((404, "No such job"), 422))
 def get_job(job_id: str, request: Request, admin: AdminDep) -> Job:
     job = _jobs(request).get(job_id)
     if job is None:
@@ -112,7 +130,12 @@ def versions(admin: AdminDep, settings: SettingsDep) -> VersionsOut:
     return VersionsOut(current=current_version(settings.index_dir), versions=list_versions(settings.index_dir))
 
 
-@router.post("/rollback")
+@router.post(
+    "/rollback",
+    responses=error_responses(
+        (404, "No such index version"), (409, "No earlier version to roll back to"), 400, 413, 422
+    ),
+)
 def rollback(request: Request, admin: AdminDep, settings: SettingsDep, body: RollbackRequest | None = None) -> VersionsOut:
     """Make an earlier version current (by default the one before the current)."""
     target = (body and body.version) or previous_version(settings.index_dir)

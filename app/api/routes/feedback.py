@@ -6,7 +6,7 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, status
 
 from app.api.deps import AdminDep, EngineDep, SettingsDep
-from app.api.schemas import FeedbackRequest, FeedbackStored, FeedbackSummary
+from app.api.schemas import FeedbackRequest, FeedbackStored, FeedbackSummary, error_responses
 from app.core.config import Settings
 from app.feedback.store import FeedbackStore
 from app.search.engine import SearchEngine
@@ -30,7 +30,7 @@ def script_titles(engine: SearchEngine) -> dict[str, str]:
 @router.post(
     "/v1/feedback",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={422: {"description": "Invalid feedback or unknown script"}, 503: {"description": "No index loaded"}},
+    responses=error_responses(400, 413, (422, "Invalid feedback or unknown script"), 503),
 )
 def post_feedback(body: FeedbackRequest, engine: EngineDep, settings: SettingsDep) -> FeedbackStored:
     """Store one signal from an agent: 👍 (`up`), 👎 (`down`) or the script was `copied`."""
@@ -42,7 +42,7 @@ def post_feedback(body: FeedbackRequest, engine: EngineDep, settings: SettingsDe
 
 @router.get(
     "/v1/admin/feedback/summary",
-    responses={401: {"description": "Wrong token"}, 403: {"description": "Admin disabled"}},
+    responses=error_responses(401, 403, 503),
 )
 def feedback_summary(_: AdminDep, engine: EngineDep, settings: SettingsDep) -> FeedbackSummary:
     """Per-script counts, most down-rated first, and the latest queries with negative feedback."""

@@ -3,12 +3,12 @@ from collections import Counter
 from fastapi import APIRouter
 
 from app.api.deps import EngineDep
-from app.api.schemas import ScenarioOut, ScenariosResponse
+from app.api.schemas import ScenarioOut, ScenariosResponse, error_responses
 
 router = APIRouter(tags=["scenarios"])
 
 
-@router.get("/v1/scenarios")
+@router.get("/v1/scenarios", responses=error_responses(503))
 def list_scenarios(engine: EngineDep) -> ScenariosResponse:
     """The scenario taxonomy, with how many scripts each scenario has."""
     counts = Counter(sid for record in engine.index.collections["scripts"].records for sid in record["scenarios"])

@@ -10,6 +10,7 @@ from app.api.schemas import (
     SearchRequest,
     SearchResponse,
     StatuteHit,
+    error_responses,
 )
 from app.corpus.statutes import UnknownStatute, article_json
 from app.search.engine import SearchEngine
@@ -17,14 +18,15 @@ from app.search.engine import SearchEngine
 router = APIRouter(tags=["search"])
 
 
-@router.post("/v1/search", responses={422: {"description": "Invalid request"}, 503: {"description": "No index loaded"}})
+@router.post("/v1/search", responses=error_responses(400, 413, 422, 503))
 def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
     """Scripts that fit the complaint, ranked, with the statutes they rely on; plus the most
     relevant statutes and course passages."""
-    unknown = [s for s in body.scenarios or [] if s not in engine.scenario_names]
+    unknown = list(dict.fromkeys(s for s in body.scenarios or [] if s not in engine.scenario_names))
     if unknown:
+        named = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown scenario id(s): {', '.join(unknown)}; see GET /v1/scenarios"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown scenario id(s): {named}; see GET /v1/scenarios"
         )
     result = engine.search(body.query, top_k=body.top_k, scenarios=body.scenarios)
     return SearchResponse(

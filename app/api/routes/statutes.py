@@ -1,13 +1,13 @@
 from fastapi import APIRouter, HTTPException, Path, status
 
 from app.api.deps import EngineDep
-from app.api.schemas import ArticleOut, StatuteOut
+from app.api.schemas import ArticleOut, StatuteOut, error_responses
 from app.corpus.statutes import UnknownStatute, article_json
 
 router = APIRouter(tags=["statutes"])
 
 
-@router.get("/v1/statutes/{law}/{article_no}", responses={404: {"description": "Unknown law or article"}})
+@router.get("/v1/statutes/{law}/{article_no}", responses=error_responses((404, "Unknown law or article"), 422, 503))
 def get_statute(
     law: str, engine: EngineDep, article_no: int = Path(ge=1, le=100000, description="Article number, e.g. 55")
 ) -> StatuteOut:
