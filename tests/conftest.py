@@ -129,3 +129,15 @@ def index_copy(tmp_path, settings, index_version) -> Path:
     shutil.copytree(versions_dir(settings.index_dir) / index_version, versions_dir(index_dir) / index_version)
     (index_dir / CURRENT_FILE).write_text(index_version + "\n")
     return index_dir
+
+
+def reindex_and_wait(client, headers: dict) -> dict:
+    """Start a re-index through the admin API and wait for the job to end; returns the job."""
+    started = client.post("/v1/admin/reindex", headers=headers)
+    assert started.status_code == 202, started.text
+    job = started.json()
+    deadline = time.monotonic() + 300
+    while job["state"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = client.get(f"/v1/admin/jobs/{job['id']}", headers=headers).json()
+    return job

@@ -24,6 +24,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
+from app.index.store import sync_directory
+
 log = logging.getLogger("huashu")
 
 Kind = Literal["course", "script", "statute"]
@@ -100,7 +102,7 @@ class DocumentStore:
         try:
             if not self.root.is_dir():
                 self.root.mkdir(parents=True, exist_ok=True)
-                _sync_directory(self.root.parent)
+                sync_directory(self.root.parent)
             staging.mkdir()
         except OSError as e:
             raise self._storage_error(e) from None
@@ -109,9 +111,9 @@ class DocumentStore:
                 _write_synced(staging / ("original" + Path(name).suffix.lower()), original)
                 _write_synced(staging / CONTENT_FILE, content.encode("utf-8"))
                 _write_synced(staging / META_FILE, document.model_dump_json(indent=2).encode("utf-8"))
-                _sync_directory(staging)
+                sync_directory(staging)
                 staging.rename(self.root / document.id)
-            _sync_directory(self.root)
+            sync_directory(self.root)
         except BaseException as e:
             shutil.rmtree(staging, ignore_errors=True)
             if isinstance(e, OSError):
@@ -126,7 +128,7 @@ class DocumentStore:
         trash = self.root / f"{DELETED_PREFIX}{document_id}"
         try:
             directory.rename(trash)  # atomic: the document is gone for every reader at once
-            _sync_directory(self.root)
+            sync_directory(self.root)
         except OSError as e:
             raise self._storage_error(e) from None
         shutil.rmtree(trash, ignore_errors=True)  # what a crash leaves here goes at the next start
@@ -180,12 +182,4 @@ def _write_synced(path: Path, data: bytes) -> None:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-
-
-def _sync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from app.admin.documents import safe_filename
 from app.admin.jobs import Busy, JobRunner
 from app.api.main import create_app
+from tests.conftest import reindex_and_wait
 
 TOKEN = "test-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -109,13 +110,7 @@ def test_reindex_serves_the_new_script_and_rollback_returns(admin_client):
     line = json.dumps(NEW_SCRIPT, ensure_ascii=False).encode()
     assert upload(admin_client, "new.jsonl", line, kind="script").status_code == 201
 
-    started = admin_client.post("/v1/admin/reindex", headers=AUTH)
-    assert started.status_code == 202
-    job = started.json()
-    deadline = time.monotonic() + 300
-    while job["state"] in ("queued", "running") and time.monotonic() < deadline:
-        time.sleep(0.5)
-        job = admin_client.get(f"/v1/admin/jobs/{job['id']}", headers=AUTH).json()
+    job = reindex_and_wait(admin_client, AUTH)
     assert job["state"] == "succeeded", job
     assert admin_client.get("/readyz").json()["index_version"] == job["version"] != before
 

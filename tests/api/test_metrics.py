@@ -1,7 +1,6 @@
 """/metrics in the Prometheus text format: request counts and latency by route template, the
 served index version, index build durations."""
 
-import time
 import uuid
 
 import pytest
@@ -9,6 +8,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.api.main import create_app
+from tests.conftest import reindex_and_wait
 
 TOKEN = "metrics-test-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -105,13 +105,7 @@ def admin_client(tmp_path, settings, engine, index_copy):
 def test_a_rebuild_records_its_duration_and_the_new_version(admin_client, index_version):
     build = {"kind": "reindex", "outcome": "succeeded"}
     before = value(scrape(admin_client), "huashu_index_build_duration_seconds_count", **build)
-    started = admin_client.post("/v1/admin/reindex", headers=AUTH)
-    assert started.status_code == 202
-    job = started.json()
-    deadline = time.monotonic() + 300
-    while job["state"] in ("queued", "running") and time.monotonic() < deadline:
-        time.sleep(0.5)
-        job = admin_client.get(f"/v1/admin/jobs/{job['id']}", headers=AUTH).json()
+    job = reindex_and_wait(admin_client, AUTH)
     assert job["state"] == "succeeded", job
 
     samples = scrape(admin_client)
