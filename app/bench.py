@@ -88,7 +88,7 @@ def measure_in_process(settings: Settings, plan: Plan) -> dict:
     from app.api.live import load_engine
     from app.corpus.loader import load_corpus
     from app.index.build import collection_documents
-    from app.search.engine import encoder_inputs
+    from app.search.engine import encode_query_and_clauses, encoder_inputs
     from app.text.normalize import normalize
 
     engine = load_engine(settings)
@@ -99,10 +99,12 @@ def measure_in_process(settings: Settings, plan: Plan) -> dict:
     queries = load_queries(plan.queries)
 
     def encode(text: str) -> None:
-        """The bare encoder pass a search makes for one normalised query (the query and its
-        clauses in one batch), nothing else."""
+        """The bare encoder passes a search makes for one normalised query (the query, then its
+        clauses), nothing else."""
         with torch.inference_mode():
-            encoder.model.encode_query(encoder_inputs(text), show_progress_bar=False)
+            encode_query_and_clauses(
+                lambda texts: encoder.model.encode_query(texts, show_progress_bar=False), text, encoder_inputs(text)[1:]
+            )
 
     def timed(run, *args) -> float:
         started = time.perf_counter()
