@@ -32,8 +32,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
 
 def cmd_index_build(args: argparse.Namespace) -> None:
-    from app.embedding.encoder import Encoder
-    from app.index.build import build_index
+    from app.index.build import build_index, standalone_encoder
     from app.index.store import current_version
 
     settings = get_settings()
@@ -41,7 +40,7 @@ def cmd_index_build(args: argparse.Namespace) -> None:
         print(f"index present: {current_version(settings.index_dir)}")
         return
     version = build_index(
-        settings.corpus_dir, settings.index_dir, Encoder(settings), progress=not args.quiet,
+        settings.corpus_dir, settings.index_dir, standalone_encoder(settings), progress=not args.quiet,
         store=_documents(), keep_versions=settings.keep_versions,
     )
     print(f"built and switched to index version {version}")
@@ -59,13 +58,14 @@ def cmd_index_status(args: argparse.Namespace) -> None:
 
 
 def cmd_index_use(args: argparse.Namespace) -> None:
-    from app.index.store import IndexNotFound, previous_version, set_current
+    from app.embedding.encoder import model_identity
+    from app.index.store import IndexNotFound, check_version, previous_version, set_current
 
-    index_dir = get_settings().index_dir
-    version = args.version or previous_version(index_dir)
+    settings = get_settings()
+    version = args.version or previous_version(settings.index_dir)
     if version is None:
         raise IndexNotFound("there is no earlier index version to roll back to")
-    set_current(index_dir, version)
+    set_current(settings.index_dir, check_version(settings.index_dir, version, model_identity(settings)))
     print(f"current index version: {version} (running servers follow within a second)")
 
 

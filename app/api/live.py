@@ -12,7 +12,7 @@ import threading
 
 from app.core.config import Settings
 from app.embedding.encoder import Encoder, model_identity
-from app.index.store import IndexVersion, current_version
+from app.index.store import IndexVersion, check_version, current_version
 from app.search.engine import SearchEngine
 
 log = logging.getLogger("huashu")
@@ -29,10 +29,8 @@ def load_engine(settings: Settings, encoder: Encoder | None = None) -> SearchEng
 def preflight(settings: Settings) -> str:
     """Check what `serve` needs before it starts and return the version it will serve: the
     current index version is intact and was built by the configured model, whose directory
-    exists. Raises with what to do (the weights themselves are loaded by the service)."""
-    index = IndexVersion.load(settings.index_dir)
-    index.check_model(model_identity(settings))
-    return index.name
+    exists. Raises with what to do (the service itself loads the index and the weights)."""
+    return check_version(settings.index_dir, None, model_identity(settings))
 
 
 class LiveEngine:

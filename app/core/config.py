@@ -25,13 +25,14 @@ class Settings(BaseSettings):
     # A sentence-transformers model: the embedded default, a directory, or a hub name
     # that is already in the local cache (the service never downloads).
     model: str = DEFAULT_MODEL_NAME
-    # Requests run in a thread pool: one torch thread per request beats two fighting over two
+    # Requests run in a thread pool: one encoder thread per request beats two fighting over two
     # cores (docs/performance.md).
     encoder_threads: int = Field(default=1, description="threads per encoder call; 0 = the backend's default")
     query_cache_size: int = Field(default=1024, description="query embeddings kept in the LRU cache; 0 = no cache")
-    # onnx: the same weights in ONNX Runtime, about twice as fast on CPU, the same vectors
-    # (docs/performance.md); needs `python -m app model prepare` to export them once.
-    encoder_backend: Literal["torch", "onnx"] = "torch"
+    # onnx: the model's weights exported once to ONNX Runtime by `python -m app model prepare`,
+    # the same vectors as torch at about twice the speed on CPU (docs/performance.md); torch:
+    # sentence-transformers itself, for models the export does not cover.
+    encoder_backend: Literal["onnx", "torch"] = "onnx"
 
     max_upload_bytes: int = 20 * 1024 * 1024
     keep_versions: int = Field(default=5, ge=1, description="index versions kept for rollback")

@@ -26,8 +26,9 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_
 from tokenizers.models import Unigram
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
+from app.embedding.encoder import INFO_FILE
+
 SOURCE_FILE = "e5-small-q4.bin"
-INFO_FILE = "huashu_model.json"
 PROMPTS = {"query": "query: ", "document": "passage: ", "passage": "passage: "}
 
 # multilingual-e5-small: hidden, layers, heads, FFN, embedding rows, max positions, type vocab.

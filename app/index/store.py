@@ -171,28 +171,7 @@ class IndexVersion:
 
     @classmethod
     def load(cls, index_dir: Path, version: str | None = None) -> "IndexVersion":
-        named_in = "" if version else f" named in {index_dir / CURRENT_FILE}"
-        version = version or current_version(index_dir)
-        if version is None:
-            raise IndexNotFound(f"no current index in {index_dir}: {_remedy(index_dir, None)}")
-        directory = versions_dir(index_dir) / version
-        manifest_path = directory / MANIFEST_FILE
-        if not _VERSION_NAME.fullmatch(version) or not manifest_path.is_file():
-            raise IndexNotFound(
-                f"index version {version!r}{named_in} is missing or incomplete: {_remedy(index_dir, version)}"
-            )
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            manifest["model"]["id"]
-        except (ValueError, KeyError, TypeError):
-            raise CorruptIndex(
-                f"index version {version} is damaged: {MANIFEST_FILE} is not a valid manifest; "
-                + _remedy(index_dir, version)
-            ) from None
-        if FILES_KEY in manifest:
-            verify_files(directory, manifest, index_dir)
-        else:
-            log.warning("index version %s records no checksums (built before they were added): not verified", version)
+        version, directory, manifest = _open_manifest(index_dir, version)
         try:
             with (directory / STATUTES_FILE).open(encoding="utf-8") as f:
                 book = StatuteBook([Article.model_validate_json(line) for line in f])
@@ -203,15 +182,55 @@ class IndexVersion:
         return cls(version, manifest, collections, book, taxonomy)
 
     def check_model(self, model_id: str) -> None:
-        built_with = self.manifest["model"]["id"]
-        if built_with != model_id:
-            restore = (
-                "restore the default model (`python -m app model prepare`), "
-                if built_with.startswith(DEFAULT_MODEL_NAME + "@") and model_id.startswith(DEFAULT_MODEL_NAME)
-                else ""
-            )
-            raise IncompatibleIndex(
-                f"index version {self.name} was built with model {built_with}, but the service uses {model_id}: "
-                f"{restore}rebuild the index (`python -m app index build`) "
-                "or set HUASHU_MODEL to the model that built it"
-            )
+        _check_model(self.name, self.manifest, model_id)
+
+
+def check_version(index_dir: Path, version: str | None, model_id: str) -> str:
+    """Refuse (IndexUnusable, saying what to do) a version the service could not serve: missing,
+    damaged, or built by another model; None means the current one. Reads the manifest and
+    checksums the files, without loading them. Returns the version's name."""
+    version, _, manifest = _open_manifest(index_dir, version)
+    _check_model(version, manifest, model_id)
+    return version
+
+
+def _open_manifest(index_dir: Path, version: str | None) -> tuple[str, Path, dict]:
+    """A version's name, directory and manifest, its files verified against the manifest."""
+    named_in = "" if version else f" named in {index_dir / CURRENT_FILE}"
+    version = version or current_version(index_dir)
+    if version is None:
+        raise IndexNotFound(f"no current index in {index_dir}: {_remedy(index_dir, None)}")
+    directory = versions_dir(index_dir) / version
+    manifest_path = directory / MANIFEST_FILE
+    if not _VERSION_NAME.fullmatch(version) or not manifest_path.is_file():
+        raise IndexNotFound(
+            f"index version {version!r}{named_in} is missing or incomplete: {_remedy(index_dir, version)}"
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest["model"]["id"]
+    except (ValueError, KeyError, TypeError):
+        raise CorruptIndex(
+            f"index version {version} is damaged: {MANIFEST_FILE} is not a valid manifest; "
+            + _remedy(index_dir, version)
+        ) from None
+    if FILES_KEY in manifest:
+        verify_files(directory, manifest, index_dir)
+    else:
+        log.warning("index version %s records no checksums (built before they were added): not verified", version)
+    return version, directory, manifest
+
+
+def _check_model(version: str, manifest: dict, model_id: str) -> None:
+    built_with = manifest["model"]["id"]
+    if built_with != model_id:
+        restore = (
+            "restore the default model (`python -m app model prepare`), "
+            if built_with.startswith(DEFAULT_MODEL_NAME + "@") and model_id.startswith(DEFAULT_MODEL_NAME)
+            else ""
+        )
+        raise IncompatibleIndex(
+            f"index version {version} was built with model {built_with}, but the service uses {model_id}: "
+            f"{restore}rebuild the index (`python -m app index build`) "
+            "or set HUASHU_MODEL to the model that built it"
+        )

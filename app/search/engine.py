@@ -27,7 +27,7 @@ from app.index.store import IndexVersion
 from app.text.normalize import normalize, split_clauses
 from app.text.tokenize import tokenize
 
-MAX_CLAUSES = 8
+MAX_CLAUSES = 6
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class SearchEngine:
         w = weights or self.weights
         text = normalize(query)
         tokens = tokenize(text)
-        clauses = encoder_inputs(text)[1:] if w.clause_weight > 0 else []
+        clauses = query_clauses(text) if w.clause_weight > 0 else []
         whole_vector, clause_vectors = encode_query_and_clauses(self.encoder.encode_queries, text, clauses)
         # Scenarios and scripts are matched by the clauses' normalised mean, where every demand
         # weighs the same; statutes and passages by the whole query, whose wording they answer.
@@ -186,15 +186,15 @@ class SearchEngine:
         return list({a.key: a for a in articles}.values())
 
 
-def encoder_inputs(text: str) -> list[str]:
-    """What one search encodes: the normalised query and, when it has several clauses, each
-    clause. A narrated call of hundreds of clauses is matched in at most
-    MAX_CLAUSES runs of consecutive clauses, so its cost stays bounded."""
+def query_clauses(text: str) -> list[str]:
+    """The clauses a search encodes beside the whole normalised query (none for a one-clause
+    query). A narrated call of hundreds of clauses is matched in at most MAX_CLAUSES runs of
+    consecutive clauses, so its cost stays bounded."""
     clauses = split_clauses(text)
     if len(clauses) > MAX_CLAUSES:
         size = math.ceil(len(clauses) / MAX_CLAUSES)
         clauses = ["，".join(clauses[i : i + size]) for i in range(0, len(clauses), size)]
-    return [text, *clauses]
+    return clauses
 
 
 def encode_query_and_clauses(encode, text: str, clauses: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:

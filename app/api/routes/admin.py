@@ -11,9 +11,17 @@ from app.admin.jobs import Busy, Job, JobRunner
 from app.admin.uploads import Rejected, add_document
 from app.api.deps import AdminDep, SettingsDep
 from app.api.schemas import error_responses, text
-from app.embedding.encoder import Encoder
+from app.embedding.encoder import Encoder, model_identity
 from app.index.build import build_index
-from app.index.store import IndexNotFound, current_version, list_versions, previous_version, set_current
+from app.index.store import (
+    IndexNotFound,
+    IndexUnusable,
+    check_version,
+    current_version,
+    list_versions,
+    previous_version,
+    set_current,
+)
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=error_responses(401, 403))
 audit = logging.getLogger("huashu.audit")
@@ -133,18 +141,23 @@ def versions(admin: AdminDep, settings: SettingsDep) -> VersionsOut:
 @router.post(
     "/rollback",
     responses=error_responses(
-        (404, "No such index version"), (409, "No earlier version to roll back to"), 400, 413, 422
+        (404, "No such index version"),
+        (409, "No earlier version to roll back to, or the version is damaged or built by another model"),
+        400, 413, 422,
     ),
 )
 def rollback(request: Request, admin: AdminDep, settings: SettingsDep, body: RollbackRequest | None = None) -> VersionsOut:
-    """Make an earlier version current (by default the one before the current)."""
+    """Make an earlier version current (by default the one before the current), once it is
+    checked intact and built by the service's model."""
     target = (body and body.version) or previous_version(settings.index_dir)
     if target is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "there is no earlier index version to roll back to")
     try:
-        set_current(settings.index_dir, target)
+        set_current(settings.index_dir, check_version(settings.index_dir, target, model_identity(settings)))
     except IndexNotFound as e:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
+    except IndexUnusable as e:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
     request.app.state.live.refresh()
     audit.info("%s rolled back to index version %s", admin, target)
     return VersionsOut(current=target, versions=list_versions(settings.index_dir))
