@@ -25,7 +25,7 @@ from app.corpus.statutes import Article, StatuteBook, UnknownStatute
 from app.embedding.encoder import Encoder
 from app.index.store import IndexVersion
 from app.text.normalize import normalize, split_clauses
-from app.text.tokenize import tokenize
+from app.text.tokenize import legal_terms, tokenize
 
 MAX_CLAUSES = 6
 
@@ -127,8 +127,9 @@ class SearchEngine:
         ranked = _diversify(script_score, script_records, w.diversity, top_k)
         scripts = [ScoredScript(script_records[p], script_score[p]) for p in ranked]
 
+        statute_tokens = tokens + legal_terms(text)
         statutes = self._statutes(
-            collections["statutes"].search(whole_vector, tokens, w.candidates, w.statute_dense), scripts, w
+            collections["statutes"].search(whole_vector, statute_tokens, w.candidates, w.statute_dense), scripts, w
         )
         passages_found = collections["passages"].search(whole_vector, tokens, w.candidates, w.dense)
         passages = [(collections["passages"].records[p], s) for p, s in _top(passages_found, w.passages)]

@@ -10,6 +10,7 @@ import jieba
 from app.text.normalize import normalize
 
 USER_DICT = Path(__file__).with_name("userdict.txt")
+LEGAL_TERMS = Path(__file__).with_name("legal_terms.txt")
 STOPWORDS = frozenset(Path(__file__).with_name("stopwords.txt").read_text(encoding="utf-8").split())
 # A token must contain a letter, a digit or a CJK character: punctuation is not evidence.
 _WORDLIKE = re.compile(r"[0-9a-z\u4e00-\u9fff]")
@@ -27,3 +28,19 @@ def tokenize(text: str) -> list[str]:
     """Search-mode segmentation (long words and their parts), lower-cased, without stopwords."""
     tokens = _segmenter().cut_for_search(normalize(text).lower(), HMM=True)
     return [t for t in tokens if t.strip() and t not in STOPWORDS and _WORDLIKE.search(t)]
+
+
+@lru_cache(maxsize=1)
+def _legal_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    pairs = []
+    for line in LEGAL_TERMS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            everyday, *legal = line.split()
+            pairs.append((normalize(everyday), tuple(t for term in legal for t in tokenize(term))))
+    return tuple(pairs)
+
+
+def legal_terms(text: str) -> list[str]:
+    """BM25 tokens of the statutes' wording for the everyday words in a normalised query
+    (legal_terms.txt): people say 房东, 老公 and 狗 where the law says 出租人, 配偶 and 饲养的动物."""
+    return [t for everyday, tokens in _legal_terms() if everyday in text for t in tokens]

@@ -19,3 +19,9 @@ def test_an_article_found_by_one_of_its_paragraphs_is_listed_once(engine):
     keys = [a.article.key for a in result.statutes]
     assert len(keys) == len(set(keys))
     assert ("中华人民共和国消费者权益保护法", 55) in keys
+
+
+def test_everyday_words_find_the_statute_written_in_legal_terms(engine):
+    # 民法典第1245条 speaks of 饲养的动物, the complaint of a dog.
+    result = engine.search("邻居家的狗把我孩子咬了 要他赔医药费")
+    assert ("中华人民共和国民法典", 1245) in [a.article.key for a in result.statutes]
