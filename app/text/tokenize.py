@@ -42,5 +42,5 @@ def _legal_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 def legal_terms(text: str) -> list[str]:
     """BM25 tokens of the statutes' wording for the everyday words in a normalised query
-    (legal_terms.txt): people say 房东, 老公 and 狗 where the law says 出租人, 配偶 and 饲养的动物."""
+    (legal_terms.txt): people say 房东, 狗 and 撞了 where the law says 出租人, 饲养的动物 and 交通事故."""
     return [t for everyday, tokens in _legal_terms() if everyday in text for t in tokens]
