@@ -1,6 +1,7 @@
 """Shared fixtures: the real model, a real index of the real corpus built once per session, and
 the real service on it."""
 
+import json
 import os
 import shutil
 import socket
@@ -24,6 +25,34 @@ from app.search.engine import SearchEngine
 
 CORPUS_DIR = REPO_ROOT / "corpus"
 SERVER_START_TIMEOUT_S = 120
+SAMPLE_SCRIPT = {
+    "id": "double-refund/fraud-check",
+    "title": "双倍返还诉求：先判断是否欺诈",
+    "scenarios": ["double-refund"],
+    "technique": "以退为进法",
+    "situation": "客户认为被欺诈，要求退一赔三",
+    "text": "我非常愿意协助您解决，但加倍赔偿需要有欺诈的事实。",
+    "citations": [{"law": "消法", "article_no": 55}],
+    "source": {"document": "003", "section": "双倍返还", "origin": "adapted"},
+}
+
+
+def write_small_corpus(corpus: Path) -> Path:
+    """The scenarios, one law, SAMPLE_SCRIPT and two passages at `corpus`: an index of it builds
+    in seconds and takes a few hundred KB."""
+    for sub in ("statutes", "scripts", "courses"):
+        (corpus / sub).mkdir(parents=True)
+    shutil.copy(CORPUS_DIR / "scenarios.yaml", corpus)
+    shutil.copy(CORPUS_DIR / "statutes" / "consumer-rights-protection-law.jsonl", corpus / "statutes")
+    (corpus / "scripts" / "s.jsonl").write_text(json.dumps(SAMPLE_SCRIPT, ensure_ascii=False) + "\n", encoding="utf-8")
+    passages = [
+        {"id": "003-001", "document": "课程", "document_id": "003", "section": "双倍返还", "text": "双倍返还的依据是欺诈行为。"},
+        {"id": "003-002", "document": "课程", "document_id": "003", "section": "媒体曝光", "text": "转移话题，平淡处之。"},
+    ]
+    (corpus / "courses" / "passages.jsonl").write_text(
+        "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in passages), encoding="utf-8"
+    )
+    return corpus
 
 
 @pytest.fixture(scope="session")

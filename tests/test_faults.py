@@ -39,7 +39,7 @@ from app.index.store import (
     versions_dir,
     write_atomically,
 )
-from tests.conftest import free_port, running_server
+from tests.conftest import free_port, running_server, write_small_corpus
 
 TOKEN = "faults-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -353,32 +353,9 @@ def test_a_search_replica_serves_a_read_only_index_and_follows_the_writer(index_
 # ---------------------------------------------------------------- full disk during a build
 
 
-SCRIPT = {
-    "id": "double-refund/disk-check",
-    "title": "双倍返还诉求：先判断是否欺诈",
-    "scenarios": ["double-refund"],
-    "technique": "以退为进法",
-    "situation": "客户认为被欺诈，要求退一赔三",
-    "text": "我非常愿意协助您解决，但加倍赔偿需要有欺诈的事实。",
-    "citations": [{"law": "消法", "article_no": 55}],
-    "source": {"document": "003", "section": "双倍返还", "origin": "adapted"},
-}
-
-
 @pytest.fixture(scope="module")
 def small_corpus(tmp_path_factory) -> Path:
-    """The scenarios, one law, one script, one passage: its index is a few hundred KB."""
-    corpus = tmp_path_factory.mktemp("small") / "corpus"
-    for sub in ("statutes", "scripts", "courses"):
-        (corpus / sub).mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "corpus" / "scenarios.yaml", corpus)
-    shutil.copy(REPO_ROOT / "corpus" / "statutes" / "consumer-rights-protection-law.jsonl", corpus / "statutes")
-    (corpus / "scripts" / "s.jsonl").write_text(json.dumps(SCRIPT, ensure_ascii=False) + "\n", encoding="utf-8")
-    passage = {
-        "id": "003-001", "document": "课程", "document_id": "003", "section": "双倍返还", "text": "依据是欺诈行为。"
-    }
-    (corpus / "courses" / "passages.jsonl").write_text(json.dumps(passage, ensure_ascii=False) + "\n", encoding="utf-8")
-    return corpus
+    return write_small_corpus(tmp_path_factory.mktemp("small") / "corpus")
 
 
 @pytest.fixture(scope="module")

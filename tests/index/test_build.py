@@ -1,9 +1,7 @@
 import json
-import shutil
 
 import pytest
 
-from app.core.config import REPO_ROOT
 from app.corpus.scripts import ScriptError
 from app.index.build import build_index
 from app.index.store import (
@@ -16,37 +14,12 @@ from app.index.store import (
     prune_versions,
     set_current,
 )
-
-SCRIPT = {
-    "id": "double-refund/fraud-check",
-    "title": "双倍返还诉求：先判断是否欺诈",
-    "scenarios": ["double-refund"],
-    "technique": "以退为进法",
-    "situation": "客户认为被欺诈，要求退一赔三",
-    "text": "我非常愿意协助您解决，但加倍赔偿需要有欺诈的事实。",
-    "citations": [{"law": "消法", "article_no": 55}],
-    "source": {"document": "003", "section": "双倍返还", "origin": "adapted"},
-}
+from tests.conftest import SAMPLE_SCRIPT, write_small_corpus
 
 
 @pytest.fixture
 def tiny_corpus(tmp_path):
-    """Scenarios, one law, one script, two passages: an index of it builds in seconds."""
-    corpus = tmp_path / "corpus"
-    (corpus / "statutes").mkdir(parents=True)
-    (corpus / "scripts").mkdir()
-    (corpus / "courses").mkdir()
-    shutil.copy(REPO_ROOT / "corpus" / "scenarios.yaml", corpus)
-    shutil.copy(REPO_ROOT / "corpus" / "statutes" / "consumer-rights-protection-law.jsonl", corpus / "statutes")
-    (corpus / "scripts" / "s.jsonl").write_text(json.dumps(SCRIPT, ensure_ascii=False) + "\n", encoding="utf-8")
-    passages = [
-        {"id": "003-001", "document": "课程", "document_id": "003", "section": "双倍返还", "text": "双倍返还的依据是欺诈行为。"},
-        {"id": "003-002", "document": "课程", "document_id": "003", "section": "媒体曝光", "text": "转移话题，平淡处之。"},
-    ]
-    (corpus / "courses" / "passages.jsonl").write_text(
-        "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in passages), encoding="utf-8"
-    )
-    return corpus
+    return write_small_corpus(tmp_path / "corpus")
 
 
 def test_build_writes_a_complete_version_and_makes_it_current(tiny_corpus, tmp_path, encoder):
@@ -63,7 +36,7 @@ def test_build_writes_a_complete_version_and_makes_it_current(tiny_corpus, tmp_p
 def test_a_failed_build_leaves_the_current_version_and_nothing_half_built(tiny_corpus, tmp_path, encoder):
     index_dir = tmp_path / "index"
     good = build_index(tiny_corpus, index_dir, encoder, progress=False)
-    bad = {**SCRIPT, "id": "double-refund/other", "citations": [{"law": "消法", "article_no": 999}]}
+    bad = {**SAMPLE_SCRIPT, "id": "double-refund/other", "citations": [{"law": "消法", "article_no": 999}]}
     with (tiny_corpus / "scripts" / "s.jsonl").open("a", encoding="utf-8") as f:
         f.write(json.dumps(bad, ensure_ascii=False) + "\n")
     with pytest.raises(ScriptError, match="s.jsonl line 2 \\(double-refund/other\\): citation does not resolve"):
@@ -97,7 +70,7 @@ def test_a_rebuild_embeds_only_the_texts_that_changed(tiny_corpus, tmp_path, enc
     build_index(tiny_corpus, index_dir, encoder, progress=False)
     assert IndexVersion.load(index_dir).manifest["embeddings_reused"] == total
 
-    changed = {**SCRIPT, "text": SCRIPT["text"] + "您看这样可以吗？"}
+    changed = {**SAMPLE_SCRIPT, "text": SAMPLE_SCRIPT["text"] + "您看这样可以吗？"}
     (tiny_corpus / "scripts" / "s.jsonl").write_text(json.dumps(changed, ensure_ascii=False) + "\n", encoding="utf-8")
     build_index(tiny_corpus, index_dir, encoder, progress=False)
     rebuilt = IndexVersion.load(index_dir)
