@@ -8,7 +8,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from app.core.config import get_settings
+from app.core.config import REPO_ROOT, get_settings
 
 
 def _engine():
@@ -97,13 +97,17 @@ def cmd_documents_remove(args: argparse.Namespace) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> None:
+    from app.corpus.scripts import CHANNEL_NAMES
+
     engine = _engine()
-    result = engine.search(args.query, top_k=args.top_k)
+    result = engine.search(args.query, top_k=args.top_k, channel=args.channel)
     print(f"{result.query}  [{result.index_version}, {result.took_ms:.1f} ms]")
     print("识别场景: " + "  ".join(f"{d.name}({d.score:.2f})" for d in result.detected_scenarios))
     for rank, script in enumerate(result.scripts, start=1):
         r = script.record
         print(f"\n{rank}. {r['title']}  [{', '.join(r['scenarios'])}]  {script.score:.2f}")
+        if args.channel not in r["channels"]:
+            print(f"   （写给{'、'.join(CHANNEL_NAMES[c] for c in r['channels'])}的话术）")
         print(wrap(r["text"], "   "))
         if r.get("notes"):
             print(wrap("注意: " + r["notes"], "   "))
@@ -133,6 +137,12 @@ def wrap(text: str, indent: str, width: int = 80) -> str:
 def cmd_eval(args: argparse.Namespace) -> None:
     from app import evaluation
 
+    if args.check or args.update_expected:
+        cmd_eval_check(args)
+        return
+    if not args.file:
+        print("error: name a query file (e.g. eval/dev.jsonl), or use --check", file=sys.stderr)
+        sys.exit(2)
     report = evaluation.run(_engine(), Path(args.file), compare=args.compare)
     if args.json:
         outcomes = [dataclasses.asdict(o) for o in report.pop("outcomes")]
@@ -141,6 +151,27 @@ def cmd_eval(args: argparse.Namespace) -> None:
     print(evaluation.format_report(report))
     if args.failures:
         print("\nMisses (hybrid):\n" + evaluation.format_failures(report["outcomes"]))
+
+
+def cmd_eval_check(args: argparse.Namespace) -> None:
+    """The regression check: every dev set named in eval/expected.json against its expected
+    hybrid metrics; --update-expected writes today's values there instead."""
+    from app import evaluation
+
+    expected_file = REPO_ROOT / evaluation.EXPECTED_FILE
+    expected = json.loads(expected_file.read_text(encoding="utf-8"))
+    engine = _engine()
+    if args.update_expected:
+        for name in expected:
+            expected[name] = evaluation.measured(evaluation.run(engine, expected_file.parent / name, compare=False))
+        expected_file.write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {expected_file}")
+        return
+    regressions = evaluation.check(engine, expected_file.parent, expected)
+    for line in regressions:
+        print(f"regression: {line}")
+    print(f"{len(expected)} dev sets checked against {expected_file.name}: {len(regressions)} regressions")
+    sys.exit(1 if regressions else 0)
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -220,13 +251,22 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="search from the terminal")
     search.add_argument("query")
     search.add_argument("--top-k", type=int, default=5)
+    search.add_argument(
+        "--channel", choices=["phone", "counter", "online"], default="phone", help="where the agent speaks"
+    )
     search.set_defaults(func=cmd_search)
 
     evaluate = sub.add_parser("eval", help="retrieval metrics over a JSONL of queries")
-    evaluate.add_argument("file")
+    evaluate.add_argument("file", nargs="?")
     evaluate.add_argument("--compare", action="store_true", help="dense-only, BM25-only and hybrid side by side")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate.add_argument("--failures", action="store_true", help="list the queries that missed")
+    evaluate.add_argument(
+        "--check", action="store_true", help="compare every dev set with eval/expected.json; exit 1 on a drop"
+    )
+    evaluate.add_argument(
+        "--update-expected", action="store_true", help="write the dev sets' current metrics to eval/expected.json"
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     serve = sub.add_parser("serve", help="run the HTTP service")

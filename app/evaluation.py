@@ -9,6 +9,10 @@ Complaint queries (with `expect`):
 Legal questions (only `statutes`, "law|article_no", any of them counts): recall@5, recall@10
 and MRR@10 of the ranked `statutes`, beside a plain baseline: BM25 (rank_bm25) over jieba's
 default segmentation of the statute texts, as most tutorials build it.
+
+A query may say how it is written (`style`: asr, terse, chat, long, short, yue, implied,
+padded); the hybrid metrics are then also given per style. `check` is the regression check:
+each dev set's hybrid metrics against the expected ones in eval/expected.json.
 """
 
 import json
@@ -26,11 +30,20 @@ from app.search.engine import SearchEngine, Weights
 RANK_DEPTH = 10
 MODES = {"dense": 1.0, "bm25": 0.0, "hybrid": None}
 BASELINE = "baseline"
+EXPECTED_FILE = Path("eval") / "expected.json"
+# A drop beyond this fails the regression check; the dev sets' metrics move by a query or two
+# when a script is reworded, and a real regression costs more than that.
+TOLERANCE = 0.02
+CHECKED_METRICS = {
+    "complaints": ["hit@1", "hit@3", "coverage@5", "statute_hit@5"],
+    "questions": ["recall@5", "recall@10", "mrr@10"],
+}
 
 
 @dataclass
 class QueryOutcome:
     query: str
+    style: str | None  # how the query is written (asr, terse, chat, long, short, yue, implied, padded)
     expect: list[str]
     rank: int | None  # 1-based rank of the first fitting script, None if not in the top 10
     covered: bool | None  # None: the query has no `cover`
@@ -79,7 +92,11 @@ def evaluate_complaints(engine: SearchEngine, queries: list[dict], weights: Weig
         if q.get("statutes"):
             statute_hit = bool({statute_key(engine.book, s) for s in q["statutes"]} & found)
         statutes = [_label(engine.book, a.article.key) for a in result.statutes]
-        outcomes.append(QueryOutcome(q["query"], q["expect"], rank, covered, statute_hit, returned, statutes, result.took_ms))
+        outcomes.append(
+            QueryOutcome(
+                q["query"], q.get("style"), q["expect"], rank, covered, statute_hit, returned, statutes, result.took_ms
+            )
+        )
     return outcomes
 
 
@@ -131,9 +148,9 @@ def summarize_complaints(outcomes: list[QueryOutcome]) -> dict[str, float | int]
         "hit@1": _mean(r == 1 for r in ranks),
         "hit@3": _mean(r is not None and r <= 3 for r in ranks),
         "mrr": _mean(1 / r if r else 0.0 for r in ranks),
-        "coverage@5": _mean(covers),
+        "coverage@5": _mean(covers) if covers else None,
         "coverage_queries": len(covers),
-        "statute_hit@5": _mean(statutes),
+        "statute_hit@5": _mean(statutes) if statutes else None,
         "statute_queries": len(statutes),
         **_latency(o.ms for o in outcomes),
     }
@@ -167,9 +184,9 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
     per-query outcomes of the hybrid run."""
     queries = load_queries(path)
     complaints = [q for q in queries if q.get("expect")]
-    questions = [q for q in queries if not q.get("expect")]
+    questions = [q for q in queries if not q.get("expect") and q.get("statutes")]
     modes = MODES if compare else {"hybrid": None}
-    report: dict = {"complaints": {}, "questions": {}, "outcomes": []}
+    report: dict = {"complaints": {}, "questions": {}, "styles": {}, "outcomes": []}
     for mode, dense_weight in modes.items():
         engine.encoder.clear_query_cache()  # each mode pays for its own encoding, as a new query would
         weights = engine.weights
@@ -180,6 +197,8 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
             report["complaints"][mode] = summarize_complaints(outcomes)
             if mode == "hybrid":
                 report["outcomes"] += outcomes
+                styles = sorted({o.style for o in outcomes if o.style})
+                report["styles"] = {s: summarize_complaints([o for o in outcomes if o.style == s]) for s in styles}
         if questions:
             outcomes = evaluate_questions(engine, questions, weights)
             report["questions"][mode] = summarize_questions(outcomes)
@@ -190,6 +209,31 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
     return report
 
 
+def measured(report: dict) -> dict[str, float]:
+    """The hybrid metrics the regression check compares, as "kind/metric" -> value; a metric no
+    query of the file is labelled for is left out."""
+    values = {}
+    for kind, metrics in CHECKED_METRICS.items():
+        summary = report[kind].get("hybrid")
+        for metric in metrics if summary else []:
+            if summary[metric] is not None:
+                values[f"{kind}/{metric}"] = round(summary[metric], 4)
+    return values
+
+
+def check(engine: SearchEngine, eval_dir: Path, expected: dict[str, dict[str, float]]) -> list[str]:
+    """Each dev set's hybrid metrics against the expected ones written in the repository; the
+    regressions beyond TOLERANCE, one line each (empty: no regression)."""
+    regressions = []
+    for name, expected_values in expected.items():
+        values = measured(run(engine, eval_dir / name, compare=False))
+        for key, want in expected_values.items():
+            got = values.get(key)
+            if got is None or got < want - TOLERANCE:
+                regressions.append(f"{name} {key}: {got} < expected {want} - {TOLERANCE}")
+    return regressions
+
+
 def format_report(report: dict) -> str:
     parts = []
     if report["complaints"]:
@@ -198,6 +242,11 @@ def format_report(report: dict) -> str:
             _table(report["complaints"], ["hit@1", "hit@3", "mrr", "coverage@5", "statute_hit@5", "p50_ms", "p95_ms"])
             + f"\n({first['queries']} complaint queries; coverage over {first['coverage_queries']},"
             f" statutes over {first['statute_queries']})"
+        )
+    if report["styles"]:
+        parts.append(
+            _table(report["styles"], ["hit@1", "hit@3", "coverage@5", "statute_hit@5"])
+            + "\n(hybrid, by the style the queries are written in)"
         )
     if report["questions"]:
         questions = report["questions"]
@@ -213,7 +262,8 @@ def _table(summaries: dict[str, dict], metrics: list[str]) -> str:
     header = f"{'metric':<15}" + "".join(f"{mode:>10}" for mode in summaries)
     lines = [header, "-" * len(header)]
     for metric in metrics:
-        lines.append(f"{metric:<15}" + "".join(f"{s[metric]:>10.3f}" for s in summaries.values()))
+        cells = (f"{'-':>10}" if s[metric] is None else f"{s[metric]:>10.3f}" for s in summaries.values())
+        lines.append(f"{metric:<15}" + "".join(cells))
     return "\n".join(lines)
 
 

@@ -33,6 +33,7 @@ SAMPLE_SCRIPT = {
     "situation": "客户认为被欺诈，要求退一赔三",
     "text": "我非常愿意协助您解决，但加倍赔偿需要有欺诈的事实。",
     "citations": [{"law": "消法", "article_no": 55}],
+    "channels": ["phone", "counter", "online"],
     "source": {"document": "003", "section": "双倍返还", "origin": "adapted"},
 }
 

@@ -25,6 +25,7 @@ SCRIPT = {
     "technique": "解释协议",
     "situation": "客户买了尾号888的靓号，觉得每月最低消费两百太贵想取消保底",
     "text": "理解您的想法，靓号的保底消费是办理时协议里约定的，我帮您查一下协议期限和可以调整的方案。",
+    "channels": ["phone", "counter", "online"],
     "source": {"document": None, "section": None, "origin": "authored"},
 }
 

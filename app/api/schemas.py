@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, field_validator
 
+from app.corpus.scripts import Channel
+
 MAX_QUERY_CHARS = 1000
 MAX_SCENARIO_FILTER = 100  # more than the taxonomy has
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -74,6 +76,11 @@ class SearchRequest(BaseModel):
     scenarios: list[text(max_length=100)] | None = Field(
         default=None, max_length=MAX_SCENARIO_FILTER, description="Restrict scripts to these scenario ids."
     )
+    channel: Channel = Field(
+        default="phone",
+        description="Where the agent speaks to the customer: scripts written for another channel (a counter "
+        "script that offers a glass of water, on the phone) rank below those that can be said as written.",
+    )
 
     @field_validator("query")
     @classmethod
@@ -130,6 +137,12 @@ class ScriptOut(BaseModel):
     notes: str | None
     score: float
     citations: list[Citation]
+    channels: list[Channel] = Field(
+        description="Where the script can be said as written: phone, counter (face to face), online (chat)."
+    )
+    slots: list[str] = Field(
+        description="Named slots in `text`, `{金额}` for the slot 金额, in order: facts the agent fills in."
+    )
     source: ScriptSource
 
 

@@ -5,10 +5,11 @@ reported with its file, line and id before anything is built from it.
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, computed_field, field_validator
 
 from app.corpus.statutes import ArticleRef, StatuteBook, UnknownStatute
 
@@ -17,6 +18,21 @@ class ScriptSource(BaseModel):
     document: str | None
     section: str | None = None
     origin: Literal["quoted", "adapted", "authored"]
+
+
+Channel = Literal["phone", "counter", "online"]
+CHANNELS: tuple[Channel, ...] = ("phone", "counter", "online")
+CHANNEL_NAMES = {"phone": "电话", "counter": "柜台", "online": "在线"}
+
+# A fact the agent fills in is a named slot, `{金额}`; stand-ins an agent would have to read
+# aloud or guess at (……, ××, XX, 某某, ___) are not allowed in what the agent says.
+SLOT = re.compile(r"\{([\u4e00-\u9fff]{1,8})\}")
+PLACEHOLDER = re.compile(r"…|[×xX＊*]{2,}|某某|[_＿]{2,}|[{}｛｝]")
+
+
+def slot_names(text: str) -> list[str]:
+    """The named slots of a script text, in order of first appearance."""
+    return list(dict.fromkeys(SLOT.findall(text)))
 
 
 class Script(BaseModel):
@@ -28,6 +44,7 @@ class Script(BaseModel):
     text: str = Field(min_length=1)
     notes: str | None = None
     citations: list[ArticleRef] = []
+    channels: list[Channel] = Field(min_length=1, description="Where the script can be said as written.")
     source: ScriptSource
 
     @field_validator("title", "technique", "situation", "text")
@@ -36,6 +53,28 @@ class Script(BaseModel):
         if not value.strip():
             raise ValueError("must not be blank")
         return value
+
+    @field_validator("text")
+    @classmethod
+    def no_placeholders(cls, value: str) -> str:
+        stand_in = PLACEHOLDER.search(SLOT.sub("", value))
+        if stand_in:
+            raise ValueError(
+                f"has the placeholder {stand_in.group()!r}: write the words, or a named slot such as {{金额}} "
+                "(1 to 8 Chinese characters in ASCII braces) for a fact the agent fills in"
+            )
+        return value
+
+    @field_validator("channels")
+    @classmethod
+    def channels_once(cls, value: list[str]) -> list[str]:
+        return [c for c in CHANNELS if c in value]
+
+    @computed_field
+    @property
+    def slots(self) -> list[str]:
+        """The named slots the agent fills in, in order of appearance."""
+        return slot_names(self.text)
 
 
 class ScriptError(ValueError):

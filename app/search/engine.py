@@ -11,7 +11,9 @@ relevant statutes and course passages out.
    whole query and for each clause, so that every demand of a long complaint counts.
 4. A script's score adds its best scenario's score to its own match, and the list is
    diversified: a script loses a little for each higher-ranked script of its scenario, so a
-   complaint with several demands gets a script for each near the top.
+   complaint with several demands gets a script for each near the top. A script that cannot be
+   said on the agent's channel (a counter script on the phone) loses a fixed amount: it stays
+   findable, below the ones the agent can use as written.
 5. Statutes cited by the top scripts are boosted: they are what the answer relies on.
 """
 
@@ -28,6 +30,7 @@ from app.text.normalize import normalize, split_clauses
 from app.text.tokenize import legal_terms, tokenize
 
 MAX_CLAUSES = 6
+DEFAULT_CHANNEL = "phone"  # the service's agents are on the phone unless they say otherwise
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Weights:
     max_detected: int = 5
     clause_weight: float = 0.8  # a clause's scenario scores count at this share (0: clauses ignored)
     diversity: float = 0.2  # score a script loses per higher-ranked script of the same scenario
+    other_channel: float = 0.2  # score a script loses when it is not written for the agent's channel
     citation_boost: float = 0.5  # statute score added per citing top script (times its score)
     cited_by_top: int = 5
     statutes: int = 5
@@ -90,7 +94,12 @@ class SearchEngine:
         return self.index.book
 
     def search(
-        self, query: str, top_k: int = 5, scenarios: list[str] | None = None, weights: Weights | None = None
+        self,
+        query: str,
+        top_k: int = 5,
+        scenarios: list[str] | None = None,
+        weights: Weights | None = None,
+        channel: str | None = DEFAULT_CHANNEL,
     ) -> SearchResult:
         started = time.perf_counter()
         w = weights or self.weights
@@ -121,6 +130,10 @@ class SearchEngine:
             + w.script_scenario * max(scenario_score.get(i, 0.0) for i in script_records[p]["scenarios"])
             for p, s in script_match.items()
         }
+        if channel:
+            for p in script_score:
+                if channel not in script_records[p]["channels"]:
+                    script_score[p] -= w.other_channel
         if scenarios:
             wanted = set(scenarios)
             script_score = {p: s for p, s in script_score.items() if wanted & set(script_records[p]["scenarios"])}

@@ -5,6 +5,7 @@
 const DEBOUNCE_MS = 300;
 const TOP_K = 5;
 const COPIED_MS = 2000;
+const CHANNEL_NAMES = { phone: "电话", counter: "柜台", online: "在线" };
 // Words almost every complaint and script contains: highlighting them is noise.
 const STOP_TERMS = new Set(["客户", "用户", "我们", "你们", "他们", "什么", "怎么", "就是", "就要", "一个", "不是", "可以", "这个"]);
 
@@ -168,8 +169,10 @@ function scriptItem(script, terms, names) {
     el("div", { class: "head" }, el("h2", { class: "title" }, script.title), copy),
     el("p", { class: "tags" },
       ...script.scenarios.map((id) => el("span", { class: "tag" }, names[id] || id)),
+      !script.channels.includes("phone") &&
+        el("span", { class: "channel" }, `${script.channels.map((c) => CHANNEL_NAMES[c]).join("、")}话术`),
       el("span", { class: "technique" }, `技巧：${script.technique}`)),
-    el("p", { class: "text" }, ...highlighted(script.text, terms)),
+    el("p", { class: "text" }, ...withSlots(script.text, terms)),
     script.notes && el("p", { class: "notes" }, el("strong", null, "注意："), script.notes),
     el("div", { class: "foot" },
       el("div", { class: "citations" }, ...script.citations.map(citation)),
@@ -213,6 +216,12 @@ function highlightTerms(query) {
   return [...terms].filter((term) => !STOP_TERMS.has(term));
 }
 
+// A script's text with its named slots ({金额}) marked as the facts the agent fills in.
+function withSlots(text, terms) {
+  return text.split(/(\{[\u4e00-\u9fff]{1,8}\})/).flatMap((part, i) =>
+    i % 2 ? [el("span", { class: "slot", title: `请填写：${part.slice(1, -1)}` }, part)] : highlighted(part, terms));
+}
+
 // The text as nodes, every occurrence of a term wrapped in <mark>; overlapping terms merge.
 function highlighted(text, terms) {
   const lower = text.replace(/[A-Z]+/g, (s) => s.toLowerCase()); // same length as text
@@ -241,7 +250,9 @@ async function copyScript(script, button) {
   sendFeedback(script.id, "copied");
   button.textContent = "已复制 ✓";
   button.classList.add("done");
-  setStatus(`已复制「${script.title}」`);
+  setStatus(script.slots.length
+    ? `已复制「${script.title}」，请填写：${script.slots.join("、")}`
+    : `已复制「${script.title}」`);
   setTimeout(() => {
     button.textContent = "复制";
     button.classList.remove("done");

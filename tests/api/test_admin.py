@@ -20,6 +20,7 @@ NEW_SCRIPT = {
     "situation": "客户说他的号码被手机管家标成了外卖快递骚扰电话，别人都不接",
     "text": "非常理解您着急的心情，号码标记是第三方软件根据用户举报做的，我们帮您提交申诉。",
     "citations": [],
+    "channels": ["phone", "counter", "online"],
     "source": {"document": None, "section": None, "origin": "authored"},
 }
 

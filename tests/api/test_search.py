@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 QUERY = "客户说流量被偷了，要求双倍返还，不然就找记者曝光"
@@ -17,11 +19,13 @@ def test_search_answers_the_contract(client):
     assert 1 <= len(body["scripts"]) <= 5
     assert len(body["statutes"]) <= 5 and len(body["passages"]) <= 3
     script = body["scripts"][0]
-    assert set(script) >= {"id", "title", "scenarios", "technique", "text", "notes", "score", "citations", "source"}
+    assert set(script) >= {
+        "id", "title", "scenarios", "technique", "text", "notes", "score", "citations", "channels", "slots", "source"
+    }
     scores = [s["score"] for s in body["scripts"]]
     assert all(isinstance(s, float) for s in scores)
     for citation in (c for s in body["scripts"] for c in s["citations"]):
-        assert citation["law"].startswith("中华人民共和国") or citation["law"].endswith(("解释", "办法", "规定"))
+        assert citation["law"].startswith("中华人民共和国") or citation["law"].endswith(("解释", "办法", "规定", "规范"))
         assert citation["text"] and citation["article"].startswith("第")
 
 
@@ -91,3 +95,28 @@ def test_wrong_content_type_is_a_422(client):
     response = client.post("/v1/search", content=f'{{"query": "{QUERY}"}}'.encode(), headers={"content-type": "text/plain"})
     assert response.status_code == 422
     assert "Content-Type: application/json" in response.json()["detail"]
+
+
+def test_each_script_lists_its_channels_and_the_slots_of_its_text(client):
+    body = search(client, query="充了话费没到账，钱扣了两次，要求退钱", top_k=10).json()
+    for script in body["scripts"]:
+        assert script["channels"] and set(script["channels"]) <= {"phone", "counter", "online"}
+        assert script["slots"] == list(dict.fromkeys(re.findall(r"\{([\u4e00-\u9fff]+)\}", script["text"])))
+    assert any(script["slots"] for script in body["scripts"])
+
+
+def test_a_counter_script_ranks_below_phone_scripts_on_the_phone(client):
+    query = "客户在营业厅拿手机对着我们拍视频，说要发到网上"
+    on_phone = search(client, query=query, top_k=10).json()["scripts"]
+    at_counter = search(client, query=query, top_k=10, channel="counter").json()["scripts"]
+    counter_only = next(s for s in at_counter if s["channels"] == ["counter"])
+    phone_ids = [s["id"] for s in on_phone]
+    assert counter_only["id"] not in phone_ids or phone_ids.index(counter_only["id"]) > [
+        s["id"] for s in at_counter
+    ].index(counter_only["id"])
+
+
+def test_an_unknown_channel_is_422(client):
+    response = search(client, query=QUERY, channel="fax")
+    assert response.status_code == 422
+    assert "channel" in str(response.json())

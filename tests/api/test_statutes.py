@@ -38,3 +38,21 @@ def test_unknown_statute_is_404(client, path):
 def test_article_number_must_be_a_positive_integer(client):
     assert client.get("/v1/statutes/消法/abc").status_code == 422
     assert client.get("/v1/statutes/消法/0").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "path, words",
+    [
+        ("诉讼费用交纳办法/13", "每件交纳50元"),
+        ("未成年人保护法/1", "未成年人"),
+        ("老年人权益保障法/1", "老年人"),
+        ("携号转网服务管理规定/1", "携号转网"),
+        ("电信服务规范/1", "电信服务"),
+        ("电信和互联网用户个人信息保护规定/1", "用户"),
+        ("申诉办法/11", "五个月"),
+    ],
+)
+def test_the_rules_added_for_todays_complaints_answer(client, path, words):
+    response = client.get(f"/v1/statutes/{path}")
+    assert response.status_code == 200
+    assert words in response.json()["text"]

@@ -1,8 +1,15 @@
+import difflib
+import itertools
 import json
+import re
 
 import pytest
 
+from app.core.config import REPO_ROOT
 from app.corpus.scripts import ScriptError, load_scripts, parse_scripts
+
+MIN_SCRIPTS_PER_SCENARIO = 3
+MAX_TEXT_SIMILARITY = 0.8
 
 VALID = {
     "id": "high-compensation/broken-record",
@@ -10,8 +17,9 @@ VALID = {
     "scenarios": ["high-compensation"],
     "technique": "破唱片机法",
     "situation": "客户索要上万元赔偿",
-    "text": "我非常能够理解您着急的心情……",
+    "text": "我非常能够理解您着急的心情。目前我们能做的，是对您的直接损失{金额}元给予补偿。",
     "citations": [{"law": "民法典", "article_no": 584}],
+    "channels": ["phone", "counter"],
     "source": {"document": "003", "section": "高额赔偿", "origin": "quoted"},
 }
 
@@ -24,6 +32,39 @@ def parse(corpus, *records, raw: str | None = None):
 def test_valid_record_parses(corpus):
     [script] = parse(corpus, VALID)
     assert script.citations[0].article_no == 584
+    assert script.slots == ["金额"]
+    assert script.model_dump()["slots"] == ["金额"]  # what the index stores and the API returns
+
+
+def test_slots_are_listed_once_in_order_of_appearance(corpus):
+    text = "退款{金额}元会在{到账日期}前到账，{到账日期}前没到请您再来电，{金额}元一分不少。"
+    [script] = parse(corpus, {**VALID, "text": text})
+    assert script.slots == ["金额", "到账日期"]
+
+
+def test_channels_are_kept_in_a_fixed_order_without_repeats(corpus):
+    [script] = parse(corpus, {**VALID, "channels": ["online", "phone", "online"]})
+    assert script.channels == ["phone", "online"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我在××个工作日内给您回复。",
+        "我们能做的是……。",
+        "我们能做的是…",
+        "您的号码XX在上月被扣费。",
+        "某某经理会联系您。",
+        "请在___前补交材料。",
+        "退款{amount}元。",  # a slot is named in Chinese
+        "退款{}元。",
+        "退款{金额元。",
+        "退款｛金额｝元。",
+    ],
+)
+def test_a_placeholder_outside_a_named_slot_is_refused(corpus, text):
+    with pytest.raises(ScriptError, match="text: Value error, has the placeholder"):
+        parse(corpus, {**VALID, "text": text})
 
 
 @pytest.mark.parametrize(
@@ -36,6 +77,8 @@ def test_valid_record_parses(corpus):
         ({"scenarios": []}, "scenarios"),
         ({"source": {"document": "003", "origin": "invented"}}, "source.origin"),
         ({"id": "No Slash"}, "id"),
+        ({"channels": []}, "channels"),
+        ({"channels": ["fax"]}, "channels.0"),
     ],
 )
 def test_invalid_record_is_reported_with_file_line_and_reason(corpus, change, message):
@@ -45,9 +88,10 @@ def test_invalid_record_is_reported_with_file_line_and_reason(corpus, change, me
     assert message in str(error.value)
 
 
-def test_missing_field_is_named(corpus):
-    record = {k: v for k, v in VALID.items() if k != "text"}
-    with pytest.raises(ScriptError, match="line 1: text: Field required"):
+@pytest.mark.parametrize("field", ["text", "channels"])
+def test_missing_field_is_named(corpus, field):
+    record = {k: v for k, v in VALID.items() if k != field}
+    with pytest.raises(ScriptError, match=f"line 1: {field}: Field required"):
         parse(corpus, record)
 
 
@@ -71,9 +115,43 @@ def test_the_corpus_scripts_all_validate(corpus):
             assert corpus.book.resolve(ref.law, ref.article_no).in_force, (script.id, ref)
 
 
-def test_every_scenario_has_at_least_two_scripts(corpus):
+def test_every_scenario_has_at_least_three_scripts(corpus):
     counts = {s.id: 0 for s in corpus.taxonomy.scenarios}
     for script in corpus.scripts:
         for scenario_id in script.scenarios:
             counts[scenario_id] += 1
-    assert [sid for sid, n in counts.items() if n < 2] == []
+    assert [sid for sid, n in counts.items() if n < MIN_SCRIPTS_PER_SCENARIO] == []
+
+
+def text_similarity(a: str, b: str) -> float:
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # quick_ratio is an upper bound of ratio, and far cheaper: most pairs stop there.
+    return matcher.ratio() if matcher.quick_ratio() > MAX_TEXT_SIMILARITY else 0.0
+
+
+def test_no_two_scripts_say_nearly_the_same(corpus):
+    alike = [
+        (a.id, b.id, round(ratio, 2))
+        for a, b in itertools.combinations(corpus.scripts, 2)
+        if (ratio := text_similarity(a.text, b.text)) > MAX_TEXT_SIMILARITY
+    ]
+    assert alike == []
+
+
+def test_near_copies_are_found():
+    text = "我非常能够理解您着急的心情，也非常希望能够帮助您解决这个问题。目前我们能做的就是对您的直接损失给予补偿。"
+    assert text_similarity(text, text.replace("直接损失", "实际损失")) > MAX_TEXT_SIMILARITY
+    assert text_similarity(text, "您反映的号码被标记问题，我帮您向标记平台提交申诉，结果出来后第一时间告诉您。") < 0.5
+
+
+def test_a_script_only_for_the_counter_says_so(corpus):
+    # Words that only make sense face to face: such a script is not offered as a phone script.
+    face_to_face = ("倒杯水", "请坐", "您今天过来", "您先坐")
+    phone_scripts = [s.id for s in corpus.scripts if "phone" in s.channels and any(w in s.text for w in face_to_face)]
+    assert phone_scripts == []
+
+
+def test_every_script_has_a_row_in_the_review_record(corpus):
+    review = (REPO_ROOT / "corpus" / "scripts" / "REVIEW.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| ([a-z0-9-]+/[a-z0-9-]+) \|", review, flags=re.MULTILINE))
+    assert {s.id for s in corpus.scripts} - rows == set()

@@ -1,7 +1,9 @@
+import json
+
 import pytest
 
 from app.core.config import REPO_ROOT
-from app.corpus.statutes import StatuteBook, UnknownStatute
+from app.corpus.statutes import StatuteBook, UnknownStatute, parse_articles
 
 CORPUS_DIR = REPO_ROOT / "corpus"
 
@@ -57,3 +59,58 @@ def test_every_successor_of_the_corpus_resolves(book):
     for article in book.articles.values():
         for ref in article.successor or []:
             assert book.get(ref.law, ref.article_no).in_force, (article.key, ref)
+
+
+def test_no_name_stands_for_two_laws():
+    # A short name or alias shared by two laws would make a citation resolve to whichever loaded first.
+    names: dict[str, set[str]] = {}
+    for path in sorted((CORPUS_DIR / "statutes").glob("*.jsonl")):
+        for article in parse_articles(path.read_text(encoding="utf-8").splitlines(), path.name):
+            for name in (article.short, *article.aliases):
+                names.setdefault(name, set()).add(article.law)
+    assert {name: laws for name, laws in names.items() if len(laws) > 1} == {}
+
+
+def test_every_law_has_the_articles_index_json_lists(book):
+    listed = json.loads((CORPUS_DIR / "statutes" / "index.json").read_text(encoding="utf-8"))
+    assert {entry["law"] for entry in listed} >= {a.law for a in book.articles.values() if a.status == "current"}
+    for entry in listed:
+        numbers = sorted(no for law, no in book.articles if law == entry["law"])
+        assert len(numbers) == entry["articles"], entry["file"]
+        assert [numbers[0], numbers[-1]] == entry["article_range"], entry["file"]
+        if entry["complete"]:
+            assert numbers == list(range(1, len(numbers) + 1)), entry["file"]
+
+
+@pytest.mark.parametrize(
+    "law, article_no, successor",
+    [
+        ("合同法", 142, ("中华人民共和国民法典", 604)),
+        ("合同法", 206, ("中华人民共和国民法典", 675)),
+        ("合同法", 8, ("中华人民共和国民法典", 465)),
+        ("民法通则", 106, ("中华人民共和国民法典", 1165)),
+        ("民法通则", 112, ("中华人民共和国民法典", 585)),
+        # The 2001 rule the course quotes numbers its refusal grounds and its conditions the other way round.
+        ("电信用户申告条例", 10, ("电信用户申诉处理办法", 11)),
+        ("电信用户申诉处理暂行办法", 11, ("电信用户申诉处理办法", 10)),
+    ],
+)
+def test_old_numbering_resolves_to_the_provision_in_force(book, law, article_no, successor):
+    assert successor in [a.key for a in book.resolve(law, article_no).in_force]
+
+
+@pytest.mark.parametrize(
+    "law, article_no, words",
+    [
+        ("诉讼费用交纳办法", 13, "不超过1万元的，每件交纳50元"),
+        ("诉讼费用交纳办法", 16, "减半"),
+        ("诉讼费用交纳办法", 29, "由败诉方负担"),
+        ("未成年人保护法", 1, "未成年人"),
+        ("老年人权益保障法", 1, "老年人"),
+        ("携号转网服务管理规定", 1, "携号转网"),
+        ("电信服务规范", 1, "电信服务"),
+        ("电信和互联网用户个人信息保护规定", 1, "网络信息安全"),
+    ],
+)
+def test_the_rules_scripts_rely_on_are_there(book, law, article_no, words):
+    assert words in book.get(law, article_no).text

@@ -164,7 +164,7 @@ def test_copy_by_click_and_by_keyboard(page, server, admin_token):
     page.keyboard.press("ArrowUp")
     expect(first).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.locator("#status")).to_have_text(f"已复制「{scripts[0]['title']}」")  # announced once copied
+    expect(page.locator("#status")).to_have_text(copied_status(scripts[0]))  # announced once copied
     assert clipboard() == scripts[0]["text"]
 
     def all_copies_counted(body: dict) -> bool:
@@ -172,6 +172,26 @@ def test_copy_by_click_and_by_keyboard(page, server, admin_token):
         return counts.get(scripts[0]["id"], 0) >= 2 and counts.get(scripts[1]["id"], 0) >= 1
 
     assert all_copies_counted(feedback_summary(server, admin_token, all_copies_counted))
+
+
+def copied_status(script: dict) -> str:
+    fill_in = f"，请填写：{'、'.join(script['slots'])}" if script["slots"] else ""
+    return f"已复制「{script['title']}」{fill_in}"
+
+
+def test_named_slots_are_marked_and_named_when_copied(page, server):
+    query = "自动充值同一天扣了我两次钱，话费只到了一笔"
+    scripts = search_api(server, query)["scripts"]
+    assert any(s["slots"] for s in scripts)
+    search_in_page(page, query)
+    cards = page.locator(".card.script")
+    for i, script in enumerate(scripts):
+        slots = cards.nth(i).locator(".slot")
+        expect(slots).to_have_text([f"{{{name}}}" for name in re.findall(r"\{(.+?)\}", script["text"])])
+    first_with_slots = next(i for i, s in enumerate(scripts) if s["slots"])
+    cards.nth(first_with_slots).locator(".copy").click()
+    expect(page.locator("#status")).to_have_text(copied_status(scripts[first_with_slots]))
+    shot(page, "slots")
 
 
 def test_thumbs_down_reaches_the_admin_summary(page, server, admin_token):

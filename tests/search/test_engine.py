@@ -1,3 +1,5 @@
+import pytest
+
 from app.search.engine import MAX_CLAUSES, query_clauses
 
 
@@ -25,3 +27,17 @@ def test_everyday_words_find_the_statute_written_in_legal_terms(engine):
     # 民法典第1245条 speaks of 饲养的动物, the complaint of a dog.
     result = engine.search("邻居家的狗把我孩子咬了 要他赔医药费")
     assert ("中华人民共和国民法典", 1245) in [a.article.key for a in result.statutes]
+
+
+def test_a_script_not_written_for_the_channel_loses_a_fixed_amount(engine):
+    query = "客户在营业厅拿手机对着我们拍视频，说要发到网上"
+    found = {
+        channel: {s.record["id"]: s for s in engine.search(query, top_k=300, channel=channel).scripts}
+        for channel in ("phone", "counter", None)
+    }
+    penalty = engine.weights.other_channel
+    assert any(s.record["channels"] == ["counter"] for s in found[None].values())
+    for script_id, plain in found[None].items():
+        channels = plain.record["channels"]
+        assert found["phone"][script_id].score == pytest.approx(plain.score - penalty * ("phone" not in channels))
+        assert found["counter"][script_id].score == pytest.approx(plain.score - penalty * ("counter" not in channels))

@@ -28,7 +28,7 @@ def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown scenario id(s): {named}; see GET /v1/scenarios"
         )
-    result = engine.search(body.query, top_k=body.top_k, scenarios=body.scenarios)
+    result = engine.search(body.query, top_k=body.top_k, scenarios=body.scenarios, channel=body.channel)
     return SearchResponse(
         query=body.query,
         index_version=result.index_version,
@@ -52,5 +52,8 @@ def _script_out(engine: SearchEngine, record: dict, score: float) -> ScriptOut:
             continue
         cited_as = None if resolution.cited.in_force else ArticleOut(**article_json(resolution.cited))
         citations += [Citation(**article_json(a), cited_as=cited_as) for a in resolution.in_force]
-    fields = {k: record[k] for k in ("id", "title", "scenarios", "technique", "situation", "text", "notes", "source")}
+    fields = {
+        k: record[k]
+        for k in ("id", "title", "scenarios", "technique", "situation", "text", "notes", "channels", "slots", "source")
+    }
     return ScriptOut(**fields, score=round(score, 4), citations=citations)
