@@ -3,8 +3,11 @@
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import opencc
+
+DIALECT_WORDS = Path(__file__).with_name("dialect.txt")
 
 _INVISIBLE = re.compile(r"[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -20,13 +23,30 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+@lru_cache(maxsize=1)
+def _dialect() -> tuple[re.Pattern, dict[str, str]]:
+    words = {}
+    for line in DIALECT_WORDS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            dialect, mandarin = line.split()
+            words[dialect] = mandarin
+    return re.compile("|".join(sorted(map(re.escape, words), key=len, reverse=True))), words
+
+
+def to_mandarin(text: str) -> str:
+    """Cantonese and Taiwanese words replaced by the Mandarin ones (dialect.txt), longest first."""
+    pattern, words = _dialect()
+    return pattern.sub(lambda m: words[m.group()], text)
+
+
 def normalize(text: str) -> str:
-    """Traditional to simplified, full-width to half-width (NFKC), no invisible or control
-    characters, runs of white space collapsed to one space."""
+    """Cantonese and Taiwanese words to Mandarin, traditional to simplified, full-width to
+    half-width (NFKC), no invisible or control characters, runs of white space collapsed to one
+    space."""
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text)
-    text = to_simplified(text)
+    text = to_simplified(to_mandarin(text))
     return _SPACES.sub(" ", text).strip()
 
 

@@ -1,3 +1,5 @@
+import pytest
+
 from app.text.normalize import normalize, split_clauses
 
 
@@ -25,3 +27,21 @@ def test_a_complaint_splits_into_its_clauses():
 def test_a_single_clause_or_tiny_fragments_give_no_clauses():
     assert split_clauses("宽带坏了报修两天还没人来修") == []
     assert split_clauses("宽带坏了，好吗") == []
+
+
+@pytest.mark.parametrize(
+    "dialect, mandarin",
+    [
+        ("你哋門口條電線勾到我阿媽", "你们门口条电线勾到我妈妈"),
+        ("我部手機冇訊號，吃到飽又俾你哋降速", "我部手机没有信号,不限量又给你们降速"),
+        ("門市話要攜碼先要解綁約", "营业厅话要携号转网先要解合约"),
+        ("寬頻月費計劃幾時到期", "宽带套餐什么时候到期"),
+    ],
+)
+def test_cantonese_and_taiwanese_words_become_the_mandarin_ones(dialect, mandarin):
+    assert normalize(dialect) == mandarin
+
+
+@pytest.mark.parametrize("text", ["系统仲裁", "重点解决话费问题", "然而家里宽带断了", "个人数据被泄露", "今天听日本新闻"])
+def test_mandarin_that_looks_like_dialect_is_left_alone(text):
+    assert normalize(text) == text
