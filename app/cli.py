@@ -96,12 +96,16 @@ def cmd_documents_remove(args: argparse.Namespace) -> None:
     print(f"removed {args.id}; the next build no longer has it")
 
 
+MATCH_NAMES = {"strong": "相符", "weak": "部分相符", "none": "没有相符的话术"}
+
+
 def cmd_search(args: argparse.Namespace) -> None:
     from app.corpus.scripts import CHANNEL_NAMES
 
     engine = _engine()
     result = engine.search(args.query, top_k=args.top_k, channel=args.channel)
     print(f"{result.query}  [{result.index_version}, {result.took_ms:.1f} ms]")
+    print(f"匹配程度: {MATCH_NAMES[result.match.level]} ({result.match.confidence:.2f})  {result.match.reason}")
     print("识别场景: " + "  ".join(f"{d.name}({d.score:.2f})" for d in result.detected_scenarios))
     for rank, script in enumerate(result.scripts, start=1):
         r = script.record
@@ -172,6 +176,18 @@ def cmd_eval_check(args: argparse.Namespace) -> None:
         print(f"regression: {line}")
     print(f"{len(expected)} dev sets checked against {expected_file.name}: {len(regressions)} regressions")
     sys.exit(1 if regressions else 0)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> None:
+    from app.calibration import calibrate
+    from app.search.match import CALIBRATION_FILE
+
+    calibration, counts = calibrate(_engine(), REPO_ROOT)
+    CALIBRATION_FILE.write_text(json.dumps(calibration.to_json(), indent=2) + "\n", encoding="utf-8")
+    print(
+        f"wrote {CALIBRATION_FILE.relative_to(REPO_ROOT)} from {counts['in']} in-scope, {counts['weak']} weak and "
+        f"{counts['none']} none queries; `python -m app eval <file>` shows the levels it gives"
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -268,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--update-expected", action="store_true", help="write the dev sets' current metrics to eval/expected.json"
     )
     evaluate.set_defaults(func=cmd_eval)
+
+    sub.add_parser(
+        "calibrate", help="fit how `match` judges the results on the labelled dev sets (app/search/match.json)"
+    ).set_defaults(func=cmd_calibrate)
 
     serve = sub.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")

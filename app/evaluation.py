@@ -10,6 +10,10 @@ Legal questions (only `statutes`, "law|article_no", any of them counts): recall@
 and MRR@10 of the ranked `statutes`, beside a plain baseline: BM25 (rank_bm25) over jieba's
 default segmentation of the statute texts, as most tutorials build it.
 
+Match (`match` of a search): every complaint query should get `strong`; a query labelled
+`match: none` or `match: weak` (nothing in the library fits it) should get that level or
+`none`. The report has the confusion table of the levels.
+
 A query may say how it is written (`style`: asr, terse, chat, long, short, yue, implied,
 padded); the hybrid metrics are then also given per style. `check` is the regression check:
 each dev set's hybrid metrics against the expected ones in eval/expected.json.
@@ -28,6 +32,7 @@ from app.corpus.statutes import StatuteBook
 from app.search.engine import SearchEngine, Weights
 
 RANK_DEPTH = 10
+LEVELS = ("strong", "weak", "none")
 MODES = {"dense": 1.0, "bm25": 0.0, "hybrid": None}
 BASELINE = "baseline"
 EXPECTED_FILE = Path("eval") / "expected.json"
@@ -51,6 +56,16 @@ class QueryOutcome:
     returned: list[list[str]]
     statutes_returned: list[str]
     ms: float
+    level: str  # the search's match level
+
+
+@dataclass
+class MatchOutcome:
+    query: str
+    style: str | None
+    expected: str  # the level the query should get: none or weak
+    level: str
+    confidence: float
 
 
 @dataclass
@@ -94,10 +109,40 @@ def evaluate_complaints(engine: SearchEngine, queries: list[dict], weights: Weig
         statutes = [_label(engine.book, a.article.key) for a in result.statutes]
         outcomes.append(
             QueryOutcome(
-                q["query"], q.get("style"), q["expect"], rank, covered, statute_hit, returned, statutes, result.took_ms
+                q["query"],
+                q.get("style"),
+                q["expect"],
+                rank,
+                covered,
+                statute_hit,
+                returned,
+                statutes,
+                result.took_ms,
+                result.match.level,
             )
         )
     return outcomes
+
+
+def evaluate_matches(engine: SearchEngine, queries: list[dict], weights: Weights) -> list[MatchOutcome]:
+    outcomes = []
+    for q in queries:
+        match = engine.search(q["query"], weights=weights).match
+        outcomes.append(MatchOutcome(q["query"], q.get("style"), q["match"], match.level, match.confidence))
+    return outcomes
+
+
+def match_confusion(outcomes: list) -> dict[str, dict[str, float | int]]:
+    """For each expected level (complaints: strong), the share of each level returned."""
+    pairs = [("strong", o.level) for o in outcomes if isinstance(o, QueryOutcome)]
+    pairs += [(o.expected, o.level) for o in outcomes if isinstance(o, MatchOutcome)]
+    table = {}
+    for expected in ("strong", "weak", "none"):
+        returned = [level for want, level in pairs if want == expected]
+        if returned:
+            shares = {level: returned.count(level) / len(returned) for level in LEVELS}
+            table[expected] = shares | {"queries": len(returned)}
+    return table
 
 
 def evaluate_questions(engine: SearchEngine, queries: list[dict], weights: Weights) -> list[QuestionOutcome]:
@@ -185,8 +230,9 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
     queries = load_queries(path)
     complaints = [q for q in queries if q.get("expect")]
     questions = [q for q in queries if not q.get("expect") and q.get("statutes")]
+    out_of_scope = [q for q in queries if q.get("match")]
     modes = MODES if compare else {"hybrid": None}
-    report: dict = {"complaints": {}, "questions": {}, "styles": {}, "outcomes": []}
+    report: dict = {"complaints": {}, "questions": {}, "styles": {}, "match": {}, "outcomes": []}
     for mode, dense_weight in modes.items():
         engine.encoder.clear_query_cache()  # each mode pays for its own encoding, as a new query would
         weights = engine.weights
@@ -199,6 +245,8 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
                 report["outcomes"] += outcomes
                 styles = sorted({o.style for o in outcomes if o.style})
                 report["styles"] = {s: summarize_complaints([o for o in outcomes if o.style == s]) for s in styles}
+        if out_of_scope and mode == "hybrid":
+            report["outcomes"] += evaluate_matches(engine, out_of_scope, weights)
         if questions:
             outcomes = evaluate_questions(engine, questions, weights)
             report["questions"][mode] = summarize_questions(outcomes)
@@ -206,6 +254,7 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
                 report["outcomes"] += outcomes
     if questions:
         report["questions"][BASELINE] = summarize_questions(evaluate_baseline(engine.book, questions))
+    report["match"] = match_confusion(report["outcomes"])
     return report
 
 
@@ -248,6 +297,13 @@ def format_report(report: dict) -> str:
             _table(report["styles"], ["hit@1", "hit@3", "coverage@5", "statute_hit@5"])
             + "\n(hybrid, by the style the queries are written in)"
         )
+    if report["match"]:
+        header = f"{'match: expected':<17}" + "".join(f"{level:>9}" for level in LEVELS) + f"{'queries':>9}"
+        lines = [header, "-" * len(header)]
+        for expected, shares in report["match"].items():
+            cells = "".join(f"{shares[level]:>9.3f}" for level in LEVELS)
+            lines.append(f"{expected:<17}" + cells + f"{shares['queries']:>9}")
+        parts.append("\n".join(lines) + "\n(share of each level returned, hybrid)")
     if report["questions"]:
         questions = report["questions"]
         text = _table(questions, ["recall@5", "recall@10", "mrr@10", "p50_ms", "p95_ms"])

@@ -44,6 +44,7 @@ def write_small_corpus(corpus: Path) -> Path:
     for sub in ("statutes", "scripts", "courses"):
         (corpus / sub).mkdir(parents=True)
     shutil.copy(CORPUS_DIR / "scenarios.yaml", corpus)
+    shutil.copy(CORPUS_DIR / "elsewhere.txt", corpus)
     shutil.copy(CORPUS_DIR / "statutes" / "consumer-rights-protection-law.jsonl", corpus / "statutes")
     (corpus / "scripts" / "s.jsonl").write_text(json.dumps(SAMPLE_SCRIPT, ensure_ascii=False) + "\n", encoding="utf-8")
     passages = [

@@ -31,3 +31,11 @@ def test_a_rejected_file_is_one_readable_line_and_exit_1(tmp_path):
     result = run("documents", "add", str(course), "--kind", "script", data_dir=tmp_path / "data")
     assert result.returncode == 1
     assert result.stderr.strip() == "error: scripts are uploaded as .jsonl records in the corpus schema"
+
+
+def test_search_prints_how_well_the_scripts_fit(settings, index_version, tmp_path):
+    env = {**os.environ, "HUASHU_INDEX_DIR": str(settings.index_dir), "HUASHU_DATA_DIR": str(tmp_path)}
+    command = [sys.executable, "-m", "app", "search", "红烧肉怎么做才好吃"]
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "匹配程度: 没有相符的话术" in result.stdout

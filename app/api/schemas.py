@@ -157,10 +157,22 @@ class PassageOut(BaseModel):
     score: float
 
 
+class MatchOut(BaseModel):
+    level: Literal["strong", "weak", "none"] = Field(
+        description="strong: the first script fits; weak: the nearest scripts only partly fit (show them, say so); "
+        "none: nothing in the knowledge base fits, and `scripts` holds general handling scripts."
+    )
+    confidence: float = Field(
+        ge=0, le=1, description="How likely the first script fits, calibrated on labelled queries (app/search/match.py)."
+    )
+    reason: str = Field(description="One short Chinese sentence an agent can read.")
+
+
 class SearchResponse(BaseModel):
     query: str
     index_version: str
     took_ms: float
+    match: MatchOut
     detected_scenarios: list[DetectedScenario]
     scripts: list[ScriptOut]
     statutes: list[StatuteHit]

@@ -12,6 +12,7 @@ from app.corpus.statutes import Article, StatuteBook, parse_articles
 from app.ingest.courses import clean_course_text, split_passages
 
 PASSAGES_FILE = Path("courses") / "passages.jsonl"
+ELSEWHERE_FILE = Path("elsewhere.txt")
 
 
 @dataclass
@@ -20,12 +21,13 @@ class Corpus:
     book: StatuteBook
     scripts: list[Script]
     passages: list[dict]
+    elsewhere: list[str]  # matters that are not telecom complaints (corpus/elsewhere.txt)
     digest: str
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """The files an index is built from; their content makes the corpus digest."""
-    files = [corpus_dir / "scenarios.yaml", corpus_dir / PASSAGES_FILE]
+    files = [corpus_dir / "scenarios.yaml", corpus_dir / PASSAGES_FILE, corpus_dir / ELSEWHERE_FILE]
     files += sorted((corpus_dir / "statutes").glob("*.jsonl"))
     files += sorted((corpus_dir / "scripts").glob("*.jsonl"))
     return files
@@ -63,7 +65,13 @@ def load_corpus(corpus_dir: Path, store: DocumentStore | None = None) -> Corpus:
     for document in (d for d in uploads if d.kind == "course"):
         text = clean_course_text(store.content(document))
         passages += [p.model_dump() for p in split_passages(text, document.id, Path(document.filename).stem)]
-    return Corpus(taxonomy, book, scripts, passages, corpus_digest(corpus_dir, uploads))
+    elsewhere = read_elsewhere(corpus_dir / ELSEWHERE_FILE)
+    return Corpus(taxonomy, book, scripts, passages, elsewhere, corpus_digest(corpus_dir, uploads))
+
+
+def read_elsewhere(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 def _origin(document: StoredDocument) -> str:

@@ -82,6 +82,7 @@ def collection_documents(corpus: Corpus) -> dict[str, tuple[list[dict], list[str
         "statutes": (statutes, statute_texts),
         "passages": (passages, passage_texts),
         "scenarios": (taxonomy, scenario_texts),
+        "elsewhere": ([{"text": t} for t in corpus.elsewhere], corpus.elsewhere),
     }
 
 

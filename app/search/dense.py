@@ -34,6 +34,13 @@ class DenseIndex:
     def __len__(self) -> int:
         return self.index.ntotal
 
+    def best(self, query_vectors: np.ndarray) -> np.ndarray:
+        """The highest cosine of each query vector with any document (0 for an empty index)."""
+        if not self.index.ntotal:
+            return np.zeros(len(query_vectors), dtype=np.float32)
+        scores, _ = self.index.search(np.asarray(query_vectors, dtype=np.float32), 1)
+        return scores[:, 0]
+
     def search(self, query_vector: np.ndarray, k: int) -> dict[int, float]:
         """Top-k documents as {position: cosine}."""
         scores, ids = self.index.search(query_vector.reshape(1, -1), min(k, self.index.ntotal))

@@ -15,6 +15,9 @@ relevant statutes and course passages out.
    said on the agent's channel (a counter script on the phone) loses a fixed amount: it stays
    findable, below the ones the agent can use as written.
 5. Statutes cited by the top scripts are boosted: they are what the answer relies on.
+6. How well the answer fits (`match`, see match.py) is judged from signals that keep their scale
+   across queries. When nothing fits, the scripts are general handling scripts (listening,
+   clarifying, committing to a reply), never confident look-alikes.
 """
 
 import math
@@ -26,6 +29,7 @@ import numpy as np
 from app.corpus.statutes import Article, StatuteBook, UnknownStatute
 from app.embedding.encoder import Encoder
 from app.index.store import IndexVersion
+from app.search.match import GENERAL_SCENARIOS, Calibration, Match, load_calibration
 from app.text.normalize import normalize, split_clauses
 from app.text.tokenize import legal_terms, tokenize
 
@@ -79,14 +83,22 @@ class SearchResult:
     scripts: list[ScoredScript]
     statutes: list[ScoredArticle]
     passages: list[tuple[dict, float]] = field(default_factory=list)
+    match: Match | None = None
 
 
 class SearchEngine:
-    def __init__(self, index: IndexVersion, encoder: Encoder, weights: Weights = Weights()):
+    def __init__(
+        self,
+        index: IndexVersion,
+        encoder: Encoder,
+        weights: Weights = Weights(),
+        calibration: Calibration | None = None,
+    ):
         index.check_model(encoder.model_id)
         self.index = index
         self.encoder = encoder
         self.weights = weights
+        self.calibration = calibration or load_calibration(encoder.model_id)
         self.scenario_names = {s.id: s.name for s in index.taxonomy.scenarios}
 
     @property
@@ -107,6 +119,7 @@ class SearchEngine:
         tokens = tokenize(text)
         clauses = query_clauses(text) if w.clause_weight > 0 else []
         whole_vector, clause_vectors = encode_query_and_clauses(self.encoder.encode_queries, text, clauses)
+        match = self.calibration.assess(self._match_signals(whole_vector, clause_vectors, tokens))
         # Scenarios and scripts are matched by the clauses' normalised mean, where every demand
         # weighs the same; statutes and passages by the whole query, whose wording they answer.
         if clauses:
@@ -134,6 +147,11 @@ class SearchEngine:
             for p in script_score:
                 if channel not in script_records[p]["channels"]:
                     script_score[p] -= w.other_channel
+        if match.level == "none" and not scenarios:
+            # Nothing fits: general handling scripts, not look-alikes, and no scenario claimed.
+            detected = []
+            general = {p for p in script_score if script_records[p]["scenarios"][0] in GENERAL_SCENARIOS}
+            script_score = {p: s for p, s in script_score.items() if p in general}
         if scenarios:
             wanted = set(scenarios)
             script_score = {p: s for p, s in script_score.items() if wanted & set(script_records[p]["scenarios"])}
@@ -147,7 +165,30 @@ class SearchEngine:
         passages_found = collections["passages"].search(whole_vector, tokens, w.candidates, w.dense)
         passages = [(collections["passages"].records[p], s) for p, s in _top(passages_found, w.passages)]
         took_ms = (time.perf_counter() - started) * 1000
-        return SearchResult(query, self.index.name, took_ms, detected, scripts, statutes, passages)
+        return SearchResult(query, self.index.name, took_ms, detected, scripts, statutes, passages, match)
+
+    def match_signals(self, query: str) -> dict[str, float]:
+        """The signals `match` is decided from, for calibrating it (`python -m app calibrate`)."""
+        text = normalize(query)
+        clauses = query_clauses(text)
+        whole_vector, clause_vectors = encode_query_and_clauses(self.encoder.encode_queries, text, clauses)
+        return self._match_signals(whole_vector, clause_vectors, tokenize(text))
+
+    def _match_signals(self, whole_vector: np.ndarray, clause_vectors: list[np.ndarray], tokens: list[str]) -> dict:
+        collections = self.index.collections
+        vectors = np.stack([whole_vector, *clause_vectors])
+        script, scenario, elsewhere = (
+            collections[name].dense.best(vectors) for name in ("scripts", "scenarios", "elsewhere")
+        )
+        bm25 = collections["scripts"].sparse.search(tokens, 1)
+        return {
+            "script_cosine": float(script[0]),
+            "scenario_cosine": float(scenario[0]),
+            "margin": float(script[0] - elsewhere[0]),
+            "clause_margin": float((script - elsewhere).max()),
+            "clause_scenario_margin": float((scenario - elsewhere).max()),
+            "bm25": max(bm25.values(), default=0.0),
+        }
 
     def _scenario_scores(
         self, vector: np.ndarray, tokens: list[str], w: Weights

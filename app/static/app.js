@@ -118,6 +118,7 @@ function showEmpty() {
   state.controller?.abort();
   state.query = "";
   $("error").hidden = true;
+  $("match").hidden = true;
   $("empty").hidden = false;
   results.hidden = true;
   $("chips").replaceChildren();
@@ -138,11 +139,20 @@ function render(query, scenario, body, names) {
   results.classList.remove("stale");
   const terms = highlightTerms(query);
   renderChips(body.detected_scenarios, scenario);
+  renderMatch(body.match);
   fill("scripts", body.scripts.map((s) => scriptItem(s, terms, names)), "没有找到合适的话术：换个说法，尽量用客户的原话。");
   fill("statutes", body.statutes.map((a) => statuteItem(a, terms)), "没有相关法条。");
   fill("passages", body.passages.map((p) => passageItem(p, terms)), "没有相关课程内容。");
   const only = scenario ? ` · 只看「${names[scenario] || scenario}」` : "";
   setStatus(`${body.scripts.length} 条话术${only} · ${Math.round(body.took_ms)} ms`);
+}
+
+// Said plainly when the scripts only partly fit or nothing fits; a good fit needs no words.
+function renderMatch(match) {
+  const banner = $("match");
+  banner.hidden = match.level === "strong";
+  banner.className = `match ${match.level}`;
+  banner.textContent = match.level === "none" ? `没有相符的话术：${match.reason}` : match.reason;
 }
 
 function fill(kind, items, emptyText) {

@@ -120,3 +120,12 @@ def test_an_unknown_channel_is_422(client):
     response = search(client, query=QUERY, channel="fax")
     assert response.status_code == 422
     assert "channel" in str(response.json())
+
+
+def test_every_answer_says_how_well_it_fits(client):
+    body = search(client, query=QUERY).json()
+    assert body["match"]["level"] == "strong"
+    assert 0 <= body["match"]["confidence"] <= 1 and body["match"]["reason"]
+    elsewhere = search(client, query="快递显示已签收但我根本没收到包裹，快递员电话也打不通").json()
+    assert elsewhere["match"]["level"] == "none"
+    assert elsewhere["detected_scenarios"] == []

@@ -194,6 +194,20 @@ def test_named_slots_are_marked_and_named_when_copied(page, server):
     shot(page, "slots")
 
 
+def test_the_page_says_plainly_when_nothing_fits(page, server):
+    query = "红烧肉怎么做才好吃，要放多少糖"
+    assert search_api(server, query)["match"]["level"] == "none"
+    search_in_page(page, query)
+    banner = page.locator("#match")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("没有相符的话术")
+    expect(page.locator(".chip")).to_have_count(0)
+    shot(page, "nothing-fits")
+
+    search_in_page(page)
+    expect(banner).to_be_hidden()
+
+
 def test_thumbs_down_reaches_the_admin_summary(page, server, admin_token):
     query = "用户宽带断了三天，张口就要一万块损失费"
     search_in_page(page, query)
