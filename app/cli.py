@@ -33,11 +33,12 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
 def cmd_index_build(args: argparse.Namespace) -> None:
     from app.index.build import build_index, standalone_encoder
-    from app.index.store import current_version
+    from app.index.store import current_version, has_every_collection
 
     settings = get_settings()
-    if args.if_missing and current_version(settings.index_dir):
-        print(f"index present: {current_version(settings.index_dir)}")
+    current = current_version(settings.index_dir)
+    if args.if_missing and current and has_every_collection(settings.index_dir, current):
+        print(f"index present: {current}")
         return
     version = build_index(
         settings.corpus_dir, settings.index_dir, standalone_encoder(settings), progress=not args.quiet,
@@ -246,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = sub.add_parser("index", help="index versions").add_subparsers(dest="action", required=True)
     build = index.add_parser("build", help="build a new index version and make it current")
-    build.add_argument("--if-missing", action="store_true", help="do nothing when a current version exists")
+    build.add_argument(
+        "--if-missing", action="store_true", help="do nothing when a current version this code can serve exists"
+    )
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=cmd_index_build)
     index.add_parser("status", help="list versions; * marks the current one").set_defaults(func=cmd_index_status)

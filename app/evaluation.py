@@ -137,7 +137,7 @@ def match_confusion(outcomes: list) -> dict[str, dict[str, float | int]]:
     pairs = [("strong", o.level) for o in outcomes if isinstance(o, QueryOutcome)]
     pairs += [(o.expected, o.level) for o in outcomes if isinstance(o, MatchOutcome)]
     table = {}
-    for expected in ("strong", "weak", "none"):
+    for expected in LEVELS:
         returned = [level for want, level in pairs if want == expected]
         if returned:
             shares = {level: returned.count(level) / len(returned) for level in LEVELS}

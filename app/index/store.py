@@ -72,6 +72,16 @@ def current_version(index_dir: Path) -> str | None:
         return None
 
 
+def has_every_collection(index_dir: Path, version: str) -> bool:
+    """Whether a version holds every collection this code searches (one built before a collection
+    was added does not, and cannot be served)."""
+    try:
+        manifest = json.loads((versions_dir(index_dir) / version / MANIFEST_FILE).read_text(encoding="utf-8"))
+        return set(COLLECTIONS) <= set(manifest["counts"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def sync_directory(path: Path) -> None:
     """Make a rename or a new entry in `path` survive a power cut."""
     fd = os.open(path, os.O_RDONLY)

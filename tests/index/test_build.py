@@ -9,6 +9,7 @@ from app.index.store import (
     IndexNotFound,
     IndexVersion,
     current_version,
+    has_every_collection,
     list_versions,
     previous_version,
     prune_versions,
@@ -31,6 +32,19 @@ def test_build_writes_a_complete_version_and_makes_it_current(tiny_corpus, tmp_p
     assert loaded.manifest["counts"] == {"scripts": 1, "statutes": 63, "passages": 2, "scenarios": 59, "elsewhere": 26}
     assert len(loaded.manifest["corpus_digest"]) == 64
     assert not [p for p in (index_dir / "versions").iterdir() if p.name.startswith(".")]
+    assert has_every_collection(index_dir, version)
+
+
+def test_a_version_from_before_a_collection_was_added_is_not_servable(tiny_corpus, tmp_path, encoder):
+    # `index build --if-missing` builds anew over such a version instead of leaving one that cannot load.
+    index_dir = tmp_path / "index"
+    version = build_index(tiny_corpus, index_dir, encoder, progress=False)
+    manifest_path = index_dir / "versions" / version / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["counts"]["elsewhere"]
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert not has_every_collection(index_dir, version)
+    assert not has_every_collection(index_dir, "no-such-version")
 
 
 def test_a_failed_build_leaves_the_current_version_and_nothing_half_built(tiny_corpus, tmp_path, encoder):
