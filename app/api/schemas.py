@@ -194,7 +194,10 @@ class ScenarioOut(BaseModel):
     group: str
     name: str
     looks_like: str
-    statute_hints: list[str]
+    statute_hints: list[str] = Field(description="Leads from the course material, unverified.")
+    statutes: list[ArticleOut] = Field(
+        description="The provisions in force that govern this kind of complaint (reviewed), with their text."
+    )
     script_count: int
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from app.admin.documents import DocumentStore, StoredDocument
 from app.corpus.scenarios import Taxonomy, load_taxonomy
 from app.corpus.scripts import Script, ScriptError, load_scripts, parse_scripts
-from app.corpus.statutes import Article, StatuteBook, parse_articles
+from app.corpus.statutes import QUESTIONS_DIR, Article, StatuteBook, load_questions, parse_articles
 from app.ingest.courses import clean_course_text, split_passages
 
 PASSAGES_FILE = Path("courses") / "passages.jsonl"
@@ -19,6 +19,7 @@ ELSEWHERE_FILE = Path("elsewhere.txt")
 class Corpus:
     taxonomy: Taxonomy
     book: StatuteBook
+    questions: dict[tuple[str, int], list[str]]  # everyday questions by article (corpus/statutes/questions/)
     scripts: list[Script]
     passages: list[dict]
     elsewhere: list[str]  # matters that are not telecom complaints (corpus/elsewhere.txt)
@@ -29,6 +30,7 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     """The files an index is built from; their content makes the corpus digest."""
     files = [corpus_dir / "scenarios.yaml", corpus_dir / PASSAGES_FILE, corpus_dir / ELSEWHERE_FILE]
     files += sorted((corpus_dir / "statutes").glob("*.jsonl"))
+    files += sorted((corpus_dir / "statutes" / QUESTIONS_DIR).glob("*.jsonl"))
     files += sorted((corpus_dir / "scripts").glob("*.jsonl"))
     return files
 
@@ -51,6 +53,7 @@ def load_corpus(corpus_dir: Path, store: DocumentStore | None = None) -> Corpus:
     for document in (d for d in uploads if d.kind == "statute"):
         uploaded_articles += parse_articles(store.content(document).splitlines(), _origin(document))
     book = StatuteBook.load(corpus_dir / "statutes", uploaded_articles)
+    questions = load_questions(corpus_dir / "statutes" / QUESTIONS_DIR, book)
     scenario_ids = set(taxonomy.by_id())
     scripts = load_scripts(corpus_dir / "scripts", scenario_ids, book)
     seen = {s.id for s in scripts}
@@ -66,7 +69,7 @@ def load_corpus(corpus_dir: Path, store: DocumentStore | None = None) -> Corpus:
         text = clean_course_text(store.content(document))
         passages += [p.model_dump() for p in split_passages(text, document.id, Path(document.filename).stem)]
     elsewhere = read_elsewhere(corpus_dir / ELSEWHERE_FILE)
-    return Corpus(taxonomy, book, scripts, passages, elsewhere, corpus_digest(corpus_dir, uploads))
+    return Corpus(taxonomy, book, questions, scripts, passages, elsewhere, corpus_digest(corpus_dir, uploads))
 
 
 def read_elsewhere(path: Path) -> list[str]:

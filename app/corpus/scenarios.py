@@ -5,13 +5,16 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
+from app.corpus.statutes import ArticleRef
+
 
 class Scenario(BaseModel):
     id: str
     group: str
     name: str
     looks_like: str
-    statute_hints: list[str] = []
+    statute_hints: list[str] = []  # leads from the course material, unverified
+    statutes: list[ArticleRef] = []  # the provisions that govern this kind of complaint, reviewed
 
 
 class Taxonomy(BaseModel):

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from app.text.normalize import normalize
 
 LEGACY_FILE = "legacy.jsonl"
+QUESTIONS_DIR = "questions"  # corpus/statutes/questions/: the everyday questions each article answers
 
 
 class ArticleRef(BaseModel):
@@ -73,9 +74,42 @@ def parse_articles(lines: list[str], origin: str) -> list[Article]:
         except json.JSONDecodeError as e:
             raise StatuteError(f"{origin} line {line_no}: not valid JSON ({e.msg})") from None
         except ValidationError as e:
-            problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'record'}: {err['msg']}" for err in e.errors())
-            raise StatuteError(f"{origin} line {line_no}: {problems}") from None
+            raise StatuteError(f"{origin} line {line_no}: {_problems(e)}") from None
     return articles
+
+
+def _problems(e: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, err['loc'])) or 'record'}: {err['msg']}" for err in e.errors())
+
+
+class ArticleQuestions(BaseModel):
+    law: str
+    article_no: int
+    questions: list[str] = Field(min_length=1)
+
+
+def load_questions(questions_dir: Path, book: "StatuteBook") -> dict[tuple[str, int], list[str]]:
+    """The everyday questions each article in force answers, by article key. They are searched
+    beside the article's text: people ask in their own words, statutes are written in the law's."""
+    questions: dict[tuple[str, int], list[str]] = {}
+    for path in sorted(questions_dir.glob("*.jsonl")):
+        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{path.name} line {line_no}"
+            try:
+                record = ArticleQuestions.model_validate_json(line)
+                article = book.get(record.law, record.article_no)
+            except ValidationError as e:
+                raise StatuteError(f"{where}: {_problems(e)}") from None
+            except UnknownStatute as e:
+                raise StatuteError(f"{where}: {e}; name an article of corpus/statutes/") from None
+            if any(not q.strip() for q in record.questions):
+                raise StatuteError(f"{where}: an empty question")
+            if not article.in_force:
+                continue  # an uploaded text may supersede the article; only articles in force are searched
+            questions.setdefault(article.key, []).extend(q.strip() for q in record.questions)
+    return questions
 
 
 _PARENS = re.compile(r"[()（）《》\s]")

@@ -64,15 +64,17 @@ def collection_documents(corpus: Corpus) -> dict[str, tuple[list[dict], list[str
         for s in corpus.scripts
     ]
     articles = corpus.book.current_articles()
-    # An article is searched whole and, when it has several paragraphs, paragraph by paragraph:
-    # a question about one paragraph of a long article is lost in the whole article's vector.
+    # An article is searched whole, paragraph by paragraph when it has several (a question about
+    # one paragraph of a long article is lost in the whole article's vector), and by the everyday
+    # questions it answers (people ask in their words, not the law's).
     statutes, statute_texts = [], []
     for a in articles:
         heading = " ".join(filter(None, [a.short, a.article, a.chapter, a.section])) + "："
         paragraphs = [p for p in a.text.splitlines() if p.strip()]
-        for text in [a.text] + (paragraphs if len(paragraphs) > 1 else []):
-            statutes.append({"law": a.law, "article_no": a.article_no})
-            statute_texts.append(heading + text)
+        texts = [heading + text for text in [a.text] + (paragraphs if len(paragraphs) > 1 else [])]
+        texts += corpus.questions.get(a.key, [])
+        statutes += [{"law": a.law, "article_no": a.article_no} for _ in texts]
+        statute_texts += texts
     passages = corpus.passages
     passage_texts = [f"{p['document']} {p['section']}：{p['text']}" for p in passages]
     taxonomy = [s.model_dump() for s in corpus.taxonomy.scenarios]

@@ -4,8 +4,9 @@ relevant statutes and course passages out.
 1. Normalise and tokenise the query; embed it, and when it has several clauses each clause
    too. Scenarios and scripts are matched by the clauses' mean, statutes and
    passages by the whole query.
-2. Hybrid search (dense + BM25, fused) in each collection. Long statute articles are indexed
-   whole and paragraph by paragraph; an article scores by its best-matching text.
+2. Hybrid search (dense + BM25, fused) in each collection. Statute articles are indexed whole,
+   paragraph by paragraph, and by the everyday questions they answer; an article scores by its
+   best-matching text.
 3. Scenario scores combine how well the scenario's own description matches with how well its
    best script matches (descriptions are short, scripts carry the customer's wording), for the
    whole query and for each clause, so that every demand of a long complaint counts.
@@ -14,7 +15,10 @@ relevant statutes and course passages out.
    complaint with several demands gets a script for each near the top. A script that cannot be
    said on the agent's channel (a counter script on the phone) loses a fixed amount: it stays
    findable, below the ones the agent can use as written.
-5. Statutes cited by the top scripts are boosted: they are what the answer relies on.
+5. Statutes cited by the top scripts are boosted: they are what the answer relies on. So are
+   the provisions that govern the detected scenarios (`statutes` in scenarios.yaml): a
+   complaint's wording rarely names the law, its kind does. The two articles that best match
+   the query itself stay first, so a legal question still gets the article it asks about.
 6. How well the answer fits (`match`, see match.py) is judged from signals that keep their scale
    across queries. When nothing fits, the scripts are general handling scripts (listening,
    clarifying, committing to a reply), never confident look-alikes.
@@ -26,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.corpus.statutes import Article, StatuteBook, UnknownStatute
+from app.corpus.statutes import Article, ArticleRef, StatuteBook, UnknownStatute
 from app.embedding.encoder import Encoder
 from app.index.store import IndexVersion
 from app.search.match import GENERAL_SCENARIOS, Calibration, Match, load_calibration
@@ -49,7 +53,9 @@ class Weights:
     diversity: float = 0.2  # score a script loses per higher-ranked script of the same scenario
     other_channel: float = 0.2  # score a script loses when it is not written for the agent's channel
     citation_boost: float = 0.5  # statute score added per citing top script (times its score)
+    scenario_statute_boost: float = 1.5  # statute score added per detected scenario it governs (times its score)
     cited_by_top: int = 5
+    direct_statutes: int = 2  # statutes ranked first by their own match, before scenario boosts
     statutes: int = 5
     passages: int = 3
     candidates: int = 50
@@ -100,6 +106,7 @@ class SearchEngine:
         self.weights = weights
         self.calibration = calibration or load_calibration(encoder.model_id)
         self.scenario_names = {s.id: s.name for s in index.taxonomy.scenarios}
+        self.scenario_statutes = {s.id: self._in_force(s.statutes) for s in index.taxonomy.scenarios}
 
     @property
     def book(self) -> StatuteBook:
@@ -160,7 +167,10 @@ class SearchEngine:
 
         statute_tokens = tokens + legal_terms(text)
         statutes = self._statutes(
-            collections["statutes"].search(whole_vector, statute_tokens, w.candidates, w.statute_dense), scripts, w
+            collections["statutes"].search(whole_vector, statute_tokens, w.candidates, w.statute_dense),
+            scripts,
+            detected,
+            w,
         )
         passages_found = collections["passages"].search(whole_vector, tokens, w.candidates, w.dense)
         passages = [(collections["passages"].records[p], s) for p, s in _top(passages_found, w.passages)]
@@ -219,7 +229,9 @@ class SearchEngine:
         floor = ranked[0][1] * w.detect_ratio
         return [ScoredScenario(sid, self.scenario_names[sid], s) for sid, s in ranked if s >= floor and s > 0]
 
-    def _statutes(self, matched: dict[int, float], scripts: list[ScoredScript], w: Weights) -> list[ScoredArticle]:
+    def _statutes(
+        self, matched: dict[int, float], scripts: list[ScoredScript], detected: list[ScoredScenario], w: Weights
+    ) -> list[ScoredArticle]:
         records = self.index.collections["statutes"].records
         score: dict[tuple[str, int], float] = {}
         for position, s in matched.items():  # an article scores by its best-matching text
@@ -228,16 +240,26 @@ class SearchEngine:
         for script in scripts[: w.cited_by_top]:
             for article in self.citations(script.record):
                 score[article.key] = score.get(article.key, 0.0) + w.citation_boost * script.score
-        return [ScoredArticle(self.book.articles[key], s) for key, s in _top(score, w.statutes)]
+        # The best matches of the query's own words keep their place: a legal question is answered
+        # by the article it asks about, not by the provisions of a complaint it resembles.
+        direct = [key for key, _ in _top(score, w.direct_statutes)]
+        for scenario in detected:
+            for article in self.scenario_statutes[scenario.id]:
+                score[article.key] = score.get(article.key, 0.0) + w.scenario_statute_boost * scenario.score
+        ranked = direct + [key for key, _ in _top(score, w.statutes + len(direct)) if key not in direct]
+        return [ScoredArticle(self.book.articles[key], score[key]) for key in ranked[: w.statutes]]
 
     def citations(self, script: dict) -> list[Article]:
         """The provisions in force that a script's citations stand for."""
+        return self._in_force(ArticleRef.model_validate(ref) for ref in script["citations"])
+
+    def _in_force(self, refs) -> list[Article]:
         articles: list[Article] = []
-        for ref in script["citations"]:
+        for ref in refs:
             try:
-                articles.extend(self.book.resolve(ref["law"], ref["article_no"]).in_force)
+                articles.extend(self.book.resolve(ref.law, ref.article_no).in_force)
             except UnknownStatute:
-                continue  # validated at build time; an index cannot hold an unresolvable citation
+                continue  # citations are validated at build time, scenario statutes by the corpus tests
         return list({a.key: a for a in articles}.values())
 
 

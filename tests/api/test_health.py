@@ -18,6 +18,13 @@ def test_scenarios_list_every_scenario_with_script_counts(client, corpus):
     assert all(s["script_count"] >= 3 for s in body["scenarios"])
 
 
+def test_scenarios_name_the_provisions_that_govern_them_with_their_text(client):
+    scenarios = {s["id"]: s for s in client.get("/v1/scenarios").json()["scenarios"]}
+    apology = {(a["law"], a["article_no"]): a for a in scenarios["public-apology"]["statutes"]}
+    assert "赔礼道歉" in apology[("中华人民共和国民法典", 179)]["text"]
+    assert scenarios["intake-listening"]["statutes"] == []  # listening is governed by no provision
+
+
 def test_without_an_index_search_is_503_and_health_200(tmp_path):
     settings = Settings(index_dir=tmp_path / "empty")
     with TestClient(create_app(settings)) as client:

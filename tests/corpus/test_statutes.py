@@ -1,9 +1,11 @@
 import json
+import re
 
 import pytest
 
 from app.core.config import REPO_ROOT
-from app.corpus.statutes import StatuteBook, UnknownStatute, parse_articles
+from app.corpus.scenarios import load_taxonomy
+from app.corpus.statutes import QUESTIONS_DIR, StatuteBook, StatuteError, UnknownStatute, load_questions, parse_articles
 
 CORPUS_DIR = REPO_ROOT / "corpus"
 
@@ -114,3 +116,45 @@ def test_old_numbering_resolves_to_the_provision_in_force(book, law, article_no,
 )
 def test_the_rules_scripts_rely_on_are_there(book, law, article_no, words):
     assert words in book.get(law, article_no).text
+
+
+def test_every_question_names_an_article_in_force(book):
+    questions = load_questions(CORPUS_DIR / "statutes" / QUESTIONS_DIR, book)
+    assert questions, "corpus/statutes/questions/ holds the everyday questions each article answers"
+    for key in questions:
+        assert book.articles[key].in_force, key
+
+
+def test_questions_are_the_asker_s_words_not_the_article_s(book):
+    """A question that copies the article finds it by its own text: it adds nothing to search."""
+    questions = load_questions(CORPUS_DIR / "statutes" / QUESTIONS_DIR, book)
+    for key, asked in questions.items():
+        text = book.articles[key].text
+        for question in asked:
+            assert question not in text and not re.search(r"第[一二三四五六七八九十百千零\d]+条", question), (key, question)
+
+
+def test_a_question_for_an_unknown_article_is_refused_with_where_it_is(book, tmp_path):
+    (tmp_path / "x.jsonl").write_text(
+        '{"law": "民法典", "article_no": 585, "questions": ["违约金太高能少赔吗？"]}\n'
+        '{"law": "民法典", "article_no": 99999, "questions": ["这条不存在吗？"]}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(StatuteError, match=r"x.jsonl line 2: .*99999"):
+        load_questions(tmp_path, book)
+
+
+def test_a_record_without_questions_is_refused(book, tmp_path):
+    (tmp_path / "x.jsonl").write_text('{"law": "民法典", "article_no": 585, "questions": []}\n', encoding="utf-8")
+    with pytest.raises(StatuteError, match="x.jsonl line 1: questions"):
+        load_questions(tmp_path, book)
+
+
+def test_every_scenario_statute_is_in_force(book):
+    taxonomy = load_taxonomy(CORPUS_DIR / "scenarios.yaml")
+    governed = [s for s in taxonomy.scenarios if s.statutes]
+    assert len(governed) >= 45, "most complaint kinds are governed by a provision in the corpus"
+    for scenario in governed:
+        for ref in scenario.statutes:
+            cited = book.get(ref.law, ref.article_no)
+            assert cited.in_force, (scenario.id, ref)

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from app.search.engine import MAX_CLAUSES, query_clauses
@@ -27,6 +29,26 @@ def test_everyday_words_find_the_statute_written_in_legal_terms(engine):
     # 民法典第1245条 speaks of 饲养的动物, the complaint of a dog.
     result = engine.search("邻居家的狗把我孩子咬了 要他赔医药费")
     assert ("中华人民共和国民法典", 1245) in [a.article.key for a in result.statutes]
+
+
+def test_an_article_is_found_by_the_everyday_questions_it_answers(engine):
+    # One of the questions written for 民法典第726条 (the tenant's right of first refusal).
+    result = engine.search("房东卖房没告诉我，我作为租客有优先买的权利吗？")
+    assert result.statutes[0].article.key == ("中华人民共和国民法典", 726)
+
+
+def test_the_provisions_that_govern_a_detected_scenario_are_ranked_up(engine):
+    query = "钱我不要，就要你们公司在报纸上公开给我道歉"
+    every = replace(engine.weights, statutes=1000)  # every scored article, not just the top 5
+    boosted = engine.search(query, weights=every)
+    plain = {a.article.key: a.score for a in engine.search(query, weights=replace(every, scenario_statute_boost=0)).statutes}
+    after = {a.article.key: a.score for a in boosted.statutes}
+    apology = next(s for s in boosted.detected_scenarios if s.id == "public-apology")
+    for article in engine.scenario_statutes["public-apology"]:
+        gain = after[article.key] - plain.get(article.key, 0.0)
+        assert gain >= every.scenario_statute_boost * apology.score - 1e-9, article.key
+    top = [a.article.key for a in engine.search(query).statutes]
+    assert ("中华人民共和国民法典", 179) in top  # 赔礼道歉 as a form of civil liability
 
 
 def test_a_script_not_written_for_the_channel_loses_a_fixed_amount(engine):
