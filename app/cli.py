@@ -78,9 +78,12 @@ def _documents():
 
 def cmd_documents_add(args: argparse.Namespace) -> None:
     from app.admin.uploads import add_document
+    from app.ingest.extract import Limits
 
-    path = Path(args.file)
-    document, created = add_document(_documents(), get_settings().corpus_dir, path.name, args.kind, path.read_bytes())
+    path, settings = Path(args.file), get_settings()
+    document, created = add_document(
+        _documents(), settings.corpus_dir, path.name, args.kind, path.read_bytes(), Limits.of(settings)
+    )
     print(f"{'stored' if created else 'already stored'}: {document.id} {document.kind} {document.filename}")
     print("it joins the index at the next build: python -m app index build")
 
@@ -334,11 +337,13 @@ def main(argv: list[str] | None = None) -> None:
     from app.corpus.statutes import StatuteError
     from app.embedding.encoder import ModelNotFound
     from app.index.build import BuildFailed
-    from app.index.store import IndexUnusable
+    from app.index.store import IndexNotWritable, IndexUnusable
 
     try:
         args.func(args)
-    except (IndexUnusable, ModelNotFound, BuildFailed, StorageError, ScriptError, StatuteError, Rejected) as e:
+    except (
+        IndexUnusable, IndexNotWritable, ModelNotFound, BuildFailed, StorageError, ScriptError, StatuteError, Rejected
+    ) as e:
         # What the operator must fix, in one line instead of a traceback.
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)

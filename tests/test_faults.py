@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -578,3 +579,69 @@ def test_a_full_data_disk_is_a_clear_503_and_leaves_nothing(app_with_data_dir, t
         kept = stored.json()["document"]["id"]
         assert [d["id"] for d in client.get("/v1/admin/documents", headers=AUTH).json()] == [kept]
         assert sorted(p.name for p in (data_dir / "documents").iterdir()) == [kept]
+
+
+# ---------------------------------------------------------------- the server's storage, from the API
+
+
+def test_a_rollback_on_a_read_only_index_is_a_clear_503(settings, engine, index_copy, index_version, tmp_path):
+    older = copy_version(index_copy, index_version, "20000101T000000Z-old000").name  # what a rollback goes back to
+    with read_only_view(index_copy, tmp_path / "index-ro") as index_ro:
+        own = settings.model_copy(update={"index_dir": index_ro, "data_dir": tmp_path / "data", "admin_token": TOKEN})
+        with TestClient(create_app(own, engine)) as client:
+            response = client.post("/v1/admin/rollback", headers=AUTH)
+            assert response.status_code == 503
+            detail = response.json()["detail"]
+            assert f"cannot make {older} current" in detail and "(Read-only file system)" in detail
+            assert f"run `python -m app index use {older}` where the index directory is writable" in detail
+            assert detail.endswith("the current version is unchanged")
+        env = {**os.environ, "HUASHU_INDEX_DIR": str(index_ro), "HF_HUB_OFFLINE": "1"}
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "index", "use", older], cwd=REPO_ROOT, env=env,
+            capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines()[-1].startswith(f"error: cannot make {older} current")
+    assert current_version(index_copy) == index_version
+
+
+SUMMARY = "/v1/admin/feedback/summary"
+
+
+def _feedback(client, engine):
+    script_id = engine.index.collections["scripts"].records[0]["id"]
+    body = {"query": "客户说流量被偷了", "script_id": script_id, "signal": "down", "index_version": "v1"}
+    return client.post("/v1/feedback", json=body)
+
+
+def test_feedback_on_a_read_only_database_is_a_clear_503(app_with_data_dir, engine, tmp_path):
+    with tmpfs(tmp_path / "disk", "1m") as data_dir, app_with_data_dir(data_dir) as client:
+        assert _feedback(client, engine).status_code == 202
+        subprocess.run(["mount", "-o", "remount,ro", str(data_dir)], check=True)
+        for response in (_feedback(client, engine), client.get(SUMMARY, headers=AUTH)):
+            assert response.status_code == 503
+            detail = response.json()["detail"]
+            assert detail.startswith(f"the feedback database {data_dir / 'feedback.sqlite3'} cannot be used")
+            assert "check that HUASHU_DATA_DIR and the files in it are writable" in detail
+
+
+def test_feedback_on_a_locked_database_is_a_quick_503(app_with_data_dir, engine, tmp_path):
+    with app_with_data_dir(tmp_path / "data") as client:
+        assert _feedback(client, engine).status_code == 202
+        # Another process (a sqlite3 shell, a backup) holds the database: readers are shut out too.
+        holder = sqlite3.connect(tmp_path / "data" / "feedback.sqlite3", isolation_level=None)
+        try:
+            holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+            holder.execute("BEGIN EXCLUSIVE")
+            holder.execute("DELETE FROM feedback")
+            for send in (lambda: _feedback(client, engine), lambda: client.get(SUMMARY, headers=AUTH)):
+                started = time.monotonic()
+                response = send()
+                assert time.monotonic() - started < 5  # SQLite waited 10 s, then a 500
+                assert response.status_code == 503
+                detail = response.json()["detail"]
+                assert "(database is locked): another process holds a lock on it: try again" in detail
+        finally:
+            holder.close()  # rolls back
+        assert _feedback(client, engine).status_code == 202
+        assert client.get(SUMMARY, headers=AUTH).json()["recent_negative"][0]["query"] == "客户说流量被偷了"

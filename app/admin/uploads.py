@@ -8,26 +8,30 @@ from app.corpus.loader import load_corpus
 from app.corpus.scripts import ScriptError, parse_scripts
 from app.corpus.statutes import StatuteError, parse_articles
 from app.ingest.courses import clean_course_text
-from app.ingest.extract import UnreadableFile, UnsupportedFile, extension, extract_text
+from app.ingest.extract import Limits, TooLarge, UnreadableFile, UnsupportedFile, extension, extract_text
 
 
 class Rejected(ValueError):
-    """An upload that is not stored; `unsupported` marks a file type we do not take (415)."""
+    """An upload that is not stored; `unsupported` marks a file type we do not take (415),
+    `too_large` content past the upload limits (413)."""
 
-    def __init__(self, message: str, unsupported: bool = False):
+    def __init__(self, message: str, unsupported: bool = False, too_large: bool = False):
         super().__init__(message)
         self.unsupported = unsupported
+        self.too_large = too_large
 
 
 def add_document(
-    store: DocumentStore, corpus_dir: Path, filename: str, kind: Kind, content: bytes
+    store: DocumentStore, corpus_dir: Path, filename: str, kind: Kind, content: bytes, limits: Limits
 ) -> tuple[StoredDocument, bool]:
     """Check and store one upload; returns the document and whether it is new."""
     try:
         suffix = extension(filename)
-        text = extract_text(filename, content)
+        text = extract_text(filename, content, limits)
     except UnsupportedFile as e:
         raise Rejected(str(e), unsupported=True) from None
+    except TooLarge as e:
+        raise Rejected(str(e), too_large=True) from None
     except UnreadableFile as e:
         raise Rejected(str(e)) from None
     _check_content(kind, suffix, text, filename, corpus_dir, store)

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     encoder_backend: Literal["onnx", "torch"] = "onnx"
 
     max_upload_bytes: int = 20 * 1024 * 1024
+    # What one upload may cost once unpacked: a few KB of .docx or .pdf can expand to hundreds
+    # of MB and minutes of parsing (docs/security.md, Uploads). Above any of them: 413, nothing stored.
+    max_text_bytes: int = Field(default=32 * 1024 * 1024, ge=1, description="extracted text of one upload (UTF-8)")
+    max_unpacked_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1, description="a .docx's members or a .pdf's page contents, decompressed"
+    )
+    max_extract_seconds: float = Field(default=10.0, gt=0, description="time to read the text out of one upload")
     keep_versions: int = Field(default=5, ge=1, description="index versions kept for rollback")
 
     admin_token: str | None = Field(default=None, validation_alias=AliasChoices("ADMIN_TOKEN", "HUASHU_ADMIN_TOKEN"))

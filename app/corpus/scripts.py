@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, computed_field, field_validator
 
-from app.corpus.statutes import ArticleRef, StatuteBook, UnknownStatute
+from app.corpus.statutes import ArticleRef, StatuteBook, UnknownStatute, json_problem
 
 
 class ScriptSource(BaseModel):
@@ -90,11 +90,11 @@ def parse_scripts(lines: list[str], origin: str, scenario_ids: set[str], book: S
         where = f"{origin} line {line_no}"
         try:
             script = Script.model_validate(json.loads(line))
-        except json.JSONDecodeError as e:
-            raise ScriptError(f"{where}: not valid JSON ({e.msg})") from None
         except ValidationError as e:
             problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'record'}: {err['msg']}" for err in e.errors())
             raise ScriptError(f"{where}: {problems}") from None
+        except ValueError as e:
+            raise ScriptError(f"{where}: not valid JSON ({json_problem(e)})") from None
         where = f"{where} ({script.id})"
         unknown = [s for s in script.scenarios if s not in scenario_ids]
         if unknown:

@@ -8,6 +8,7 @@ the provision in force today.
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,14 @@ class StatuteError(ValueError):
     """A statute record that cannot be used; the message names where it is."""
 
 
+def json_problem(error: ValueError) -> str:
+    """Why json.loads refused a line, in words."""
+    if isinstance(error, json.JSONDecodeError):
+        return error.msg
+    # The other refusal: an integer of more digits than Python converts (sys.get_int_max_str_digits).
+    return f"a number has more than {sys.get_int_max_str_digits()} digits"
+
+
 def parse_articles(lines: list[str], origin: str) -> list[Article]:
     articles = []
     for line_no, line in enumerate(lines, start=1):
@@ -71,10 +80,10 @@ def parse_articles(lines: list[str], origin: str) -> list[Article]:
             continue
         try:
             articles.append(Article.model_validate(json.loads(line)))
-        except json.JSONDecodeError as e:
-            raise StatuteError(f"{origin} line {line_no}: not valid JSON ({e.msg})") from None
         except ValidationError as e:
             raise StatuteError(f"{origin} line {line_no}: {_problems(e)}") from None
+        except ValueError as e:
+            raise StatuteError(f"{origin} line {line_no}: not valid JSON ({json_problem(e)})") from None
     return articles
 
 

@@ -1,10 +1,34 @@
-"""Agents' feedback on scripts (up, down, copied), kept durably in one SQLite file."""
+"""Agents' feedback on scripts (up, down, copied), kept durably in one SQLite file.
+
+When SQLite cannot do its work for a reason of the server's storage (locked, read-only, full,
+damaged), the store raises StorageError, which the API answers with 503 and the remedy."""
 
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+from app.admin.documents import StorageError
+
+# A write takes milliseconds; a lock held for longer is a stuck process or a person with a
+# sqlite3 shell, and the agent's page should hear so at once rather than wait (SQLite waits
+# this long for a lock before it gives up).
+BUSY_TIMEOUT_S = 2.0
+_LOCKED = "another process holds a lock on it: try again, and if it lasts, stop the process that keeps it open"
+_NOT_WRITABLE = "check that HUASHU_DATA_DIR and the files in it are writable (a read-only mount cannot hold it)"
+# By SQLite's primary result code; other errors are bugs and stay 500s.
+_REMEDIES = {
+    sqlite3.SQLITE_BUSY: _LOCKED,
+    sqlite3.SQLITE_LOCKED: _LOCKED,
+    sqlite3.SQLITE_READONLY: _NOT_WRITABLE,
+    sqlite3.SQLITE_CANTOPEN: _NOT_WRITABLE,
+    sqlite3.SQLITE_PERM: _NOT_WRITABLE,
+    sqlite3.SQLITE_FULL: "no space left on device: free some space",
+    sqlite3.SQLITE_IOERR: "the disk reports an error: check the disk that holds HUASHU_DATA_DIR",
+    sqlite3.SQLITE_CORRUPT: "it is damaged: move it aside (a new one is started) and restore it from a backup",
+    sqlite3.SQLITE_NOTADB: "it is not a SQLite database: move it aside (a new one is started)",
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -21,7 +45,10 @@ CREATE TABLE IF NOT EXISTS feedback (
 class FeedbackStore:
     def __init__(self, path: Path):
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageError(f"cannot keep feedback in {path.parent}: {e.strerror or e}: {_NOT_WRITABLE}") from None
         with self._connect() as db:
             # WAL: the admin summary reads while agents keep writing.
             db.execute("PRAGMA journal_mode=WAL")
@@ -30,12 +57,19 @@ class FeedbackStore:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # One connection per call: routes run in a threadpool and a connection belongs to one thread.
-        db = sqlite3.connect(self.path, timeout=10)
         try:
-            with db:  # commits, or rolls back on error
-                yield db
-        finally:
-            db.close()
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+            try:
+                with db:  # commits, or rolls back on error
+                    yield db
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as e:
+            code = getattr(e, "sqlite_errorcode", None)  # absent on errors of the sqlite3 module itself
+            remedy = _REMEDIES.get(code & 0xFF) if code is not None else None  # the primary of an extended code
+            if remedy is None:
+                raise
+            raise StorageError(f"the feedback database {self.path} cannot be used ({e}): {remedy}") from None
 
     def add(self, query: str, script_id: str, signal: str, index_version: str) -> None:
         with self._connect() as db:

@@ -53,6 +53,10 @@ class CorruptIndex(IndexUnusable):
     pass
 
 
+class IndexNotWritable(RuntimeError):
+    """CURRENT cannot be written here (a read-only mount, a full disk): nothing switched."""
+
+
 def versions_dir(index_dir: Path) -> Path:
     return index_dir / "versions"
 
@@ -108,7 +112,15 @@ def write_atomically(path: Path, data: str) -> None:
 def set_current(index_dir: Path, version: str) -> None:
     if version not in list_versions(index_dir):
         raise IndexNotFound(f"no complete index version {version!r} in {versions_dir(index_dir)}")
-    write_atomically(index_dir / CURRENT_FILE, version + "\n")
+    try:
+        write_atomically(index_dir / CURRENT_FILE, version + "\n")
+    except OSError as e:
+        # A search replica mounts the index read-only: versions are switched where it is written.
+        raise IndexNotWritable(
+            f"cannot make {version} current: {index_dir / CURRENT_FILE} cannot be written ({e.strerror or e}); "
+            f"run `python -m app index use {version}` where the index directory is writable (the replica that "
+            "builds the index), or fix the directory; the current version is unchanged"
+        ) from e
 
 
 def prune_versions(index_dir: Path, keep: int) -> list[str]:

@@ -1,6 +1,10 @@
+import io
 import json
 import threading
 import time
+import zipfile
+import zlib
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,13 +30,24 @@ NEW_SCRIPT = {
 
 
 @pytest.fixture
-def admin_client(tmp_path, settings, engine, index_copy):
+def make_admin_client(tmp_path, settings, engine, index_copy):
     """An app with its own index directory (a copy of the session's version), data directory
-    and admin token, sharing the session's loaded model."""
-    own = settings.model_copy(
-        update={"index_dir": index_copy, "data_dir": tmp_path / "data", "admin_token": TOKEN, "max_upload_bytes": 64 * 1024}
-    )
-    with TestClient(create_app(own, engine)) as client:
+    and admin token, sharing the session's loaded model; `changes` are other settings."""
+
+    @contextmanager
+    def make(**changes):
+        own = settings.model_copy(
+            update={"index_dir": index_copy, "data_dir": tmp_path / "data", "admin_token": TOKEN, **changes}
+        )
+        with TestClient(create_app(own, engine)) as client:
+            yield client
+
+    return make
+
+
+@pytest.fixture
+def admin_client(make_admin_client):
+    with make_admin_client(max_upload_bytes=64 * 1024) as client:
         yield client
 
 
@@ -148,8 +163,6 @@ def test_a_failed_job_reports_its_error():
 
 
 def _docx(text: str) -> bytes:
-    import io
-
     import docx
 
     document = docx.Document()
@@ -162,15 +175,22 @@ def _docx(text: str) -> bytes:
 
 def _pdf(text: str) -> bytes:
     """A one-page PDF whose text layer says `text` (ASCII: the standard fonts have no CJK)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    return _pdf_of(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
+
+
+def _pdf_of(stream: bytes, pages: int = 1) -> bytes:
+    """A PDF of `pages` pages that all draw the one content stream `stream`, compressed."""
+    stream = zlib.compress(stream, 9)
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % (6 + i) for i in range(pages)), pages),
+        b"<< >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
+    ] + [
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>"
+    ] * pages
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -191,3 +211,201 @@ def test_docx_and_pdf_uploads_are_stored_as_text(admin_client, tmp_path):
     texts = {d.filename: store.content(d) for d in store.list()}
     assert "客户情绪激动时先倾听" in texts["讲义.docx"]
     assert "listen first" in texts["handout.pdf"]
+
+
+# ---------------------------------------------------------------- hostile files
+# Each is refused with a reason, never a 500 or a long wait, and nothing of it is stored.
+
+TEXT = "第一章 投诉受理\n客户情绪激动时先倾听，再询问，然后安抚，最后确认问题。如果客户要求赔偿，先核实情况，再按规定处理。\n"
+
+
+def assert_nothing_stored(client) -> None:
+    assert client.get("/v1/admin/documents", headers=AUTH).json() == []
+    root = client.app.state.documents.root
+    assert not root.exists() or list(root.iterdir()) == []
+
+
+def _docx_with(part: str, xml: bytes) -> bytes:
+    """A .docx made by python-docx, with `part` replaced by `xml`."""
+    original = zipfile.ZipFile(io.BytesIO(_docx(TEXT)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        for info in original.infolist():
+            package.writestr(info.filename, xml if info.filename == part else original.read(info.filename))
+    return buffer.getvalue()
+
+
+def _document_xml() -> bytes:
+    return zipfile.ZipFile(io.BytesIO(_docx(TEXT))).read("word/document.xml")
+
+
+def _docx_bomb(megabytes: int) -> bytes:
+    """A .docx whose document.xml holds `megabytes` MB of paragraphs (a few hundred KB zipped),
+    written piece by piece."""
+    original = zipfile.ZipFile(io.BytesIO(_docx(TEXT)))
+    head, tail = _document_xml().split(b"<w:body>")
+    paragraphs = "<w:p><w:r><w:t>客户情绪激动时先倾听，再安抚。</w:t></w:r></w:p>".encode() * 20000
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as package:
+        for info in original.infolist():
+            if info.filename != "word/document.xml":
+                package.writestr(info.filename, original.read(info.filename))
+                continue
+            with package.open(info.filename, "w") as part:
+                part.write(head + b"<w:body>")
+                for _ in range(megabytes * 1024 * 1024 // len(paragraphs)):
+                    part.write(paragraphs)
+                part.write(tail)
+    return buffer.getvalue()
+
+
+def test_a_docx_bomb_is_refused_before_it_is_unpacked(make_admin_client):
+    # 64 MB of XML in a few hundred KB: refused on the sizes the zip declares, under the default limits.
+    bomb = _docx_bomb(64)
+    assert len(bomb) < 1024 * 1024
+    with make_admin_client() as client:
+        started = time.monotonic()
+        response = upload(client, "讲义.docx", bomb)
+        assert time.monotonic() - started < 5
+        assert response.status_code == 413
+        assert response.json()["detail"] == (
+            "the .docx document unpacks to more than 32 MB (limit: HUASHU_MAX_UNPACKED_BYTES)"
+        )
+        assert_nothing_stored(client)
+
+
+LAUGHS = '<!ENTITY lol "lollollollollollollollollollol">' + "".join(
+    f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10)
+)
+
+
+def _with_dtd(dtd: str, old: bytes, new: bytes) -> bytes:
+    xml = _document_xml()
+    declaration_end = xml.index(b"?>") + 2
+    return xml[:declaration_end] + dtd.encode() + xml[declaration_end:].replace(old, new, 1)
+
+
+def _in_utf16(xml: bytes) -> bytes:
+    return xml.replace(b"UTF-8", b"UTF-16").decode().encode("utf-16")
+
+
+DOCUMENT = "word/document.xml"
+ENTITY_LOOP = '<!DOCTYPE w:document [<!ENTITY a "&b;"><!ENTITY b "&a;">]>'
+EXTERNAL_ENTITY = '<!DOCTYPE w:document [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+STYLES_WITH_DTD = b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x "y">]><w:styles xmlns:w="w">&x;</w:styles>'
+
+
+@pytest.mark.parametrize(
+    "part, xml, says",
+    [
+        (DOCUMENT, b"this is no XML", "cannot be read: Start tag expected"),
+        ("[Content_Types].xml", b"\x89PNG\r\n\x1a\n", "cannot be read"),
+        (DOCUMENT, _document_xml().replace("客户".encode(), b"a" * 11_000_000), "Text node too long"),
+        # Entities: a loop, a billion laughs in an attribute (expanded even when text entities are
+        # not), a file of the server's, and a DTD in another part or in UTF-16.
+        (DOCUMENT, _with_dtd(ENTITY_LOOP, "客户".encode(), b"&a;"), "declares a DTD in word/document.xml"),
+        (DOCUMENT, _with_dtd(f"<!DOCTYPE w:document [{LAUGHS}]>", b"<w:p>", b'<w:p w:rsidR="&lol9;">'), "a DTD"),
+        (DOCUMENT, _with_dtd(EXTERNAL_ENTITY, "客户".encode(), b"&x;"), "declares a DTD"),
+        ("word/styles.xml", STYLES_WITH_DTD, "declares a DTD in word/styles.xml"),
+        (DOCUMENT, _in_utf16(_with_dtd("<!DOCTYPE w:document>", b"", b"")), "declares a DTD"),
+    ],
+    ids=[
+        "not-xml", "not-xml-content-types", "huge-node", "entity-loop", "billion-laughs", "external-entity",
+        "dtd-in-styles", "dtd-in-utf16",
+    ],
+)
+def test_a_docx_with_hostile_xml_is_a_readable_422(admin_client, part, xml, says):
+    response = upload(admin_client, "讲义.docx", _docx_with(part, xml))
+    assert response.status_code == 422, response.json()
+    assert response.json()["detail"].startswith("the .docx document ") and says in response.json()["detail"]
+    assert_nothing_stored(admin_client)
+
+
+def test_a_pdf_that_takes_too_long_to_read_is_413(make_admin_client):
+    # A few KB: one small stream of text operators that fifty pages each draw (30 s of parsing).
+    slow = _pdf_of(b"BT /F1 12 Tf 72 720 Td (ab) Tj ET\n" * 20000, pages=50)
+    assert len(slow) < 16 * 1024
+    with make_admin_client(max_extract_seconds=1) as client:
+        started = time.monotonic()
+        response = upload(client, "handout.pdf", slow)
+        assert time.monotonic() - started < 8
+        assert response.status_code == 413
+        assert response.json()["detail"] == "reading the text takes more than 1 s (limit: HUASHU_MAX_EXTRACT_SECONDS)"
+        assert_nothing_stored(client)
+
+
+def test_the_pages_of_a_pdf_count_against_the_unpacked_limit(make_admin_client):
+    # Each page parses the stream again, so each page counts.
+    shared = _pdf_of(b"BT /F1 12 Tf 72 720 Td (ab) Tj ET\n" * 2000, pages=50)
+    with make_admin_client(max_unpacked_bytes=1024 * 1024) as client:
+        response = upload(client, "handout.pdf", shared)
+        assert response.status_code == 413
+        detail = response.json()["detail"]
+        assert detail == "the PDF's pages unpack to more than 1 MB (limit: HUASHU_MAX_UNPACKED_BYTES)"
+        assert_nothing_stored(client)
+
+
+def test_a_pdf_past_the_pdf_readers_limits_is_413(admin_client):
+    # An array of more elements than pypdf reads (LimitReachedError), in 1 KB.
+    wide = _pdf_of(b"BT /F1 12 Tf 72 720 Td [" + b"(a) 1 " * 60000 + b"] TJ ET")
+    response = upload(admin_client, "handout.pdf", wide)
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("the PDF is past a limit of the PDF reader: ")
+    assert_nothing_stored(admin_client)
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("讲义.txt", TEXT.encode() * 40),
+        ("讲义.docx", _docx(TEXT * 40)),
+        ("handout.pdf", _pdf_of(b"BT /F1 12 Tf 72 720 Td (" + b"a" * 5000 + b") Tj ET")),
+    ],
+    ids=["txt", "docx", "pdf"],
+)
+def test_the_extracted_text_is_bounded(make_admin_client, name, content):
+    with make_admin_client(max_text_bytes=4096) as client:
+        response = upload(client, name, content)
+        assert response.status_code == 413
+        assert response.json()["detail"] == "the text is longer than 4 KB in UTF-8 (limit: HUASHU_MAX_TEXT_BYTES)"
+        assert_nothing_stored(client)
+
+
+@pytest.mark.parametrize("kind", ["script", "statute"])
+def test_a_jsonl_number_of_thousands_of_digits_is_a_readable_422(admin_client, kind):
+    # Past Python's int-string limit (4,300 digits), which json.loads raises as a bare ValueError.
+    record = json.dumps({**NEW_SCRIPT, "n": 0}, ensure_ascii=False).replace('"n": 0', '"n": ' + "9" * 5000)
+    response = upload(admin_client, "new.jsonl", record.encode(), kind=kind)
+    assert response.status_code == 422
+    assert response.json()["detail"] == "new.jsonl line 1: not valid JSON (a number has more than 4300 digits)"
+    assert_nothing_stored(admin_client)
+
+
+# ---------------------------------------------------------------- encodings of plain text
+
+TRADITIONAL = "第一章 投訴受理\n客戶情緒激動時先傾聽，再詢問，然後安撫，最後確認問題。如果客戶要求賠償，先核實情況，再按規定處理。\n"
+JAPANESE = "お客様のお問い合わせありがとうございます。通信料金についてのご不明な点は、担当者が詳しくご説明いたします。\n"
+
+
+@pytest.mark.parametrize(
+    "text, encoding",
+    [(TEXT, "utf-8"), (TEXT, "utf-8-sig"), (TEXT, "gb18030"), (TRADITIONAL, "big5"), (JAPANESE, "shift_jis")],
+    ids=["utf-8", "utf-8-bom", "gb18030", "big5", "shift-jis"],
+)
+def test_plain_text_is_stored_as_written_in_its_encoding(admin_client, text, encoding):
+    response = upload(admin_client, "讲义.txt", text.encode(encoding))
+    assert response.status_code == 201, response.json()
+    store = admin_client.app.state.documents
+    assert store.content(store.list()[0]) == text
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["客戶投訴".encode("big5"), "投诉".encode("gb18030"), bytes(range(0x80, 0x100)) * 4],
+    ids=["short-big5", "short-gb18030", "no-text"],
+)
+def test_text_whose_encoding_cannot_be_told_is_refused(admin_client, content):
+    response = upload(admin_client, "讲义.txt", content)
+    assert response.status_code == 422
+    assert response.json()["detail"].endswith("save it as UTF-8 and upload it again")
+    assert_nothing_stored(admin_client)

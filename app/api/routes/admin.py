@@ -15,6 +15,7 @@ from app.embedding.encoder import Encoder, model_identity
 from app.index.build import build_index
 from app.index.store import (
     IndexNotFound,
+    IndexNotWritable,
     IndexUnusable,
     check_version,
     current_version,
@@ -22,6 +23,7 @@ from app.index.store import (
     previous_version,
     set_current,
 )
+from app.ingest.extract import Limits
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=error_responses(401, 403))
 audit = logging.getLogger("huashu.audit")
@@ -55,7 +57,10 @@ def _jobs(request: Request) -> JobRunner:
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": UploadResult, "description": "The same content was already stored"},
-        **error_responses(400, 413, 415, (422, "Unreadable file, bad records or unknown kind"), (503, STORAGE_FAILED)),
+        **error_responses(
+            400, (413, "Request body too large, or its content unpacks past a limit"), 415,
+            (422, "Unreadable file, bad records or unknown kind"), (503, STORAGE_FAILED),
+        ),
     },
 )
 def upload_document(
@@ -70,9 +75,15 @@ def upload_document(
     document (200, `created: false`). Runs in the thread pool: parsing a PDF must not hold up searches."""
     content = file.file.read()
     try:
-        document, created = add_document(_store(request), settings.corpus_dir, file.filename or "upload", kind, content)
+        document, created = add_document(
+            _store(request), settings.corpus_dir, file.filename or "upload", kind, content, Limits.of(settings)
+        )
     except Rejected as e:
-        code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE if e.unsupported else status.HTTP_422_UNPROCESSABLE_CONTENT
+        code = (
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE if e.unsupported
+            else status.HTTP_413_CONTENT_TOO_LARGE if e.too_large
+            else status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
         raise HTTPException(code, str(e)) from None
     except RecursionError:  # a JSONL record of thousands of nested brackets: Python's JSON reader gives up
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the file has JSON nested too deeply") from None
@@ -143,7 +154,7 @@ def versions(admin: AdminDep, settings: SettingsDep) -> VersionsOut:
     responses=error_responses(
         (404, "No such index version"),
         (409, "No earlier version to roll back to, or the version is damaged or built by another model"),
-        400, 413, 422,
+        400, 413, 422, (503, "The index directory cannot be written here (read-only or full)"),
     ),
 )
 def rollback(request: Request, admin: AdminDep, settings: SettingsDep, body: RollbackRequest | None = None) -> VersionsOut:
@@ -158,6 +169,8 @@ def rollback(request: Request, admin: AdminDep, settings: SettingsDep, body: Rol
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
     except IndexUnusable as e:
         raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
+    except IndexNotWritable as e:  # the server's storage, not the request
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(e)) from None
     request.app.state.live.refresh()
     audit.info("%s rolled back to index version %s", admin, target)
     return VersionsOut(current=target, versions=list_versions(settings.index_dir))

@@ -12,6 +12,7 @@ from app.feedback.store import FeedbackStore
 from app.search.engine import SearchEngine
 
 router = APIRouter(tags=["feedback"])
+UNAVAILABLE = (503, "No index loaded, or the feedback database cannot be used (locked, read-only, full)")
 
 
 @lru_cache  # one store per file: opening one creates the directory and the table
@@ -30,7 +31,7 @@ def script_titles(engine: SearchEngine) -> dict[str, str]:
 @router.post(
     "/v1/feedback",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(400, 413, (422, "Invalid feedback or unknown script"), 503),
+    responses=error_responses(400, 413, (422, "Invalid feedback or unknown script"), UNAVAILABLE),
 )
 def post_feedback(body: FeedbackRequest, engine: EngineDep, settings: SettingsDep) -> FeedbackStored:
     """Store one signal from an agent: 👍 (`up`), 👎 (`down`) or the script was `copied`."""
@@ -42,7 +43,7 @@ def post_feedback(body: FeedbackRequest, engine: EngineDep, settings: SettingsDe
 
 @router.get(
     "/v1/admin/feedback/summary",
-    responses=error_responses(401, 403, 503),
+    responses=error_responses(401, 403, UNAVAILABLE),
 )
 def feedback_summary(_: AdminDep, engine: EngineDep, settings: SettingsDep) -> FeedbackSummary:
     """Per-script counts, most down-rated first, and the latest queries with negative feedback."""
