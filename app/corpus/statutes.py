@@ -97,11 +97,11 @@ class StatuteBook:
             self._law_by_name.setdefault(_name_key(a.law.removeprefix("中华人民共和国")), a.law)
 
     @classmethod
-    def load(cls, statutes_dir: Path, extra: list[Article] = ()) -> "StatuteBook":
+    def load(cls, statutes_dir: Path) -> "StatuteBook":
         articles = []
         for path in sorted(statutes_dir.glob("*.jsonl")):
             articles += parse_articles(path.read_text(encoding="utf-8").splitlines(), path.name)
-        return cls(articles + list(extra))
+        return cls(articles)
 
     def law_title(self, name: str) -> str:
         try:
