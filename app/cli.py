@@ -81,10 +81,12 @@ def cmd_documents_add(args: argparse.Namespace) -> None:
     from app.ingest.extract import Limits
 
     path, settings = Path(args.file), get_settings()
-    document, created = add_document(
-        _documents(), settings.corpus_dir, path.name, args.kind, path.read_bytes(), Limits.of(settings)
+    document, created, replaces = add_document(
+        _documents(), settings.corpus_dir, path.name, args.kind, path.read_bytes(), Limits.of(settings), args.replace
     )
     print(f"{'stored' if created else 'already stored'}: {document.id} {document.kind} {document.filename}")
+    if replaces:
+        print(f"replaces {', '.join(replaces)}")
     print("it joins the index at the next build: python -m app index build")
 
 
@@ -94,7 +96,9 @@ def cmd_documents_list(args: argparse.Namespace) -> None:
 
 
 def cmd_documents_remove(args: argparse.Namespace) -> None:
-    if not _documents().remove(args.id):
+    from app.admin.uploads import remove_document
+
+    if not remove_document(_documents(), get_settings().corpus_dir, args.id):
         print(f"error: no document {args.id!r}", file=sys.stderr)
         sys.exit(1)
     print(f"removed {args.id}; the next build no longer has it")
@@ -264,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = documents.add_parser("add", help="check and store a file (.txt .md .jsonl .docx .pdf)")
     add.add_argument("file")
     add.add_argument("--kind", choices=["course", "script", "statute"], required=True)
+    add.add_argument("--replace", action="store_true", help="statutes: may replace articles already in the corpus")
     add.set_defaults(func=cmd_documents_add)
     documents.add_parser("list", help="stored documents").set_defaults(func=cmd_documents_list)
     remove = documents.add_parser("remove", help="remove a document from the next build")

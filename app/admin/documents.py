@@ -8,6 +8,8 @@ A document is assembled in a temporary directory (files and directory fsynced) a
 into place, so a crash mid-upload never leaves a half-written document; a delete renames it away
 first. What a killed process left behind (dot-directories, never listed) is removed the next
 time a store opens the directory: an upload still being written holds a lock on its directory.
+Adds and deletes run one at a time (a lock on the directory, across processes), so each can be
+checked against the documents stored before it.
 """
 
 import errno
@@ -18,11 +20,12 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from app.index.store import sync_directory
 
@@ -43,6 +46,22 @@ class StoredDocument(BaseModel):
     size: int
     sha256: str
     uploaded_at: str
+    replace: bool = Field(default=False, description="A statute upload that may replace articles in the corpus.")
+
+
+class Upload(NamedTuple):
+    """A stored document and its content, as the corpus loader reads it."""
+
+    document: StoredDocument
+    content: str
+
+
+Check = Callable[[StoredDocument], None]  # raises to refuse a change
+
+
+def upload_order(document: StoredDocument) -> tuple[str, str]:
+    """Uploads are read oldest first: a later statute upload may replace an earlier one's article."""
+    return document.uploaded_at, document.id
 
 
 def safe_filename(filename: str) -> str:
@@ -75,7 +94,7 @@ class DocumentStore:
                     log.error("document %s has an unreadable %s: left out", directory.name, META_FILE)
         except OSError as e:
             raise self._storage_error(e) from None
-        return sorted(documents, key=lambda d: (d.uploaded_at, d.id))
+        return sorted(documents, key=upload_order)
 
     def find(self, sha256: str, kind: str) -> StoredDocument | None:
         return next((d for d in self.list() if d.sha256 == sha256 and d.kind == kind), None)
@@ -83,56 +102,87 @@ class DocumentStore:
     def content(self, document: StoredDocument) -> str:
         return (self.root / document.id / CONTENT_FILE).read_text(encoding="utf-8")
 
-    def add(self, filename: str, kind: Kind, original: bytes, content: str) -> tuple[StoredDocument, bool]:
-        """Store a document; the same bytes of the same kind again return the stored one (False)."""
+    def uploads(self, kinds: tuple[Kind, ...] = ("course", "script", "statute")) -> "list[Upload]":
+        # (quoted: `list` here is the method above)
+        try:
+            return [Upload(d, self.content(d)) for d in self.list() if d.kind in kinds]
+        except OSError as e:
+            raise self._storage_error(e) from None
+
+    def add(
+        self, filename: str, kind: Kind, original: bytes, content: str,
+        replace: bool = False, check: Check | None = None,
+    ) -> tuple[StoredDocument, bool]:
+        """Store a document; the same bytes of the same kind again return the stored one (False).
+        `check(document)` runs first, with no other change in between: raising refuses it."""
         sha256 = hashlib.sha256(original).hexdigest()
-        existing = self.find(sha256, kind)
-        if existing:
-            return existing, False
-        name = safe_filename(filename)
-        document = StoredDocument(
-            id=uuid.uuid4().hex[:12],
-            filename=name,
-            kind=kind,
-            size=len(original),
-            sha256=sha256,
-            uploaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        )
-        staging = self.root / f"{UPLOAD_PREFIX}{document.id}"
+        with self._changing():
+            existing = self.find(sha256, kind)
+            if existing:
+                return existing, False
+            name = safe_filename(filename)
+            document = StoredDocument(
+                id=uuid.uuid4().hex[:12],
+                filename=name,
+                kind=kind,
+                size=len(original),
+                sha256=sha256,
+                # To the microsecond: the order of uploads is the order they were added (upload_order).
+                uploaded_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+                replace=replace,
+            )
+            if check:
+                check(document)
+            staging = self.root / f"{UPLOAD_PREFIX}{document.id}"
+            try:
+                staging.mkdir()
+            except OSError as e:
+                raise self._storage_error(e) from None
+            try:
+                with _locked(staging):  # tells a store opening meanwhile that this upload is alive
+                    _write_synced(staging / ("original" + Path(name).suffix.lower()), original)
+                    _write_synced(staging / CONTENT_FILE, content.encode("utf-8"))
+                    _write_synced(staging / META_FILE, document.model_dump_json(indent=2).encode("utf-8"))
+                    sync_directory(staging)
+                    staging.rename(self.root / document.id)
+                sync_directory(self.root)
+            except BaseException as e:
+                shutil.rmtree(staging, ignore_errors=True)
+                if isinstance(e, OSError):
+                    raise self._storage_error(e) from None
+                raise
+        return document, True
+
+    def remove(self, document_id: str, check: Check | None = None) -> bool:
+        """Delete a document; `check(document)` runs first, with no other change in between."""
+        directory = self.root / document_id
+        if not re.fullmatch(r"[0-9a-f]{12}", document_id) or not (directory / META_FILE).is_file():
+            return False
+        with self._changing():
+            if not (directory / META_FILE).is_file():
+                return False  # deleted meanwhile
+            document = next((d for d in self.list() if d.id == document_id), None)
+            if check and document:  # one with an unreadable meta.json is in no build: nothing needs it
+                check(document)
+            trash = self.root / f"{DELETED_PREFIX}{document_id}"
+            try:
+                directory.rename(trash)  # atomic: the document is gone for every reader at once
+                sync_directory(self.root)
+            except OSError as e:
+                raise self._storage_error(e) from None
+        shutil.rmtree(trash, ignore_errors=True)  # what a crash leaves here goes at the next start
+        return True
+
+    def _changing(self) -> "_locked":
+        """The lock every add and delete holds, so that each is checked against the documents
+        as they are when it is stored."""
         try:
             if not self.root.is_dir():
                 self.root.mkdir(parents=True, exist_ok=True)
                 sync_directory(self.root.parent)
-            staging.mkdir()
         except OSError as e:
             raise self._storage_error(e) from None
-        try:
-            with _locked(staging):  # tells a store opening meanwhile that this upload is alive
-                _write_synced(staging / ("original" + Path(name).suffix.lower()), original)
-                _write_synced(staging / CONTENT_FILE, content.encode("utf-8"))
-                _write_synced(staging / META_FILE, document.model_dump_json(indent=2).encode("utf-8"))
-                sync_directory(staging)
-                staging.rename(self.root / document.id)
-            sync_directory(self.root)
-        except BaseException as e:
-            shutil.rmtree(staging, ignore_errors=True)
-            if isinstance(e, OSError):
-                raise self._storage_error(e) from None
-            raise
-        return document, True
-
-    def remove(self, document_id: str) -> bool:
-        directory = self.root / document_id
-        if not re.fullmatch(r"[0-9a-f]{12}", document_id) or not (directory / META_FILE).is_file():
-            return False
-        trash = self.root / f"{DELETED_PREFIX}{document_id}"
-        try:
-            directory.rename(trash)  # atomic: the document is gone for every reader at once
-            sync_directory(self.root)
-        except OSError as e:
-            raise self._storage_error(e) from None
-        shutil.rmtree(trash, ignore_errors=True)  # what a crash leaves here goes at the next start
-        return True
+        return _locked(self.root)
 
     def _discard_leftovers(self) -> None:
         """Remove deleted documents and uploads whose writer died (their lock is free)."""

@@ -1,61 +1,110 @@
-"""What an upload must pass before it is stored, shared by the admin API and the CLI: a
-supported, readable file whose content the next index build can use."""
+"""What an upload must pass before it is stored, and a delete before it happens, shared by the
+admin API and the CLI: the corpus is built as it would be after the change (the corpus loader's
+own validation), so what is stored is always a corpus the next index build accepts."""
 
 from pathlib import Path
 
-from app.admin.documents import DocumentStore, Kind, StoredDocument
-from app.corpus.loader import load_corpus
-from app.corpus.scripts import ScriptError, parse_scripts
-from app.corpus.statutes import StatuteError, parse_articles
+from app.admin.documents import DocumentStore, Kind, StoredDocument, Upload
+from app.corpus.loader import DanglingReferences, ReplacesArticles, build_corpus
+from app.corpus.scripts import ScriptError
+from app.corpus.statutes import StatuteError
 from app.ingest.courses import clean_course_text
 from app.ingest.extract import Limits, TooLarge, UnreadableFile, UnsupportedFile, extension, extract_text
 
 
-class Rejected(ValueError):
-    """An upload that is not stored; `unsupported` marks a file type we do not take (415),
-    `too_large` content past the upload limits (413)."""
+RECORDS: tuple[Kind, ...] = ("script", "statute")  # the kinds whose records the corpus checks
 
-    def __init__(self, message: str, unsupported: bool = False, too_large: bool = False):
-        super().__init__(message)
-        self.unsupported = unsupported
-        self.too_large = too_large
+
+class Rejected(ValueError):
+    """An upload that is not stored (422)."""
+
+
+class Unsupported(Rejected):
+    """A file type we do not take (415)."""
+
+
+class Conflict(Rejected):
+    """A change that the corpus as stored does not allow as asked (409)."""
+
+
+class TooLargeContent(Rejected):
+    """Content that unpacks past the upload limits (413)."""
 
 
 def add_document(
-    store: DocumentStore, corpus_dir: Path, filename: str, kind: Kind, content: bytes, limits: Limits
-) -> tuple[StoredDocument, bool]:
-    """Check and store one upload; returns the document and whether it is new."""
+    store: DocumentStore,
+    corpus_dir: Path,
+    filename: str,
+    kind: Kind,
+    content: bytes,
+    limits: Limits,
+    replace: bool = False,
+) -> tuple[StoredDocument, bool, list[str]]:
+    """Check and store one upload; returns the document, whether it is new, and the articles
+    already in the corpus that it replaces (only a statute upload marked `replace` may)."""
     try:
         suffix = extension(filename)
         text = extract_text(filename, content, limits)
     except UnsupportedFile as e:
-        raise Rejected(str(e), unsupported=True) from None
+        raise Unsupported(str(e)) from None
     except TooLarge as e:
-        raise Rejected(str(e), too_large=True) from None
+        raise TooLargeContent(str(e)) from None
     except UnreadableFile as e:
         raise Rejected(str(e)) from None
-    _check_content(kind, suffix, text, filename, corpus_dir, store)
-    return store.add(filename, kind, content, text)
+    _check_format(kind, suffix, text)
+    if kind == "course":  # its text is all there is to check: nothing depends on a course, nor it on anything
+        return *store.add(filename, kind, content, text), []
+    replaces: list[str] = []
+
+    def check(document: StoredDocument) -> None:
+        try:
+            corpus = build_corpus(corpus_dir, [*store.uploads(RECORDS), Upload(document, text)])
+        except (ScriptError, StatuteError) as e:
+            message = str(e).replace(f" ({document.id})", "")  # an id the admin never sees: it is not stored
+            raise (Conflict if isinstance(e, ReplacesArticles) else Rejected)(message) from None
+        replaces.extend(corpus.replaced.get(document.id, []))
+
+    document, created = store.add(filename, kind, content, text, replace=replace and kind == "statute", check=check)
+    return document, created, replaces
 
 
-def _check_content(kind: str, suffix: str, text: str, filename: str, corpus_dir: Path, store: DocumentStore) -> None:
+def remove_document(store: DocumentStore, corpus_dir: Path, document_id: str) -> bool:
+    """Delete a document unless other material needs it: a statute that scripts cite or that
+    other articles name as their successor. Returns False when there is no such document."""
+
+    def check(document: StoredDocument) -> None:
+        if document.kind == "course":
+            return
+        uploads = store.uploads(RECORDS)
+        left = _unresolved(corpus_dir, [u for u in uploads if u.document.id != document.id])
+        if left:  # what does not resolve even with it is not this delete's doing, and must not block it
+            left = [p for p in left if p not in _unresolved(corpus_dir, uploads)]
+        if left:
+            raise Conflict(
+                f"{document.filename} ({document.id}) is still needed: without it, {'; '.join(left)}. "
+                "Delete or correct those uploads first"
+            )
+
+    return store.remove(document_id, check=check)
+
+
+def _unresolved(corpus_dir: Path, uploads: list[Upload]) -> list[str]:
+    """The citations and successors of the corpus built with `uploads` that name no article."""
+    try:
+        build_corpus(corpus_dir, uploads)
+        return []
+    except DanglingReferences as e:
+        return e.problems
+    except (ScriptError, StatuteError):
+        return []  # broken in another way, which the build names; a delete may be what mends it
+
+
+def _check_format(kind: str, suffix: str, text: str) -> None:
     if kind == "course":
         if not clean_course_text(text).strip():
             raise Rejected("the document has no text")
         return
     if suffix != ".jsonl":
         raise Rejected(f"{kind}s are uploaded as .jsonl records in the corpus schema")
-    lines = text.splitlines()
-    if not any(line.strip() for line in lines):
+    if not text.strip():
         raise Rejected("the file has no records")
-    try:
-        if kind == "statute":
-            parse_articles(lines, filename)
-            return
-        corpus = load_corpus(corpus_dir, store)
-        scripts = parse_scripts(lines, filename, set(corpus.taxonomy.by_id()), corpus.book)
-    except (ScriptError, StatuteError) as e:
-        raise Rejected(str(e)) from None
-    clashes = [s.id for s in scripts if s.id in {known.id for known in corpus.scripts}]
-    if clashes:
-        raise Rejected(f"{filename}: script id(s) already in the corpus: {', '.join(clashes)}")

@@ -5,6 +5,9 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings
 from app.search.engine import SearchEngine
@@ -25,18 +28,45 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[SearchEngine, Depends(get_engine)]
 
 
-def require_admin(request: Request) -> str:
+ADMIN_PREFIX = "/v1/admin/"
+
+
+def admin_caller(expected: str | None, authorization: str) -> str:
     """Admin paths need `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured they
     are disabled (403), never open. Returns a fingerprint of the caller for audit logs."""
-    expected = request.app.state.settings.admin_token
     if not expected:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "admin API disabled: no ADMIN_TOKEN configured")
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "missing or wrong admin token", headers={"WWW-Authenticate": "Bearer"}
         )
     return "admin:" + hashlib.sha256(expected.encode()).hexdigest()[:8]
+
+
+def require_admin(request: Request) -> str:
+    return admin_caller(request.app.state.settings.admin_token, request.headers.get("authorization", ""))
+
+
+class AdminTokenFirst:
+    """Refuses an admin request with a missing or wrong token before anything reads its body.
+    FastAPI reads a whole form before it runs the route's dependencies: without this, anyone
+    could make the service read and spool 20 MB per request, and would get the body limit's 413
+    instead of the 401."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(ADMIN_PREFIX):
+            try:
+                admin_caller(scope["app"].state.settings.admin_token, Headers(scope=scope).get("authorization", ""))
+            except HTTPException as e:
+                # The body is never read, so the connection cannot carry another request.
+                headers = {**(e.headers or {}), "Connection": "close"}
+                await JSONResponse({"detail": e.detail}, e.status_code, headers)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 AdminDep = Annotated[str, Depends(require_admin)]

@@ -13,6 +13,7 @@ from starlette.routing import Mount
 
 from app.admin.documents import DocumentStore, StorageError
 from app.admin.jobs import JobRunner
+from app.api.deps import AdminTokenFirst
 from app.api.limits import BodyLimit
 from app.api.live import LiveEngine
 from app.api.observability import REQUEST_ID_HEADER, RequestObservability
@@ -58,8 +59,10 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     app.state.jobs = JobRunner()
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StorageError, _storage_error)
-    # The last added runs first: request id and headers wrap everything, CORS wraps the 413s.
+    # The last added runs first: request id and headers wrap everything, CORS wraps the 413s,
+    # and an admin request without the token is refused before the body limit reads anything.
     app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes)
+    app.add_middleware(AdminTokenFirst)
     if settings.cors_origins:
         # Browsers on these origins may search and send feedback; the admin API stays
         # same-origin (Authorization is not an allowed header).

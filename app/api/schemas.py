@@ -4,9 +4,10 @@ import re
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints, field_validator
 
 from app.corpus.scripts import Channel
+from app.index.store import VERSION_NAME
 
 MAX_QUERY_CHARS = 1000
 MAX_SCENARIO_FILTER = 100  # more than the taxonomy has
@@ -67,10 +68,32 @@ def error_responses(*errors: int | tuple[int, str]) -> dict[int | str, dict]:
     return responses
 
 
+def _query_text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("the query is empty: describe the customer's complaint")
+    if len(value) > MAX_QUERY_CHARS:
+        raise ValueError(f"the query has {len(value)} characters; at most {MAX_QUERY_CHARS} are allowed")
+    if not any(ch.isprintable() and not ch.isspace() for ch in value):
+        raise ValueError("the query has no visible characters: describe the customer's complaint")
+    # The search works on the normalised text, where one compatibility character can expand
+    # to many (U+FDFA is 18): the limit holds there too, or a short query costs minutes.
+    normalised = len(unicodedata.normalize("NFKC", value))
+    if normalised > MAX_QUERY_CHARS:
+        raise ValueError(
+            f"the query has {normalised} characters once normalised (NFKC); at most {MAX_QUERY_CHARS} are allowed"
+        )
+    return value
+
+
+# A complaint as an agent types it: searched, and stored with feedback.
+Query = Annotated[text(), AfterValidator(_query_text)]
+
+
 class SearchRequest(BaseModel):
-    query: text() = Field(
+    query: Query = Field(
         description="The agent's description of the complaint; 1 to 1000 characters after trimming, "
-        "also once normalised (NFKC)."
+        "also once normalised (NFKC); at least one visible character."
     )
     top_k: int = Field(default=5, ge=1, le=50, description="How many scripts to return.")
     scenarios: list[text(max_length=100)] | None = Field(
@@ -81,25 +104,6 @@ class SearchRequest(BaseModel):
         description="Where the agent speaks to the customer: scripts written for another channel (a counter "
         "script that offers a glass of water, on the phone) rank below those that can be said as written.",
     )
-
-    @field_validator("query")
-    @classmethod
-    def query_length(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("the query is empty: describe the customer's complaint")
-        if len(value) > MAX_QUERY_CHARS:
-            raise ValueError(f"the query has {len(value)} characters; at most {MAX_QUERY_CHARS} are allowed")
-        if not any(ch.isprintable() and not ch.isspace() for ch in value):
-            raise ValueError("the query has no visible characters: describe the customer's complaint")
-        # The search works on the normalised text, where one compatibility character can expand
-        # to many (U+FDFA is 18): the limit holds there too, or a short query costs minutes.
-        normalised = len(unicodedata.normalize("NFKC", value))
-        if normalised > MAX_QUERY_CHARS:
-            raise ValueError(
-                f"the query has {normalised} characters once normalised (NFKC); at most {MAX_QUERY_CHARS} are allowed"
-            )
-        return value
 
 
 class DetectedScenario(BaseModel):
@@ -214,14 +218,24 @@ class ReadyResponse(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    query: text(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS) = Field(
-        description="The query the agent searched when giving the feedback; 1 to 1000 characters after trimming."
+    query: Query = Field(
+        description="The query the agent searched when giving the feedback; the same rules as a search's query."
     )
     script_id: text(max_length=200) = Field(
         description="The script the feedback is about; must exist in the loaded index."
     )
     signal: Literal["up", "down", "copied"]
-    index_version: text(max_length=100) = Field(description="The `index_version` of the search response.")
+    index_version: text(max_length=100) = Field(
+        description="The `index_version` of the search response: letters, digits, `.`, `_`, `-`."
+    )
+
+    @field_validator("index_version")
+    @classmethod
+    def version_name(cls, value: str) -> str:
+        # Stored and shown to admins: a path or other text there is no version of this service.
+        if not VERSION_NAME.fullmatch(value):
+            raise ValueError("not an index version name: send the index_version of the search response")
+        return value
 
 
 class FeedbackStored(BaseModel):

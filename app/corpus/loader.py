@@ -1,18 +1,38 @@
-"""Everything the index is built from, read and validated from the corpus directory."""
+"""Everything the index is built from, read and validated from the corpus directory.
+
+The same validation decides whether an upload is stored and whether a document may be deleted
+(app/admin/uploads.py): the corpus is built as it would be with the change, so a stored corpus
+is one the next build accepts.
+"""
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.admin.documents import DocumentStore, StoredDocument
+from app.admin.documents import DocumentStore, StoredDocument, Upload, upload_order
 from app.corpus.scenarios import Taxonomy, load_taxonomy
-from app.corpus.scripts import Script, ScriptError, load_scripts, parse_scripts
-from app.corpus.statutes import QUESTIONS_DIR, Article, StatuteBook, load_questions, parse_articles
+from app.corpus.scripts import Script, ScriptError, load_scripts
+from app.corpus.statutes import QUESTIONS_DIR, Article, StatuteBook, StatuteError, UnknownStatute, load_questions, parse_articles
 from app.ingest.courses import clean_course_text, split_passages
 
 PASSAGES_FILE = Path("courses") / "passages.jsonl"
 ELSEWHERE_FILE = Path("elsewhere.txt")
+CORPUS_STATUTES = "corpus statutes"
+
+
+class ReplacesArticles(StatuteError):
+    """An uploaded statute that would replace articles already in the corpus, without saying so."""
+
+
+class DanglingReferences(ScriptError, StatuteError):
+    """Citations (of scripts) or successors (of articles) that name no article of the corpus;
+    `problems` lists each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 @dataclass
@@ -24,6 +44,7 @@ class Corpus:
     passages: list[dict]
     elsewhere: list[str]  # matters that are not telecom complaints (corpus/elsewhere.txt)
     digest: str
+    replaced: dict[str, list[str]] = field(default_factory=dict)  # upload id → the articles it replaces
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
@@ -47,29 +68,99 @@ def corpus_digest(corpus_dir: Path, uploads: list[StoredDocument] = ()) -> str:
 
 def load_corpus(corpus_dir: Path, store: DocumentStore | None = None) -> Corpus:
     """The corpus directory plus the uploaded documents in `store`, all validated."""
-    uploads = store.list() if store else []
+    return build_corpus(corpus_dir, store.uploads() if store else [])
+
+
+def build_corpus(corpus_dir: Path, uploads: list[Upload]) -> Corpus:
+    """The corpus directory plus `uploads`, all validated: script ids unique, scenarios known,
+    every citation and successor naming an article that is there."""
+    uploads = sorted(uploads, key=lambda u: upload_order(u.document))  # checked in the order builds read them
     taxonomy = load_taxonomy(corpus_dir / "scenarios.yaml")
-    uploaded_articles: list[Article] = []
-    for document in (d for d in uploads if d.kind == "statute"):
-        uploaded_articles += parse_articles(store.content(document).splitlines(), _origin(document))
-    book = StatuteBook.load(corpus_dir / "statutes", uploaded_articles)
+    book, article_origins, replaced = _statutes(corpus_dir, [u for u in uploads if u.document.kind == "statute"])
     questions = load_questions(corpus_dir / "statutes" / QUESTIONS_DIR, book)
-    scenario_ids = set(taxonomy.by_id())
-    scripts = load_scripts(corpus_dir / "scripts", scenario_ids, book)
-    seen = {s.id for s in scripts}
-    for document in (d for d in uploads if d.kind == "script"):
-        for script in parse_scripts(store.content(document).splitlines(), _origin(document), scenario_ids, book):
-            if script.id in seen:
-                raise ScriptError(f"{_origin(document)}: duplicate script id {script.id}")
-            seen.add(script.id)
-            scripts.append(script)
+    paths = sorted((corpus_dir / "scripts").glob("*.jsonl"))
+    script_files = [(p.name, p.read_text(encoding="utf-8").splitlines()) for p in paths]
+    script_files += [(_origin(d), content.splitlines()) for d, content in uploads if d.kind == "script"]
+    scripts = load_scripts(script_files, set(taxonomy.by_id()))
+    problems = _unresolved(book, article_origins, scripts)
+    if problems:
+        raise DanglingReferences(problems)
     with (corpus_dir / PASSAGES_FILE).open(encoding="utf-8") as f:
         passages = [json.loads(line) for line in f if line.strip()]
-    for document in (d for d in uploads if d.kind == "course"):
-        text = clean_course_text(store.content(document))
-        passages += [p.model_dump() for p in split_passages(text, document.id, Path(document.filename).stem)]
+    for document, content in uploads:
+        if document.kind == "course":
+            text = clean_course_text(content)
+            passages += [p.model_dump() for p in split_passages(text, document.id, Path(document.filename).stem)]
     elsewhere = read_elsewhere(corpus_dir / ELSEWHERE_FILE)
-    return Corpus(taxonomy, book, questions, scripts, passages, elsewhere, corpus_digest(corpus_dir, uploads))
+    digest = corpus_digest(corpus_dir, [u.document for u in uploads])
+    return Corpus(taxonomy, book, questions, [s for _, s in scripts], passages, elsewhere, digest, replaced)
+
+
+def _statutes(
+    corpus_dir: Path, uploads: list[Upload]
+) -> tuple[StatuteBook, dict[tuple[str, int], str], dict[str, list[str]]]:
+    """The corpus statutes with the uploaded articles added, where each article came from, and
+    which articles each upload replaces. An uploaded article that is already there (in the
+    corpus or an earlier upload) replaces it only if its upload was marked `replace`."""
+    articles = dict(StatuteBook.load(corpus_dir / "statutes").articles)
+    origins: dict[tuple[str, int], str] = {}
+    replaced: dict[str, list[str]] = {}
+    for document, content in uploads:
+        origin = _origin(document)
+        known = StatuteBook(list(articles.values()))
+        # A known law under another of its names (消法) is that law, not a second one beside it.
+        new = [a.model_copy(update={"law": _title(known, a.law)}) for a in parse_articles(content.splitlines(), origin)]
+        counts = Counter(a.key for a in new)
+        twice = list(dict.fromkeys(_label(a) for a in new if counts[a.key] > 1))
+        if twice:
+            raise StatuteError(f"{origin}: {', '.join(twice)} given more than once: give each article once")
+        there = [_label(articles[a.key]) for a in new if a.key in articles]
+        if there and not document.replace:
+            raise ReplacesArticles(
+                f"{origin} would replace {len(there)} article(s) already in the corpus: {', '.join(there)}; "
+                "upload it with replace=true to replace them, or correct law and article_no"
+            )
+        if there:
+            replaced[document.id] = there
+        for article in new:
+            old = articles.get(article.key)
+            # What the record leaves out (chapter, level, ...) stays as the replaced article had it.
+            given = {name: getattr(article, name) for name in article.model_fields_set}
+            articles[article.key] = old.model_copy(update=given) if old else article
+            origins[article.key] = origin
+    return StatuteBook(list(articles.values())), origins, replaced
+
+
+def _unresolved(
+    book: StatuteBook, article_origins: dict[tuple[str, int], str], scripts: list[tuple[str, Script]]
+) -> list[str]:
+    """Every citation and successor that names no article of `book`, with where it is."""
+    problems = []
+    for where, script in scripts:
+        for ref in script.citations:
+            try:
+                book.get(ref.law, ref.article_no)
+            except UnknownStatute as e:
+                problems.append(f"{where}: citation does not resolve: {e}")
+    for article in book.articles.values():
+        for ref in article.successor or []:
+            try:
+                book.get(ref.law, ref.article_no)
+            except UnknownStatute as e:
+                origin = article_origins.get(article.key, CORPUS_STATUTES)
+                problems.append(f"{origin} ({_label(article)}): successor does not resolve: {e}")
+    return problems
+
+
+def _title(book: StatuteBook, name: str) -> str:
+    try:
+        return book.law_title(name)
+    except UnknownStatute:
+        return name
+
+
+def _label(article: Article) -> str:
+    return f"{article.law} {article.article}"
 
 
 def read_elsewhere(path: Path) -> list[str]:

@@ -6,12 +6,12 @@ reported with its file, line and id before anything is built from it.
 
 import json
 import re
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, computed_field, field_validator
 
-from app.corpus.statutes import ArticleRef, StatuteBook, UnknownStatute, json_problem
+from app.corpus.statutes import ArticleRef, json_problem, validation_problems
 
 
 class ScriptSource(BaseModel):
@@ -81,9 +81,14 @@ class ScriptError(ValueError):
     """A script record that cannot be indexed; the message names where it is."""
 
 
-def parse_scripts(lines: list[str], origin: str, scenario_ids: set[str], book: StatuteBook) -> list[Script]:
-    """Parse and validate JSONL lines; `origin` names the file in messages."""
-    scripts = []
+def parse_scripts(lines: list[str], origin: str, scenario_ids: set[str]) -> list[Script]:
+    """Parse and validate JSONL lines; `origin` names the file in messages. Citations are checked
+    once the whole corpus is read (app/corpus/loader.py): an upload may cite another."""
+    return [script for _, script in _parse(lines, origin, scenario_ids)]
+
+
+def _parse(lines: list[str], origin: str, scenario_ids: set[str]) -> Iterator[tuple[str, Script]]:
+    """Each script with where it is: file, line and id."""
     for line_no, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -91,31 +96,25 @@ def parse_scripts(lines: list[str], origin: str, scenario_ids: set[str], book: S
         try:
             script = Script.model_validate(json.loads(line))
         except ValidationError as e:
-            problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'record'}: {err['msg']}" for err in e.errors())
-            raise ScriptError(f"{where}: {problems}") from None
+            raise ScriptError(f"{where}: {validation_problems(e)}") from None
         except ValueError as e:
             raise ScriptError(f"{where}: not valid JSON ({json_problem(e)})") from None
         where = f"{where} ({script.id})"
         unknown = [s for s in script.scenarios if s not in scenario_ids]
         if unknown:
             raise ScriptError(f"{where}: unknown scenario id(s) {', '.join(unknown)}")
-        for ref in script.citations:
-            try:
-                book.get(ref.law, ref.article_no)
-            except UnknownStatute as e:
-                raise ScriptError(f"{where}: citation does not resolve: {e}") from None
-        scripts.append(script)
-    return scripts
+        yield where, script
 
 
-def load_scripts(scripts_dir: Path, scenario_ids: set[str], book: StatuteBook) -> list[Script]:
-    scripts: list[Script] = []
+def load_scripts(files: list[tuple[str, list[str]]], scenario_ids: set[str]) -> list[tuple[str, Script]]:
+    """The scripts of several files, given as (origin, lines), each id once across all of them;
+    every script with where it is (file, line and id)."""
+    scripts: list[tuple[str, Script]] = []
     seen: dict[str, str] = {}
-    for path in sorted(scripts_dir.glob("*.jsonl")):
-        lines = path.read_text(encoding="utf-8").splitlines()
-        for script in parse_scripts(lines, path.name, scenario_ids, book):
+    for origin, lines in files:
+        for where, script in _parse(lines, origin, scenario_ids):
             if script.id in seen:
-                raise ScriptError(f"{path.name}: duplicate script id {script.id} (first in {seen[script.id]})")
-            seen[script.id] = path.name
-            scripts.append(script)
+                raise ScriptError(f"{origin}: duplicate script id {script.id} (first in {seen[script.id]})")
+            seen[script.id] = origin
+            scripts.append((where, script))
     return scripts

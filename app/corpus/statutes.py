@@ -81,13 +81,14 @@ def parse_articles(lines: list[str], origin: str) -> list[Article]:
         try:
             articles.append(Article.model_validate(json.loads(line)))
         except ValidationError as e:
-            raise StatuteError(f"{origin} line {line_no}: {_problems(e)}") from None
+            raise StatuteError(f"{origin} line {line_no}: {validation_problems(e)}") from None
         except ValueError as e:
             raise StatuteError(f"{origin} line {line_no}: not valid JSON ({json_problem(e)})") from None
     return articles
 
 
-def _problems(e: ValidationError) -> str:
+def validation_problems(e: ValidationError) -> str:
+    """A pydantic refusal in one line: each field and what is wrong with it."""
     return "; ".join(f"{'.'.join(map(str, err['loc'])) or 'record'}: {err['msg']}" for err in e.errors())
 
 
@@ -110,7 +111,7 @@ def load_questions(questions_dir: Path, book: "StatuteBook") -> dict[tuple[str, 
                 record = ArticleQuestions.model_validate_json(line)
                 article = book.get(record.law, record.article_no)
             except ValidationError as e:
-                raise StatuteError(f"{where}: {_problems(e)}") from None
+                raise StatuteError(f"{where}: {validation_problems(e)}") from None
             except UnknownStatute as e:
                 raise StatuteError(f"{where}: {e}; name an article of corpus/statutes/") from None
             if any(not q.strip() for q in record.questions):
@@ -140,11 +141,11 @@ class StatuteBook:
             self._law_by_name.setdefault(_name_key(a.law.removeprefix("中华人民共和国")), a.law)
 
     @classmethod
-    def load(cls, statutes_dir: Path, extra: list[Article] = ()) -> "StatuteBook":
+    def load(cls, statutes_dir: Path) -> "StatuteBook":
         articles = []
         for path in sorted(statutes_dir.glob("*.jsonl")):
             articles += parse_articles(path.read_text(encoding="utf-8").splitlines(), path.name)
-        return cls(articles + list(extra))
+        return cls(articles)
 
     def law_title(self, name: str) -> str:
         try:

@@ -34,7 +34,7 @@ FILES_KEY = "files"  # in the manifest: {relative path: {"size": bytes, "sha256"
 STATUTES_FILE = "statutes.jsonl"
 TAXONOMY_FILE = "scenarios.json"
 COLLECTIONS = ("scripts", "statutes", "passages", "scenarios", "elsewhere")
-_VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.\-]*")
+VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.\-]*")  # also what feedback may name
 
 
 class IndexUnusable(RuntimeError):
@@ -224,7 +224,7 @@ def _open_manifest(index_dir: Path, version: str | None) -> tuple[str, Path, dic
         raise IndexNotFound(f"no current index in {index_dir}: {_remedy(index_dir, None)}")
     directory = versions_dir(index_dir) / version
     manifest_path = directory / MANIFEST_FILE
-    if not _VERSION_NAME.fullmatch(version) or not manifest_path.is_file():
+    if not VERSION_NAME.fullmatch(version) or not manifest_path.is_file():
         raise IndexNotFound(
             f"index version {version!r}{named_in} is missing or incomplete: {_remedy(index_dir, version)}"
         )

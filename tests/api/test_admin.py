@@ -1,5 +1,6 @@
 import io
 import json
+import logging
 import threading
 import time
 import zipfile
@@ -27,6 +28,14 @@ NEW_SCRIPT = {
     "channels": ["phone", "counter", "online"],
     "source": {"document": None, "section": None, "origin": "authored"},
 }
+NEW_LAW = {  # a law the corpus does not have
+    "law": "上传测试管理办法",
+    "short": "上传办法",
+    "level": "部门规章",
+    "article": "第一条",
+    "article_no": 1,
+    "text": "电信业务经营者应当在受理用户申诉后十五日内答复。",
+}
 
 
 @pytest.fixture
@@ -51,8 +60,17 @@ def admin_client(make_admin_client):
         yield client
 
 
-def upload(client, name, content: bytes, kind="course", headers=AUTH):
-    return client.post("/v1/admin/documents", files={"file": (name, content)}, data={"kind": kind}, headers=headers)
+def upload(client, name, content: bytes, kind="course", headers=AUTH, **fields):
+    data = {"kind": kind, **fields}
+    return client.post("/v1/admin/documents", files={"file": (name, content)}, data=data, headers=headers)
+
+
+def jsonl(*records) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
+
+
+def stored(client) -> list[str]:
+    return [d["filename"] for d in client.get("/v1/admin/documents", headers=AUTH).json()]
 
 
 def test_admin_paths_need_the_token(admin_client, client):
@@ -71,7 +89,7 @@ def test_upload_list_deduplicate_delete(admin_client):
     document = first.json()["document"]
     assert document["kind"] == "course" and document["size"] == len(text) and len(document["sha256"]) == 64
     again = upload(admin_client, "copy.txt", text)
-    assert again.status_code == 200 and again.json() == {"document": document, "created": False}
+    assert again.status_code == 200 and again.json() == {"document": document, "created": False, "replaces": []}
     assert [d["id"] for d in admin_client.get("/v1/admin/documents", headers=AUTH).json()] == [document["id"]]
     assert admin_client.delete(f"/v1/admin/documents/{document['id']}", headers=AUTH).status_code == 204
     assert admin_client.delete(f"/v1/admin/documents/{document['id']}", headers=AUTH).status_code == 404
@@ -97,6 +115,110 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(admin_client, name, conte
     assert response.status_code == status
     assert message in response.json()["detail"]
     assert admin_client.get("/v1/admin/documents", headers=AUTH).json() == []
+
+
+def test_a_script_id_twice_in_one_upload_is_refused_and_later_work_goes_on(admin_client):
+    twice = jsonl(NEW_SCRIPT, {**NEW_SCRIPT, "title": "号码被标记：同一个 id 的第二条"})
+    refused = upload(admin_client, "twice.jsonl", twice, kind="script")
+    assert refused.status_code == 422
+    assert "twice.jsonl" in refused.json()["detail"] and NEW_SCRIPT["id"] in refused.json()["detail"]
+    assert stored(admin_client) == []
+    # Nothing of it was kept: an unrelated upload and the next build go through.
+    other = {**NEW_SCRIPT, "id": "number-flagged/upload-other"}
+    assert upload(admin_client, "other.jsonl", jsonl(other), kind="script").status_code == 201
+    assert reindex_and_wait(admin_client, AUTH)["state"] == "succeeded"
+
+
+def test_a_statute_an_uploaded_script_cites_cannot_be_deleted(admin_client):
+    statute = upload(admin_client, "办法.jsonl", jsonl(NEW_LAW), kind="statute")
+    assert statute.status_code == 201, statute.json()
+    citing = {**NEW_SCRIPT, "citations": [{"law": NEW_LAW["short"], "article_no": 1}]}
+    script = upload(admin_client, "cites.jsonl", jsonl(citing), kind="script")
+    assert script.status_code == 201, script.json()
+
+    statute_id = statute.json()["document"]["id"]
+    refused = admin_client.delete(f"/v1/admin/documents/{statute_id}", headers=AUTH)
+    assert refused.status_code == 409
+    assert "cites.jsonl" in refused.json()["detail"] and NEW_SCRIPT["id"] in refused.json()["detail"]
+    assert sorted(stored(admin_client)) == ["cites.jsonl", "办法.jsonl"]
+
+    script_id = script.json()["document"]["id"]
+    assert admin_client.delete(f"/v1/admin/documents/{script_id}", headers=AUTH).status_code == 204
+    assert admin_client.delete(f"/v1/admin/documents/{statute_id}", headers=AUTH).status_code == 204
+
+
+def test_a_bad_document_stored_by_an_earlier_version_can_still_be_deleted(admin_client):
+    # Stored without the checks, as before they existed: the build refuses it.
+    text = jsonl(NEW_SCRIPT, NEW_SCRIPT).decode()
+    bad, _ = admin_client.app.state.documents.add("twice.jsonl", "script", text.encode(), text)
+    other = jsonl({**NEW_SCRIPT, "id": "number-flagged/other"})
+    refused = upload(admin_client, "other.jsonl", other, kind="script")
+    assert refused.status_code == 422 and "twice.jsonl" in refused.json()["detail"]
+    assert admin_client.delete(f"/v1/admin/documents/{bad.id}", headers=AUTH).status_code == 204
+    assert upload(admin_client, "other.jsonl", other, kind="script").status_code == 201
+
+
+@pytest.mark.parametrize("law", ["中华人民共和国消费者权益保护法", "消费者权益保护法"])
+def test_an_official_article_is_replaced_only_with_the_replace_flag(admin_client, caplog, law):
+    official = admin_client.get("/v1/statutes/消法/55").json()
+    amended = {"law": law, "short": "消法", "article": "第五十五条", "article_no": 55, "text": "经营者有欺诈行为的，修订后的条文。"}
+
+    refused = upload(admin_client, "消法55.jsonl", jsonl(amended), kind="statute")
+    assert refused.status_code == 409
+    assert "中华人民共和国消费者权益保护法 第五十五条" in refused.json()["detail"] and "replace" in refused.json()["detail"]
+    assert stored(admin_client) == []
+
+    with caplog.at_level(logging.INFO, logger="huashu.audit"):
+        accepted = upload(admin_client, "消法55.jsonl", jsonl(amended), kind="statute", replace="true")
+    assert accepted.status_code == 201, accepted.json()
+    assert accepted.json()["replaces"] == ["中华人民共和国消费者权益保护法 第五十五条"]
+    assert accepted.json()["document"]["replace"] is True
+    assert any("第五十五条" in r.getMessage() for r in caplog.records if r.name == "huashu.audit")
+
+    assert reindex_and_wait(admin_client, AUTH)["state"] == "succeeded"
+    replaced = admin_client.get("/v1/statutes/消法/55").json()
+    assert replaced["text"] == amended["text"]
+    # What the record leaves out stays as it was: the article keeps its law, chapter and level.
+    for field in ("law", "chapter", "level"):
+        assert replaced[field] == official[field], field
+
+
+def test_an_article_uploaded_twice_in_one_file_is_refused(admin_client):
+    response = upload(admin_client, "twice.jsonl", jsonl(NEW_LAW, {**NEW_LAW, "text": "另一段条文。"}), kind="statute")
+    assert response.status_code == 422 and "第一条" in response.json()["detail"]
+    assert stored(admin_client) == []
+
+
+def test_a_successor_that_does_not_exist_is_refused(admin_client):
+    nowhere = [{"law": "民法典", "article_no": 99999}, {"law": "不存在法", "article_no": 1}]
+    repealed = {**NEW_LAW, "status": "repealed", "successor": nowhere}
+    response = upload(admin_client, "old.jsonl", jsonl(repealed), kind="statute")
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "old.jsonl" in detail and "99999" in detail and "不存在法" in detail
+    assert stored(admin_client) == []
+
+
+def test_the_token_is_checked_before_the_body_is_read(admin_client, settings, engine, tmp_path):
+    too_big = b"x" * (100 * 1024)  # over the 64 KB upload limit: reading it would be a 413
+    wrong = {"Authorization": "Bearer wrong"}
+    assert upload(admin_client, "big.txt", too_big, headers=wrong).status_code == 401
+    assert upload(admin_client, "big.txt", too_big, headers={}).status_code == 401
+    read = []
+
+    def streamed():  # no Content-Length: nothing refuses it before a byte is read
+        for _ in range(100):
+            read.append(1024)
+            yield b"x" * 1024
+
+    multipart = {"content-type": "multipart/form-data; boundary=B"}
+    response = admin_client.post("/v1/admin/documents", content=streamed(), headers={**multipart, **wrong})
+    assert response.status_code == 401 and read == []
+    assert admin_client.post("/v1/admin/rollback", content=b"[" * (2 * 1024 * 1024), headers=wrong).status_code == 401
+    disabled = settings.model_copy(update={"data_dir": tmp_path / "data", "admin_token": None, "max_upload_bytes": 65536})
+    with TestClient(create_app(disabled, engine)) as no_admin:
+        assert upload(no_admin, "big.txt", too_big).status_code == 403
+    assert stored(admin_client) == []
 
 
 def test_oversized_upload_is_413(admin_client):

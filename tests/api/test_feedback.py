@@ -74,6 +74,21 @@ def test_invalid_feedback_is_422_and_names_the_field(admin_client, script_ids, f
     assert response.json()["detail"].startswith(field)
 
 
+@pytest.mark.parametrize("query", ["\u200b", " \u200b\u3000\u200d ", "\ufeff\u2060", "\u200e\t\u200f"])
+def test_a_feedback_query_of_only_invisible_characters_is_422(admin_client, script_ids, query):
+    response = feedback(admin_client, script_id=script_ids[0], query=query)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("query")
+
+
+@pytest.mark.parametrize("version", ["../../etc/passwd", "/var/lib/huashu/index", "..", "v1/../v2", "v1\\v2"])
+def test_a_path_like_index_version_is_422(admin_client, script_ids, version):
+    response = feedback(admin_client, script_id=script_ids[0], index_version=version)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("index_version")
+    assert admin_client.get(SUMMARY, headers=ADMIN).json()["scripts"] == []
+
+
 def test_feedback_on_an_unknown_script_is_422(admin_client):
     response = feedback(admin_client, script_id="no-such/script")
     assert response.status_code == 422

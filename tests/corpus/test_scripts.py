@@ -6,7 +6,9 @@ import re
 import pytest
 
 from app.core.config import REPO_ROOT
+from app.corpus.loader import DanglingReferences, load_corpus
 from app.corpus.scripts import ScriptError, load_scripts, parse_scripts
+from tests.conftest import SAMPLE_SCRIPT, write_small_corpus
 
 MIN_SCRIPTS_PER_SCENARIO = 3
 MAX_TEXT_SIMILARITY = 0.8
@@ -26,7 +28,7 @@ VALID = {
 
 def parse(corpus, *records, raw: str | None = None):
     lines = [json.dumps(r, ensure_ascii=False) for r in records] + ([raw] if raw else [])
-    return parse_scripts(lines, "test.jsonl", set(corpus.taxonomy.by_id()), corpus.book)
+    return parse_scripts(lines, "test.jsonl", set(corpus.taxonomy.by_id()))
 
 
 def test_valid_record_parses(corpus):
@@ -71,8 +73,6 @@ def test_a_placeholder_outside_a_named_slot_is_refused(corpus, text):
     "change, message",
     [
         ({"scenarios": ["no-such-scenario"]}, "unknown scenario id(s) no-such-scenario"),
-        ({"citations": [{"law": "民法典", "article_no": 99999}]}, "citation does not resolve"),
-        ({"citations": [{"law": "不存在法", "article_no": 1}]}, "unknown law"),
         ({"title": "   "}, "title: Value error, must not be blank"),
         ({"scenarios": []}, "scenarios"),
         ({"source": {"document": "003", "origin": "invented"}}, "source.origin"),
@@ -100,11 +100,27 @@ def test_broken_json_is_reported(corpus):
         parse(corpus, VALID, raw="{not json")
 
 
-def test_duplicate_ids_across_files_stop_the_load(corpus, tmp_path):
-    for name in ("a.jsonl", "b.jsonl"):
-        (tmp_path / name).write_text(json.dumps(VALID, ensure_ascii=False) + "\n", encoding="utf-8")
-    with pytest.raises(ScriptError, match="b.jsonl: duplicate script id high-compensation/broken-record"):
-        load_scripts(tmp_path, set(corpus.taxonomy.by_id()), corpus.book)
+def test_duplicate_ids_across_files_stop_the_load(corpus):
+    files = [(name, [json.dumps(VALID, ensure_ascii=False)]) for name in ("a.jsonl", "b.jsonl")]
+    message = r"b.jsonl: duplicate script id high-compensation/broken-record \(first in a.jsonl\)"
+    with pytest.raises(ScriptError, match=message):
+        load_scripts(files, set(corpus.taxonomy.by_id()))
+
+
+@pytest.mark.parametrize(
+    "citation, message",
+    [
+        ({"law": "消法", "article_no": 999}, "中华人民共和国消费者权益保护法 has no article 999 in the corpus"),
+        ({"law": "不存在法", "article_no": 1}, "unknown law: '不存在法'"),
+    ],
+)
+def test_a_citation_that_does_not_resolve_stops_the_load(citation, message, tmp_path):
+    corpus = write_small_corpus(tmp_path / "corpus")
+    script = {**SAMPLE_SCRIPT, "citations": [SAMPLE_SCRIPT["citations"][0], citation]}
+    (corpus / "scripts" / "s.jsonl").write_text(json.dumps(script, ensure_ascii=False) + "\n", encoding="utf-8")
+    with pytest.raises(DanglingReferences) as error:
+        load_corpus(corpus)
+    assert error.value.problems == [f"s.jsonl line 1 ({script['id']}): citation does not resolve: {message}"]
 
 
 def test_the_corpus_scripts_all_validate(corpus):

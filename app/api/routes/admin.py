@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.admin.documents import DocumentStore, Kind, StoredDocument
 from app.admin.jobs import Busy, Job, JobRunner
-from app.admin.uploads import Rejected, add_document
+from app.admin.uploads import Conflict, Rejected, TooLargeContent, Unsupported, add_document, remove_document
 from app.api.deps import AdminDep, SettingsDep
 from app.api.schemas import error_responses, text
 from app.embedding.encoder import Encoder, model_identity
@@ -33,6 +33,9 @@ STORAGE_FAILED = "The data directory cannot be read or written"
 class UploadResult(BaseModel):
     document: StoredDocument
     created: bool
+    replaces: list[str] = Field(
+        default=[], description="Articles already in the corpus that this statute upload replaces (law and article)."
+    )
 
 
 class VersionsOut(BaseModel):
@@ -59,7 +62,10 @@ def _jobs(request: Request) -> JobRunner:
         200: {"model": UploadResult, "description": "The same content was already stored"},
         **error_responses(
             400, (413, "Request body too large, or its content unpacks past a limit"), 415,
-            (422, "Unreadable file, bad records or unknown kind"), (503, STORAGE_FAILED),
+            (409, "A statute upload would replace articles already in the corpus, without `replace`"),
+            (422, "Unreadable file, bad records, or records the corpus cannot build with (script id taken, "
+                  "unknown scenario, citation or successor naming no article)"),
+            (503, STORAGE_FAILED),
         ),
     },
 )
@@ -70,27 +76,30 @@ def upload_document(
     settings: SettingsDep,
     file: UploadFile = File(description=".txt, .md, .jsonl (scripts or statutes in the corpus schema), .docx or .pdf"),
     kind: Kind = Form(),
+    replace: bool = Form(
+        default=False,
+        description="Statutes only: the upload may replace articles already in the corpus (same law and number).",
+    ),
 ) -> UploadResult:
-    """Store one document for the next index build. The same content again returns the stored
-    document (200, `created: false`). Runs in the thread pool: parsing a PDF must not hold up searches."""
+    """Store one document for the next index build, once the corpus builds with it. The same
+    content again returns the stored document (200, `created: false`). Runs in the thread pool:
+    parsing a PDF must not hold up searches."""
     content = file.file.read()
     try:
-        document, created = add_document(
-            _store(request), settings.corpus_dir, file.filename or "upload", kind, content, Limits.of(settings)
+        document, created, replaces = add_document(
+            _store(request), settings.corpus_dir, file.filename or "upload", kind, content, Limits.of(settings), replace
         )
     except Rejected as e:
-        code = (
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE if e.unsupported
-            else status.HTTP_413_CONTENT_TOO_LARGE if e.too_large
-            else status.HTTP_422_UNPROCESSABLE_CONTENT
-        )
-        raise HTTPException(code, str(e)) from None
+        raise _refusal(e) from None
     except RecursionError:  # a JSONL record of thousands of nested brackets: Python's JSON reader gives up
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the file has JSON nested too deeply") from None
     if not created:
         response.status_code = status.HTTP_200_OK
-    audit.info("%s uploaded %s document %s (%s, %d bytes, new=%s)", admin, kind, document.id, document.filename, len(content), created)
-    return UploadResult(document=document, created=created)
+    audit.info(
+        "%s uploaded %s document %s (%s, %d bytes, new=%s)%s", admin, kind, document.id, document.filename,
+        len(content), created, f", replacing {', '.join(replaces)}" if replaces else "",
+    )
+    return UploadResult(document=document, created=created, replaces=replaces)
 
 
 @router.get("/documents", responses=error_responses((503, STORAGE_FAILED)))
@@ -101,13 +110,32 @@ def list_documents(request: Request, admin: AdminDep) -> list[StoredDocument]:
 @router.delete(
     "/documents/{document_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses((404, "No such document"), 422, (503, STORAGE_FAILED)),
+    responses=error_responses(
+        (404, "No such document"),
+        (409, "Other material needs the document: scripts cite its articles, or articles name them as successor"),
+        422, (503, STORAGE_FAILED),
+    ),
 )
-def delete_document(document_id: str, request: Request, admin: AdminDep) -> None:
-    """Remove a document: the next index build no longer has it."""
-    if not _store(request).remove(document_id):
+def delete_document(document_id: str, request: Request, admin: AdminDep, settings: SettingsDep) -> None:
+    """Remove a document: the next index build no longer has it. Refused while other material
+    needs it (the answer names what)."""
+    try:
+        removed = remove_document(_store(request), settings.corpus_dir, document_id)
+    except Rejected as e:
+        raise _refusal(e) from None
+    if not removed:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id!r}")
     audit.info("%s deleted document %s", admin, document_id)
+
+
+def _refusal(e: Rejected) -> HTTPException:
+    if isinstance(e, Unsupported):
+        return HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(e))
+    if isinstance(e, Conflict):
+        return HTTPException(status.HTTP_409_CONFLICT, str(e))
+    if isinstance(e, TooLargeContent):
+        return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(e))
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e))
 
 
 @router.post(
