@@ -499,7 +499,7 @@ def test_a_jsonl_number_of_thousands_of_digits_is_a_readable_422(admin_client, k
     record = json.dumps({**NEW_SCRIPT, "n": 0}, ensure_ascii=False).replace('"n": 0', '"n": ' + "9" * 5000)
     response = upload(admin_client, "new.jsonl", record.encode(), kind=kind)
     assert response.status_code == 422
-    assert response.json()["detail"] == "new.jsonl line 1: not valid JSON (a number has more than 4300 digits)"
+    assert response.json()["detail"] == "upload new.jsonl line 1: not valid JSON (a number has more than 4300 digits)"
     assert_nothing_stored(admin_client)
 
 
