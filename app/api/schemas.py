@@ -202,6 +202,7 @@ class ScenarioOut(BaseModel):
     statutes: list[ArticleOut] = Field(
         description="The provisions in force that govern this kind of complaint (reviewed), with their text."
     )
+    says: list[str] = Field(description="Things customers say when it applies, matched beside the description.")
     script_count: int
 
 

@@ -15,6 +15,7 @@ class Scenario(BaseModel):
     looks_like: str
     statute_hints: list[str] = []  # leads from the course material, unverified
     statutes: list[ArticleRef] = []  # the provisions that govern this kind of complaint, reviewed
+    says: list[str] = []  # what customers say when it applies, in their words (implied demands too)
 
 
 class Taxonomy(BaseModel):

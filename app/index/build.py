@@ -84,6 +84,10 @@ def collection_documents(corpus: Corpus) -> dict[str, tuple[list[dict], list[str
         "statutes": (statutes, statute_texts),
         "passages": (passages, passage_texts),
         "scenarios": (taxonomy, scenario_texts),
+        "exemplars": (
+            [{"scenario": s.id} for s in corpus.taxonomy.scenarios for _ in s.says],
+            [said for s in corpus.taxonomy.scenarios for said in s.says],
+        ),
         "elsewhere": ([{"text": t} for t in corpus.elsewhere], corpus.elsewhere),
     }
 

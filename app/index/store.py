@@ -33,7 +33,7 @@ MANIFEST_FILE = "manifest.json"
 FILES_KEY = "files"  # in the manifest: {relative path: {"size": bytes, "sha256": hex}}
 STATUTES_FILE = "statutes.jsonl"
 TAXONOMY_FILE = "scenarios.json"
-COLLECTIONS = ("scripts", "statutes", "passages", "scenarios", "elsewhere")
+COLLECTIONS = ("scripts", "statutes", "passages", "scenarios", "exemplars", "elsewhere")
 VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.\-]*")  # also what feedback may name
 
 

@@ -9,7 +9,9 @@ relevant statutes and course passages out.
    best-matching text.
 3. Scenario scores combine how well the scenario's own description matches with how well its
    best script matches (descriptions are short, scripts carry the customer's wording), for the
-   whole query and for each clause, so that every demand of a long complaint counts.
+   whole query and for each clause, so that every demand of a long complaint counts. A thing
+   customers say when the scenario applies (`says`) counts as its description when it matches
+   better.
 4. A script's score adds its best scenario's score to its own match, and the list is
    diversified: a script loses a little for each higher-ranked script of its scenario, so a
    complaint with several demands gets a script for each near the top. A script that cannot be
@@ -46,6 +48,7 @@ class Weights:
     dense: float = 0.5  # share of the dense channel in each collection's fusion
     statute_dense: float = 0.6  # the same for statutes, whose plain-language questions suit e5 better
     scenario_description: float = 0.5  # scenario score: description match vs best script match
+    exemplar: float = 1.0  # an exemplar's match counts at this share of a description's
     script_scenario: float = 0.5  # script score: share of its best scenario's score
     detect_ratio: float = 0.7  # scenarios within this fraction of the best one are detected
     max_detected: int = 5
@@ -211,6 +214,12 @@ class SearchEngine:
         description_match = {
             scenarios.records[p]["id"]: s for p, s in scenarios.search(vector, tokens, len(scenarios), w.dense).items()
         }
+        # What customers say when a scenario applies stands for its description when it matches
+        # better: an implied demand ("邻居上回赔了钱") shares no word with "高额赔偿".
+        exemplars = self.index.collections["exemplars"]
+        for p, s in exemplars.search(vector, tokens, w.candidates, w.dense).items():
+            sid = exemplars.records[p]["scenario"]
+            description_match[sid] = max(description_match.get(sid, 0.0), w.exemplar * s)
         best_script_match: dict[str, float] = {}
         for position, score in script_match.items():
             for scenario_id in scripts.records[position]["scenarios"]:

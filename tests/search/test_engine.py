@@ -51,6 +51,15 @@ def test_the_provisions_that_govern_a_detected_scenario_are_ranked_up(engine):
     assert ("中华人民共和国民法典", 179) in top  # 赔礼道歉 as a form of civil liability
 
 
+def test_what_customers_say_counts_as_the_scenario_s_description(engine):
+    said = "上次我邻居碰到一样的事，你们可是赔了钱的"  # one of high-compensation's `says`: no word of 赔偿 demanded
+    found = engine.search(said)
+    plain = engine.search(said, weights=replace(engine.weights, exemplar=0))
+    assert found.detected_scenarios[0].id == "high-compensation"
+    score = {s.id: s.score for s in plain.detected_scenarios}
+    assert found.detected_scenarios[0].score > score.get("high-compensation", 0.0)
+
+
 def test_a_script_not_written_for_the_channel_loses_a_fixed_amount(engine):
     query = "客户在营业厅拿手机对着我们拍视频，说要发到网上"
     found = {
