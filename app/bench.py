@@ -134,20 +134,19 @@ def measure_in_process(settings: Settings, plan: Plan) -> dict:
 
 def measure_index_build(settings: Settings, plan: Plan) -> dict:
     from app.corpus.loader import load_corpus
-    from app.embedding.encoder import Encoder
     from app.index.build import build_index, collection_documents, standalone_encoder
     from app.text.tokenize import tokenize
 
     # A full build as `python -m app index build` runs it; one added document as the server's
-    # re-index job builds it, with the service's encoder.
-    encoder, service_encoder = standalone_encoder(settings), Encoder(settings)
+    # re-index job builds it.
+    encoder = standalone_encoder(settings)
     if plan.build_sample is None:
         with tempfile.TemporaryDirectory(prefix="huashu-bench-index-") as directory:
             started = time.perf_counter()
             build_index(settings.corpus_dir, Path(directory), encoder, progress=False)
             full_s = time.perf_counter() - started
         return {
-            "full_s": full_s, "how": "full build", "add_one_document_s": measure_add_one_document(settings, service_encoder)
+            "full_s": full_s, "how": "full build", "add_one_document_s": measure_add_one_document(settings)
         }
     # Quick: embedding and tokenising dominate a build; time an evenly spread sample of them.
     started = time.perf_counter()
@@ -162,15 +161,16 @@ def measure_index_build(settings: Settings, plan: Plan) -> dict:
     return {
         "full_s": loaded + per_document * len(texts),
         "how": f"estimated from {len(sample)} of {len(texts)} documents",
-        "add_one_document_s": measure_add_one_document(settings, service_encoder),
+        "add_one_document_s": measure_add_one_document(settings),
     }
 
 
-def measure_add_one_document(settings: Settings, encoder) -> float:
+def measure_add_one_document(settings: Settings) -> float:
     """Seconds to build the next version after one course document is added to the current one
-    (a copy of it): the incremental path an admin's upload takes."""
+    (a copy of it): the incremental path an admin's upload takes, in a process of its own with
+    the service's encoder settings, as the server's re-index job runs it."""
     from app.admin.documents import DocumentStore
-    from app.index.build import build_index
+    from app.index.build import build_in_child
     from app.index.store import CURRENT_FILE, current_version, versions_dir
 
     version = current_version(settings.index_dir)
@@ -182,7 +182,7 @@ def measure_add_one_document(settings: Settings, encoder) -> float:
         text = "新增课程：客户要求赔偿时，先倾听、安抚，再说明我们能做的补救措施，并承诺回复时间。"
         store.add("new-course.txt", "course", text.encode(), text)
         started = time.perf_counter()
-        build_index(settings.corpus_dir, index_dir, encoder, progress=False, store=store)
+        build_in_child(settings.model_copy(update={"index_dir": index_dir}), store, lambda done, total: None)
         return time.perf_counter() - started
 
 

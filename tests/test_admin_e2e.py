@@ -1,5 +1,6 @@
 """Re-indexing against real servers: searches never fail while a version builds and switches,
-a killed build leaves nothing loadable, and every process follows the switch."""
+the server's memory after a re-index is what it was before, a killed build leaves nothing
+loadable, and every process follows the switch."""
 
 import json
 import os
@@ -9,11 +10,13 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 
 from app.core.config import REPO_ROOT
 from app.index.store import IndexVersion, current_version, list_versions, set_current, versions_dir
+from app.load import listening_pid, peak_rss_mb, rss_mb
 from tests.conftest import running_server
 
 TOKEN = "e2e-admin-token"
@@ -35,6 +38,39 @@ def wait_for(condition, seconds: float, message: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, message
         time.sleep(0.3)
+
+
+def course_text(passages: int) -> bytes:
+    """A course document the upload splits into `passages` passages of ~500 characters, each new
+    to the index (articles of a law, rearranged under numbered headings)."""
+    law = REPO_ROOT / "corpus" / "statutes" / "consumer-rights-protection-law.jsonl"
+    articles = [json.loads(line)["text"].replace("\n", "") for line in law.read_text(encoding="utf-8").splitlines()]
+    sections = [
+        f"【投诉处理要点{i}】\n" + (f"第{i}讲：" + "".join(articles[(i + k) % len(articles)] for k in range(6)))[:560]
+        for i in range(passages)
+    ]
+    return "\n".join(sections).encode()
+
+
+def upload_course_and_reindex(base: str, passages: int) -> dict:
+    upload = httpx.post(
+        f"{base}/v1/admin/documents", headers=AUTH, files={"file": ("讲义.txt", course_text(passages))},
+        data={"kind": "course"}, timeout=60,
+    )
+    assert upload.status_code == 201, upload.text
+    started = httpx.post(f"{base}/v1/admin/reindex", headers=AUTH)
+    assert started.status_code == 202, started.text
+    return started.json()
+
+
+def build_process(server: int) -> int | None:
+    """The process a re-index runs in: the server's spawned child (not its resource tracker)."""
+    for task in Path(f"/proc/{server}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return int(child)
+    return None
+
 
 
 def test_searches_never_fail_during_reindex_and_rollback(index_copy, tmp_path):
@@ -79,6 +115,75 @@ def test_searches_never_fail_during_reindex_and_rollback(index_copy, tmp_path):
         assert failures == []
         assert count[0] > 10
         assert {first, job["version"]} <= versions_seen
+
+
+def test_a_reindex_gives_its_memory_back_and_reports_progress(index_copy, tmp_path):
+    # Embedding long texts once left the serving process ~1.4 GB larger for good. Prints what it
+    # measured: docs/performance.md, Memory of a re-index.
+    passages = 300
+    with running_server(index_copy, tmp_path, ADMIN_TOKEN=TOKEN) as base:
+        server = listening_pid(int(base.rsplit(":", 1)[1]))
+        with httpx.Client(base_url=base, timeout=30) as client:
+            searches = ["客户说宽带断了要赔偿", "流量被偷了要双倍赔偿", "营业厅强制办理套餐"]
+            assert all(client.post("/v1/search", json={"query": q}).status_code == 200 for q in searches)
+            before = rss_mb(server)
+            job = upload_course_and_reindex(base, passages)
+            progress, build_peak = set(), 0.0
+            while job["state"] in ("queued", "running"):
+                time.sleep(0.2)
+                job = client.get(f"/v1/admin/jobs/{job['id']}", headers=AUTH).json()
+                progress.add(job["done"])
+                try:
+                    child = build_process(server)
+                    build_peak = max(build_peak, peak_rss_mb(child) if child else 0.0)
+                except FileNotFoundError:  # it just ended
+                    pass
+            assert job["state"] == "succeeded", job
+            wait_for(lambda: client.get("/readyz").json()["index_version"] == job["version"], 10, "no switch")
+            assert all(client.post("/v1/search", json={"query": q}).status_code == 200 for q in searches)
+            after = rss_mb(server)
+        print(
+            f"\nre-index of {passages} new passages: serving RSS {before:.0f} MB before, {after:.0f} MB after "
+            f"({after / before:.2f} ×); the build process peaked at {build_peak:.0f} MB"
+        )
+        assert after <= 1.2 * before
+        assert job["done"] == job["total"] == passages
+        assert any(0 < done < passages for done in progress), progress  # it advanced on the way
+        assert 0 < build_peak <= 1536  # batches of a bounded size: ~1 GB, whatever the corpus
+
+
+def test_a_killed_reindex_process_fails_the_job_and_changes_nothing(index_copy, tmp_path):
+    before = current_version(index_copy)
+    with running_server(index_copy, tmp_path, ADMIN_TOKEN=TOKEN) as base:
+        server = listening_pid(int(base.rsplit(":", 1)[1]))
+        job = upload_course_and_reindex(base, 100)
+
+        def state() -> dict:
+            return httpx.get(f"{base}/v1/admin/jobs/{job['id']}", headers=AUTH).json()
+
+        wait_for(lambda: state()["done"] > 0, 120, "the re-index never started embedding")
+        assert state()["state"] == "running"
+        os.kill(build_process(server), signal.SIGKILL)  # what the kernel does when memory runs out
+        wait_for(lambda: state()["state"] == "failed", 30, "the job did not fail")
+        error = state()["error"]
+        assert error == (
+            f"BuildFailed: the index build process was killed by signal 9 (Killed) before it finished; the current "
+            f"index version ({before}) is unchanged: start the re-index again; if it is killed again, check the "
+            "memory left to the service: a build needs ~1 GB beside it"
+        )
+        assert current_version(index_copy) == before and list_versions(index_copy) == [before]
+        assert IndexVersion.load(index_copy).name == before
+        response = httpx.post(f"{base}/v1/search", json={"query": "客户说宽带断了要赔偿"}, timeout=30)
+        assert response.status_code == 200 and response.json()["index_version"] == before
+
+        # The next re-index removes what the killed one left; the build's log lines reach the server's log.
+        job = httpx.post(f"{base}/v1/admin/reindex", headers=AUTH).json()
+        wait_for(lambda: state()["state"] != "running", 300, "the second re-index did not finish")
+        assert state()["state"] == "succeeded"
+        lines = [line for log in tmp_path.glob("server-*.log") for line in log.read_text().splitlines()]
+        removed = [json.loads(line) for line in lines if "left by an interrupted build" in line]
+        assert removed and removed[0]["logger"] == "huashu" and removed[0]["request_id"]  # as the server's own
+        assert [p.name for p in versions_dir(index_copy).iterdir() if p.name.startswith(".building-")] == []
 
 
 def test_a_killed_build_leaves_the_current_version_and_nothing_loadable(index_copy, tmp_path):

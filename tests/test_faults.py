@@ -290,6 +290,23 @@ def test_a_bad_new_version_is_skipped_and_the_last_good_one_keeps_serving(index_
         switch_to_a_copy(base, index_copy, index_version)
 
 
+@pytest.mark.parametrize("path", ["statutes/dense.faiss", "statutes/bm25/data.csc.index.npy"])
+def test_an_index_file_cut_short_under_a_running_server_does_not_kill_it(index_copy, index_version, tmp_path, path):
+    # Replicas share one index volume: a file cut short there in place (a botched copy or sync)
+    # must not kill every one of them, as reading a mapped page past the end of a file does (SIGBUS).
+    with running_server(index_copy, tmp_path) as base:
+        assert_serves(base, index_version)
+        pid = server_pid(base)
+        file = versions_dir(index_copy) / index_version / path
+        os.truncate(file, file.stat().st_size // 2)
+        for query in ["客户说宽带断了要赔偿", "流量被偷了要双倍赔偿", "营业厅强制办理套餐", "个人信息被泄露了"]:
+            response = httpx.post(f"{base}/v1/search", json={"query": query}, timeout=30)
+            assert response.status_code == 200, response.text
+            assert response.json()["statutes"]
+        os.kill(pid, 0)  # still alive
+        assert_serves(base, index_version)
+
+
 @pytest.mark.parametrize("how", ["damaged", "another-model"])
 def test_switching_by_hand_to_an_unusable_version_is_refused_and_changes_nothing(
     app_with_data_dir, index_copy, index_version, tmp_path, how

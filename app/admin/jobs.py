@@ -33,6 +33,15 @@ class Busy(RuntimeError):
     pass
 
 
+class Reported(RuntimeError):
+    """A failure described where it happened (a build in its own process): reported as it is."""
+
+
+def describe(error: Exception) -> str:
+    """What a failed job reports: the kind of error and its message."""
+    return str(error) if isinstance(error, Reported) else f"{type(error).__name__}: {error}"
+
+
 Progress = Callable[[int, int], None]
 
 
@@ -68,7 +77,7 @@ class JobRunner:
         try:
             version, error = work(progress), None
         except Exception as e:  # the job reports any failure; the current version keeps serving
-            version, error = None, f"{type(e).__name__}: {e}"
+            version, error = None, describe(e)
         seconds = time.perf_counter() - started_at
         outcome: State = "failed" if error else "succeeded"
         INDEX_BUILD_SECONDS.labels(kind=job.kind, outcome=outcome).observe(seconds)

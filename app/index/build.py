@@ -5,16 +5,20 @@ import fcntl
 import hashlib
 import json
 import logging
+import multiprocessing
 import shutil
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from app.admin.documents import DocumentStore
+from app.admin.jobs import Progress, Reported, describe
 from app.core.config import Settings
 from app.corpus.loader import Corpus, load_corpus
 from app.embedding.encoder import Encoder
@@ -37,7 +41,10 @@ from app.index.store import (
 from app.search.collection import Collection
 from app.text.tokenize import USER_DICT, tokenize
 
-EMBED_BATCH = 32
+# Texts per encoder call. ONNX Runtime keeps the memory of the largest call it has run: 32 long
+# texts took ~2.5 GB, 8 take ~0.7 GB, at the same speed (docs/performance.md, Memory of a
+# re-index).
+EMBED_BATCH = 8
 LOCK_FILE = ".build.lock"
 BUILDING_PREFIX = ".building-"
 log = logging.getLogger("huashu")
@@ -50,8 +57,80 @@ class BuildFailed(RuntimeError):
 def standalone_encoder(settings: Settings) -> Encoder:
     """The encoder of a build that has the machine to itself (`python -m app index build`, the
     container's first start): every core, about twice as fast on two. The service's re-index job
-    keeps the service's encoder, one thread per call, so that searches go on beside it."""
+    keeps the service's setting, one thread per call, so that searches go on beside it."""
     return Encoder(settings.model_copy(update={"encoder_threads": 0}))
+
+
+def build_in_child(settings: Settings, store: DocumentStore, on_progress: Progress) -> str:
+    """`build_index` with the service's settings in a process of its own, for the admin API's
+    re-index. A build in the serving process left it ~1.4 GB larger for good: ONNX Runtime and the
+    allocator keep what the largest batch of long texts needed (docs/performance.md, Memory of a
+    re-index). A process gives all of it back when it ends. Spawned, not forked: a fresh
+    interpreter, not a copy of a server with threads. Progress, log lines and the outcome come
+    back through a pipe; a child that dies leaves the current version as it was (versions are
+    built beside it)."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_build_child, args=(settings, store, sender), name="index-build", daemon=True)
+    child.start()
+    sender.close()  # the child holds the only writing end: its death ends recv() with EOFError
+    try:
+        while True:
+            try:
+                kind, *message = receiver.recv()
+            except EOFError:
+                child.join()
+                raise BuildFailed(_died(child.exitcode, current_version(settings.index_dir))) from None
+            if kind == "progress":
+                on_progress(*message)
+            elif kind == "log":
+                name, level, text = message
+                logging.getLogger(name).log(level, "%s", text)
+            elif kind == "done":
+                return message[0]
+            else:
+                raise Reported(message[0])
+    finally:
+        receiver.close()
+        child.join()
+
+
+def _build_child(settings: Settings, store: DocumentStore, pipe: Connection) -> None:
+    """The child's side of `build_in_child`."""
+    logging.getLogger().addHandler(_SendLog(pipe))
+    logging.getLogger("huashu").setLevel(settings.log_level.upper())
+    try:
+        version = build_index(
+            settings.corpus_dir, settings.index_dir, Encoder(settings), progress=False, store=store,
+            on_progress=lambda done, total: pipe.send(("progress", done, total)), keep_versions=settings.keep_versions,
+        )
+        pipe.send(("done", version))
+    except Exception as e:  # described here: not every exception survives the pipe intact
+        pipe.send(("failed", describe(e)))
+
+
+class _SendLog(logging.Handler):
+    """A build child's log records, sent to the server, which logs them as its own."""
+
+    def __init__(self, pipe: Connection):
+        super().__init__()
+        self.pipe = pipe
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.pipe.send(("log", record.name, record.levelno, self.format(record)))
+
+
+def _died(exitcode: int, current: str | None) -> str:
+    """What to do about a build process that ended without a word."""
+    if exitcode < 0:
+        how = f"was killed by signal {-exitcode} ({signal.strsignal(-exitcode)})"
+        remedy = "; if it is killed again, check the memory left to the service: a build needs ~1 GB beside it"
+    else:
+        how, remedy = f"exited with code {exitcode}", "; the server's log has its error"
+    return (
+        f"the index build process {how} before it finished; the current index version ({current or 'none'}) is "
+        f"unchanged: start the re-index again{remedy}"
+    )
 
 
 def collection_documents(corpus: Corpus) -> dict[str, tuple[list[dict], list[str]]]:
@@ -146,11 +225,14 @@ def _build_version(
         counts, reused = {}, 0
         report = on_progress or (lambda done, total: None)
         report(0, to_embed)
+        done = 0  # counted here: a disabled bar (the service's builds) never advances its own count
         with tqdm(total=to_embed, desc="embedding", unit="doc", disable=not progress) as bar:
 
             def advance(n: int) -> None:
+                nonlocal done
+                done += n
                 bar.update(n)
-                report(bar.n, to_embed)
+                report(done, to_embed)
 
             for name, (records, texts) in documents.items():
                 embeddings, n_reused = _embed(encoder, texts, hashes[name], known, advance)

@@ -8,8 +8,13 @@
 A version directory is renamed into place only when complete, and CURRENT is replaced
 atomically, so a reader sees either the old version or the new one, never a mix. The manifest
 records the size and sha256 of every other file of its version; loading checks them first, so a
-truncated or damaged file is refused with its name before any reader (FAISS maps its file into
-memory) touches it.
+truncated or damaged file is refused with its name before any reader touches it.
+
+The readers (FAISS, BM25) then copy the files into memory instead of mapping them: a mapped file
+cut short under a running server (a botched copy or sync on a shared index volume) kills the
+server with SIGBUS at the first read past its new end, every replica at once. A copy cannot
+shrink. It costs each process ~2 MB more (the BM25 arrays; FAISS read its flat indexes into
+memory anyway).
 """
 
 import hashlib

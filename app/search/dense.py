@@ -24,8 +24,8 @@ class DenseIndex:
 
     @classmethod
     def load(cls, directory: Path) -> "DenseIndex":
-        # Memory-mapped so that several server processes share the pages.
-        return cls(faiss.read_index(str(directory / FILE_NAME), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY))
+        # Read into memory, never mapped (app/index/store.py says why).
+        return cls(faiss.read_index(str(directory / FILE_NAME)))
 
     @property
     def dimension(self) -> int:

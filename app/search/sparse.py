@@ -26,7 +26,8 @@ class SparseIndex:
 
     @classmethod
     def load(cls, directory: Path) -> "SparseIndex":
-        return cls(bm25s.BM25.load(str(directory / DIR_NAME), mmap=True, show_progress=False))
+        # Read into memory, never mapped (app/index/store.py says why).
+        return cls(bm25s.BM25.load(str(directory / DIR_NAME), mmap=False, show_progress=False))
 
     def search(self, query_tokens: list[str], k: int) -> dict[int, float]:
         """Top-k documents with a positive score as {position: BM25 score}."""

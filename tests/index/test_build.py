@@ -76,17 +76,23 @@ def test_missing_index_and_unknown_version_are_clear_errors(tmp_path):
 
 def test_a_rebuild_embeds_only_the_texts_that_changed(tiny_corpus, tmp_path, encoder):
     index_dir = tmp_path / "index"
-    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    reports = []
+    build_index(tiny_corpus, index_dir, encoder, progress=False, on_progress=lambda *report: reports.append(report))
     first = IndexVersion.load(index_dir)
     total = sum(len(collection) for collection in first.collections.values())  # texts, not articles
     assert first.manifest["embeddings_reused"] == 0
+    # Progress advances with each batch embedded, also without a progress bar (the service's builds).
+    assert reports[0] == (0, total) and reports[-1] == (total, total)
+    assert [done for done, _ in reports] == sorted({done for done, _ in reports})
 
     build_index(tiny_corpus, index_dir, encoder, progress=False)
     assert IndexVersion.load(index_dir).manifest["embeddings_reused"] == total
 
     changed = {**SAMPLE_SCRIPT, "text": SAMPLE_SCRIPT["text"] + "您看这样可以吗？"}
     (tiny_corpus / "scripts" / "s.jsonl").write_text(json.dumps(changed, ensure_ascii=False) + "\n", encoding="utf-8")
-    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    reports.clear()
+    build_index(tiny_corpus, index_dir, encoder, progress=False, on_progress=lambda *report: reports.append(report))
+    assert reports == [(0, 1), (1, 1)]
     rebuilt = IndexVersion.load(index_dir)
     assert rebuilt.manifest["embeddings_reused"] == total - 1
     before, after = first.collections["statutes"].embeddings(), rebuilt.collections["statutes"].embeddings()

@@ -11,8 +11,8 @@ from app.admin.jobs import Busy, Job, JobRunner
 from app.admin.uploads import Conflict, Rejected, TooLargeContent, Unsupported, add_document, remove_document
 from app.api.deps import AdminDep, SettingsDep
 from app.api.schemas import error_responses, text
-from app.embedding.encoder import Encoder, model_identity
-from app.index.build import build_index
+from app.embedding.encoder import model_identity
+from app.index.build import build_in_child
 from app.index.store import (
     IndexNotFound,
     IndexNotWritable,
@@ -142,17 +142,13 @@ def _refusal(e: Rejected) -> HTTPException:
     "/reindex", status_code=status.HTTP_202_ACCEPTED, responses=error_responses((409, "A re-index is running"))
 )
 def reindex(request: Request, admin: AdminDep, settings: SettingsDep) -> Job:
-    """Build a new index version in the background; searches keep using the current one until
-    the atomic switch. Follow it at GET /v1/admin/jobs/{id}."""
+    """Build a new index version in the background, in a process of its own; searches keep using
+    the current one until the atomic switch. Follow it at GET /v1/admin/jobs/{id}."""
     live = request.app.state.live
     store = _store(request)
 
     def work(progress) -> str:
-        encoder = live.engine.encoder if live.engine else Encoder(settings)
-        version = build_index(
-            settings.corpus_dir, settings.index_dir, encoder, progress=False, store=store,
-            on_progress=progress, keep_versions=settings.keep_versions,
-        )
+        version = build_in_child(settings, store, progress)
         live.refresh()
         return version
 
