@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from app.core.metrics import INDEX_BUILD_SECONDS
+from app.index.build import ChildFailed
 
 State = Literal["queued", "running", "succeeded", "failed"]
 log = logging.getLogger("huashu.jobs")
@@ -33,13 +34,9 @@ class Busy(RuntimeError):
     pass
 
 
-class Reported(RuntimeError):
-    """A failure described where it happened (a build in its own process): reported as it is."""
-
-
 def describe(error: Exception) -> str:
     """What a failed job reports: the kind of error and its message."""
-    return str(error) if isinstance(error, Reported) else f"{type(error).__name__}: {error}"
+    return str(error) if isinstance(error, ChildFailed) else f"{type(error).__name__}: {error}"
 
 
 Progress = Callable[[int, int], None]

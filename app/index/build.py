@@ -18,7 +18,6 @@ import numpy as np
 from tqdm import tqdm
 
 from app.admin.documents import DocumentStore
-from app.admin.jobs import Progress, Reported, describe
 from app.core.config import Settings
 from app.corpus.loader import Corpus, load_corpus
 from app.embedding.encoder import Encoder
@@ -61,7 +60,11 @@ def standalone_encoder(settings: Settings) -> Encoder:
     return Encoder(settings.model_copy(update={"encoder_threads": 0}))
 
 
-def build_in_child(settings: Settings, store: DocumentStore, on_progress: Progress) -> str:
+class ChildFailed(BuildFailed):
+    """A failure the build process described itself ("Kind: message"): reported as it is."""
+
+
+def build_in_child(settings: Settings, store: DocumentStore, on_progress: Callable[[int, int], None]) -> str:
     """`build_index` with the service's settings in a process of its own, for the admin API's
     re-index. A build in the serving process left it ~1.4 GB larger for good: ONNX Runtime and the
     allocator keep what the largest batch of long texts needed (docs/performance.md, Memory of a
@@ -89,7 +92,7 @@ def build_in_child(settings: Settings, store: DocumentStore, on_progress: Progre
             elif kind == "done":
                 return message[0]
             else:
-                raise Reported(message[0])
+                raise ChildFailed(message[0])
     finally:
         receiver.close()
         child.join()
@@ -106,7 +109,7 @@ def _build_child(settings: Settings, store: DocumentStore, pipe: Connection) -> 
         )
         pipe.send(("done", version))
     except Exception as e:  # described here: not every exception survives the pipe intact
-        pipe.send(("failed", describe(e)))
+        pipe.send(("failed", f"{type(e).__name__}: {e}"))
 
 
 class _SendLog(logging.Handler):
@@ -164,7 +167,7 @@ def collection_documents(corpus: Corpus) -> dict[str, tuple[list[dict], list[str
         "passages": (passages, passage_texts),
         "scenarios": (taxonomy, scenario_texts),
         "exemplars": (
-            [{"scenario": s.id} for s in corpus.taxonomy.scenarios for _ in s.says],
+            [{"scenario": s.id, "text": said} for s in corpus.taxonomy.scenarios for said in s.says],
             [said for s in corpus.taxonomy.scenarios for said in s.says],
         ),
         "elsewhere": ([{"text": t} for t in corpus.elsewhere], corpus.elsewhere),

@@ -29,7 +29,14 @@ def test_build_writes_a_complete_version_and_makes_it_current(tiny_corpus, tmp_p
     assert current_version(index_dir) == version
     loaded = IndexVersion.load(index_dir)
     assert loaded.manifest["model"] == {"id": encoder.model_id, "dimension": encoder.dimension}
-    assert loaded.manifest["counts"] == {"scripts": 1, "statutes": 63, "passages": 2, "scenarios": 59, "elsewhere": 26}
+    assert loaded.manifest["counts"] == {
+        "scripts": 1,
+        "statutes": 63,
+        "passages": 2,
+        "scenarios": 59,
+        "exemplars": 472,
+        "elsewhere": 26,
+    }
     assert len(loaded.manifest["corpus_digest"]) == 64
     assert not [p for p in (index_dir / "versions").iterdir() if p.name.startswith(".")]
     assert has_every_collection(index_dir, version)
