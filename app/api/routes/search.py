@@ -19,16 +19,16 @@ from app.search.engine import SearchEngine
 router = APIRouter(tags=["search"])
 
 
-@router.post("/v1/search", responses=error_responses(400, 413, 422, 503))
+@router.post(
+    "/v1/search", responses=error_responses(400, (404, "Unknown scenario id (see GET /v1/scenarios)"), 413, 422, 503)
+)
 def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
     """Scripts that fit the complaint, ranked, with the statutes they rely on; plus the most
     relevant statutes and course passages."""
     unknown = list(dict.fromkeys(s for s in body.scenarios or [] if s not in engine.scenario_names))
-    if unknown:
+    if unknown:  # well formed, but names nothing in the loaded index: not found, like an unknown statute
         named = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown scenario id(s): {named}; see GET /v1/scenarios"
-        )
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown scenario id(s): {named}; see GET /v1/scenarios")
     result = engine.search(body.query, top_k=body.top_k, scenarios=body.scenarios, channel=body.channel)
     return SearchResponse(
         query=body.query,
