@@ -40,11 +40,14 @@ def cmd_index_build(args: argparse.Namespace) -> None:
     if args.if_missing and current and has_every_collection(settings.index_dir, current):
         print(f"index present: {current}")
         return
-    version = build_index(
+    built = build_index(
         settings.corpus_dir, settings.index_dir, standalone_encoder(settings), progress=not args.quiet,
         store=_documents(), keep_versions=settings.keep_versions,
     )
-    print(f"built and switched to index version {version}")
+    if built.new:
+        print(f"built and switched to index version {built.version}")
+    else:
+        print(f"index version {built.version} is up to date (same corpus, uploads, model, tokenizer): nothing built")
 
 
 def cmd_index_status(args: argparse.Namespace) -> None:
@@ -60,12 +63,10 @@ def cmd_index_status(args: argparse.Namespace) -> None:
 
 def cmd_index_use(args: argparse.Namespace) -> None:
     from app.embedding.encoder import model_identity
-    from app.index.store import IndexNotFound, check_version, previous_version, set_current
+    from app.index.store import check_version, previous_version, set_current
 
     settings = get_settings()
     version = args.version or previous_version(settings.index_dir)
-    if version is None:
-        raise IndexNotFound("there is no earlier index version to roll back to")
     set_current(settings.index_dir, check_version(settings.index_dir, version, model_identity(settings)))
     print(f"current index version: {version} (running servers follow within a second)")
 
@@ -253,7 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("ingest", help="clean and split the course documents into passages").set_defaults(func=cmd_ingest)
 
     index = sub.add_parser("index", help="index versions").add_subparsers(dest="action", required=True)
-    build = index.add_parser("build", help="build a new index version and make it current")
+    build = index.add_parser(
+        "build",
+        help="build a new index version and make it current (nothing when the current one is up to date)",
+        description="Build a new index version from the corpus and the uploaded documents, and make it current. "
+        "When the current version was built from the same corpus, uploads, model and build files (tokenizer lists and index code), nothing is "
+        "built: it stays current and is reported up to date, so the versions kept for rollback "
+        "(HUASHU_KEEP_VERSIONS) are not pushed out by a copy of it.",
+    )
     build.add_argument(
         "--if-missing", action="store_true", help="do nothing when a current version this code can serve exists"
     )

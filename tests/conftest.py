@@ -83,7 +83,7 @@ def index_version(settings, encoder) -> str:
     if seed and (seed_version := current_version(Path(seed))):
         shutil.copytree(versions_dir(Path(seed)) / seed_version, versions_dir(settings.index_dir) / seed_version)
         (settings.index_dir / CURRENT_FILE).write_text(seed_version + "\n")
-    return build_index(settings.corpus_dir, settings.index_dir, encoder, progress=False)
+    return build_index(settings.corpus_dir, settings.index_dir, encoder, progress=False).version
 
 
 @pytest.fixture(scope="session")

@@ -395,6 +395,10 @@ def _version_bytes(index_dir: Path) -> int:
 @pytest.mark.parametrize("left", ["nothing", "a little", "half a version"])
 def test_a_full_disk_fails_the_build_and_changes_nothing(small_corpus, small_index, encoder, tmp_path, left):
     needed = _version_bytes(small_index)
+    corpus = shutil.copytree(small_corpus, tmp_path / "corpus")  # one passage more: something to build
+    passage = {"id": "003-003", "document": "课程", "document_id": "003", "section": "回访", "text": "按约定时间回访客户。"}
+    with (corpus / "courses" / "passages.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps(passage, ensure_ascii=False) + "\n")
     with tmpfs(tmp_path / "disk", f"{4 * needed // 1024 + 64}k") as disk:
         index_dir = disk / "index"
         shutil.copytree(small_index, index_dir)
@@ -402,7 +406,7 @@ def test_a_full_disk_fails_the_build_and_changes_nothing(small_corpus, small_ind
         filler = fill_disk(disk, {"nothing": 0, "a little": 16 * 1024, "half a version": needed // 2}[left])
 
         with pytest.raises(BuildFailed, match=f"no space left on device in {versions_dir(index_dir)}: free some"):
-            build_index(small_corpus, index_dir, encoder, progress=False)
+            build_index(corpus, index_dir, encoder, progress=False)
         assert current_version(index_dir) == before
         assert list_versions(index_dir) == [before]
         assert [p.name for p in versions_dir(index_dir).iterdir()] == [before]  # no .building-*
@@ -410,7 +414,7 @@ def test_a_full_disk_fails_the_build_and_changes_nothing(small_corpus, small_ind
         assert IndexVersion.load(index_dir).name == before
 
         filler.unlink()  # space again: the next build succeeds
-        after = build_index(small_corpus, index_dir, encoder, progress=False)
+        after = build_index(corpus, index_dir, encoder, progress=False).version
         assert current_version(index_dir) == after != before
 
 
@@ -420,7 +424,7 @@ def test_a_build_removes_what_a_killed_build_left(small_corpus, small_index, enc
     leftover = versions_dir(index_dir) / ".building-20200101T000000Z-dead00"
     (leftover / "scripts").mkdir(parents=True)
     (leftover / "scripts" / "dense.faiss").write_bytes(b"half")
-    version = build_index(small_corpus, index_dir, encoder, progress=False)
+    version = build_index(small_corpus, index_dir, encoder, progress=False).version
     assert sorted(p.name for p in versions_dir(index_dir).iterdir()) == sorted(list_versions(index_dir))
     assert current_version(index_dir) == version
 

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.core.metrics import INDEX_BUILD_SECONDS
-from app.index.build import ChildFailed
+from app.index.build import Built, ChildFailed
 
 State = Literal["queued", "running", "succeeded", "failed"]
 log = logging.getLogger("huashu.jobs")
@@ -25,6 +25,11 @@ class Job(BaseModel):
     done: int = 0
     total: int = 0
     version: str | None = None
+    up_to_date: bool = Field(
+        default=False,
+        description="The current version was already built from the same corpus, uploads, model and tokenizer "
+        "files: nothing was built, and `version` is the current one.",
+    )
     error: str | None = None
     created: str
     finished: str | None = None
@@ -50,8 +55,9 @@ class JobRunner:
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
-    def start(self, kind: str, work: Callable[[Progress], str]) -> Job:
-        """Run `work(progress)` in a thread; it returns the version it made. Busy while one runs."""
+    def start(self, kind: str, work: Callable[[Progress], Built]) -> Job:
+        """Run `work(progress)` in a thread; it returns the version it built or found up to date.
+        Busy while one runs."""
         with self._lock:
             if any(j.state in ("queued", "running") for j in self._jobs.values()):
                 raise Busy("a re-index is already running")
@@ -62,7 +68,7 @@ class JobRunner:
         threading.Thread(target=context.run, args=(self._run, job, work), name=f"job-{job.id}", daemon=True).start()
         return job
 
-    def _run(self, job: Job, work: Callable[[Progress], str]) -> None:
+    def _run(self, job: Job, work: Callable[[Progress], Built]) -> None:
         job.state = "running"
         started_at = time.perf_counter()
         fields = {"job_id": job.id, "job_kind": job.kind}
@@ -71,19 +77,23 @@ class JobRunner:
         def progress(done: int, total: int) -> None:
             job.done, job.total = done, total
 
+        built, error = None, None
         try:
-            version, error = work(progress), None
+            built = work(progress)
         except Exception as e:  # the job reports any failure; the current version keeps serving
-            version, error = None, describe(e)
+            error = describe(e)
         seconds = time.perf_counter() - started_at
         outcome: State = "failed" if error else "succeeded"
         INDEX_BUILD_SECONDS.labels(kind=job.kind, outcome=outcome).observe(seconds)
+        done = built and (f"made version {built.version}" if built.new else f"version {built.version} is up to date")
         log.log(
             logging.ERROR if error else logging.INFO, "job %s (%s) %s in %.1f s: %s", job.id, job.kind, outcome,
-            seconds, error or f"made version {version}",
-            extra={**fields, "index_version": version, "duration_ms": round(seconds * 1000, 1)},
+            seconds, error or done,
+            extra={**fields, "index_version": built and built.version, "duration_ms": round(seconds * 1000, 1)},
         )
-        job.version, job.error, job.finished = version, error, _now()
+        if built:
+            job.version, job.up_to_date = built.version, not built.new
+        job.error, job.finished = error, _now()
         job.state = outcome  # last: whoever waits for the state finds everything else recorded
 
 

@@ -4,7 +4,8 @@ import hashlib
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -44,7 +45,13 @@ def admin_caller(expected: str | None, authorization: str) -> str:
     return "admin:" + hashlib.sha256(expected.encode()).hexdigest()[:8]
 
 
-def require_admin(request: Request) -> str:
+# States in the OpenAPI schema that admin paths take a bearer token; admin_caller checks it.
+ADMIN_TOKEN_SCHEME = HTTPBearer(scheme_name="AdminToken", description="ADMIN_TOKEN", auto_error=False)
+
+
+def require_admin(
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(ADMIN_TOKEN_SCHEME)]
+) -> str:
     return admin_caller(request.app.state.settings.admin_token, request.headers.get("authorization", ""))
 
 

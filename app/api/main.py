@@ -8,8 +8,9 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Match, Mount
 
 from app.admin.documents import DocumentStore, StorageError
 from app.admin.jobs import JobRunner
@@ -74,10 +75,12 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     for module in modules:
         app.include_router(module.router)
     static = Mount("/static", app=StaticFiles(directory=page.STATIC_DIR), name="static")
-    app.router.routes.append(static)  # as app.mount does, keeping the route for the line below
+    app.router.routes.append(static)  # as app.mount does, keeping the route for the lines below
+    routes = [route for m in modules for route in m.router.routes] + [static]
+    app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, _method_not_allowed(routes))
     # Route templates are looked up here for the metrics when routing left none in the request
     # (a 413 refused before routing, the static files).
-    app.add_middleware(RequestObservability, routes=[route for m in modules for route in m.router.routes] + [static])
+    app.add_middleware(RequestObservability, routes=routes)
     return app
 
 
@@ -109,6 +112,23 @@ async def _storage_error(request: Request, exc: StorageError) -> JSONResponse:
     """The server cannot write its data directory: not the client's fault, and not a crash."""
     log.error("%s", exc)
     return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def _method_not_allowed(routes: list[BaseRoute]):
+    """A 405 whose Allow lists every method of the path: Starlette's names those of the first route
+    of the path only (`Allow: POST` for /v1/admin/documents, which also answers GET)."""
+
+    async def handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        on_path = [route for route in routes if route.matches(request.scope)[0] != Match.NONE]
+        methods = sorted({method for route in on_path for method in getattr(route, "methods", None) or ()})
+        allow = ", ".join(methods) or (exc.headers or {}).get("Allow", "")  # a static file's, from StaticFiles
+        return JSONResponse(
+            {"detail": f"method {request.method} is not allowed here; allowed: {allow}"},
+            status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
+            headers={"Allow": allow},
+        )
+
+    return handler
 
 
 def _describe(error: dict) -> str:

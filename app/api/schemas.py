@@ -12,6 +12,22 @@ from app.index.store import VERSION_NAME
 MAX_QUERY_CHARS = 1000
 MAX_SCENARIO_FILTER = 100  # more than the taxonomy has
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# White space as str.strip() sees it, spelled out so that the schema's pattern means the same in
+# every regex dialect (ECMA's \s is another set).
+SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# What shows nothing: control characters and Unicode's format characters (zero-width spaces and
+# joiners, direction marks, the byte order mark, ...; those of the Basic Multilingual Plane).
+INVISIBLE = (
+    r"\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+_VISIBLE = re.compile(f"[^{SPACE}{INVISIBLE}]")
+# The rules of a query below, as a JSON schema pattern (the NFKC limit aside, which no pattern
+# can state): 1 to MAX_QUERY_CHARS characters once trimmed, at least one of them visible.
+QUERY_PATTERN = (
+    rf"^[{SPACE}]*(?=[{SPACE}{INVISIBLE}]*{_VISIBLE.pattern})"
+    rf"[^{SPACE}](?:[\s\S]{{0,{MAX_QUERY_CHARS - 2}}}[^{SPACE}])?[{SPACE}]*$"
+)
 
 
 def _valid_text(value: object) -> object:
@@ -25,6 +41,12 @@ def _valid_text(value: object) -> object:
 def text(**constraints) -> type[str]:
     """A string of valid Unicode text with the given StringConstraints."""
     return Annotated[str, StringConstraints(**constraints), BeforeValidator(_valid_text)]
+
+
+def stated_pattern(pattern: str):
+    """A rule that a validator checks (with a readable message), stated in the OpenAPI schema too:
+    what the schema allows, the service accepts."""
+    return Field(json_schema_extra={"pattern": pattern})
 
 
 class ErrorOut(BaseModel):
@@ -74,7 +96,7 @@ def _query_text(value: str) -> str:
         raise ValueError("the query is empty: describe the customer's complaint")
     if len(value) > MAX_QUERY_CHARS:
         raise ValueError(f"the query has {len(value)} characters; at most {MAX_QUERY_CHARS} are allowed")
-    if not any(ch.isprintable() and not ch.isspace() for ch in value):
+    if not _VISIBLE.search(value):
         raise ValueError("the query has no visible characters: describe the customer's complaint")
     # The search works on the normalised text, where one compatibility character can expand
     # to many (U+FDFA is 18): the limit holds there too, or a short query costs minutes.
@@ -87,7 +109,7 @@ def _query_text(value: str) -> str:
 
 
 # A complaint as an agent types it: searched, and stored with feedback.
-Query = Annotated[text(), AfterValidator(_query_text)]
+Query = Annotated[text(), AfterValidator(_query_text), stated_pattern(QUERY_PATTERN)]
 
 
 class SearchRequest(BaseModel):
@@ -226,7 +248,7 @@ class FeedbackRequest(BaseModel):
         description="The script the feedback is about; must exist in the loaded index."
     )
     signal: Literal["up", "down", "copied"]
-    index_version: text(max_length=100) = Field(
+    index_version: Annotated[text(max_length=100), stated_pattern(f"^{VERSION_NAME.pattern}$")] = Field(
         description="The `index_version` of the search response: letters, digits, `.`, `_`, `-`."
     )
 

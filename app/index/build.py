@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from tqdm import tqdm
@@ -29,6 +30,7 @@ from app.index.store import (
     TAXONOMY_FILE,
     IndexUnusable,
     IndexVersion,
+    built_from,
     current_version,
     prune_versions,
     seal_files,
@@ -38,7 +40,8 @@ from app.index.store import (
     write_atomically,
 )
 from app.search.collection import Collection
-from app.text.tokenize import USER_DICT, tokenize
+from app.text.normalize import DIALECT_WORDS
+from app.text.tokenize import STOPWORDS_FILE, USER_DICT, tokenize
 
 # Texts per encoder call. ONNX Runtime keeps the memory of the largest call it has run: 32 long
 # texts took ~2.5 GB, 8 take ~0.7 GB, at the same speed (docs/performance.md, Memory of a
@@ -46,11 +49,26 @@ from app.text.tokenize import USER_DICT, tokenize
 EMBED_BATCH = 8
 LOCK_FILE = ".build.lock"
 BUILDING_PREFIX = ".building-"
+# Besides the corpus and the model, what an index depends on: the files that turn a text into
+# tokens, and the code that decides which texts stand for each record. A change to any of them
+# makes the next build a new version even when the corpus is the same.
+_APP = Path(__file__).resolve().parents[1]
+BUILD_FILES = (
+    USER_DICT,
+    STOPWORDS_FILE,
+    DIALECT_WORDS,
+    *(_APP / name for name in ("index/build.py", "text/normalize.py", "text/tokenize.py", "search/collection.py")),
+)
 log = logging.getLogger("huashu")
 
 
 class BuildFailed(RuntimeError):
     """A build that could not finish for a reason the operator must fix; nothing changed."""
+
+
+class Built(NamedTuple):
+    version: str  # the current version once the build is done
+    new: bool  # False: the current version was already built from the same inputs, and nothing was built
 
 
 def standalone_encoder(settings: Settings) -> Encoder:
@@ -64,7 +82,7 @@ class ChildFailed(BuildFailed):
     """A failure the build process described itself ("Kind: message"): reported as it is."""
 
 
-def build_in_child(settings: Settings, store: DocumentStore, on_progress: Callable[[int, int], None]) -> str:
+def build_in_child(settings: Settings, store: DocumentStore, on_progress: Callable[[int, int], None]) -> Built:
     """`build_index` with the service's settings in a process of its own, for the admin API's
     re-index. A build in the serving process left it ~1.4 GB larger for good: ONNX Runtime and the
     allocator keep what the largest batch of long texts needed (docs/performance.md, Memory of a
@@ -103,11 +121,11 @@ def _build_child(settings: Settings, store: DocumentStore, pipe: Connection) -> 
     logging.getLogger().addHandler(_SendLog(pipe))
     logging.getLogger("huashu").setLevel(settings.log_level.upper())
     try:
-        version = build_index(
+        built = build_index(
             settings.corpus_dir, settings.index_dir, Encoder(settings), progress=False, store=store,
             on_progress=lambda done, total: pipe.send(("progress", done, total)), keep_versions=settings.keep_versions,
         )
-        pipe.send(("done", version))
+        pipe.send(("done", built))
     except Exception as e:  # described here: not every exception survives the pipe intact
         pipe.send(("failed", f"{type(e).__name__}: {e}"))
 
@@ -182,18 +200,29 @@ def build_index(
     store: DocumentStore | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     keep_versions: int | None = None,
-) -> str:
+) -> Built:
     """Build a complete version beside the current one from the corpus and the uploaded
-    documents in `store`, then switch to it; returns its name. `on_progress(done, total)`
-    follows the embedding; `keep_versions` prunes the oldest versions but the current one."""
+    documents in `store`, then switch to it. When the current version was built from the same
+    inputs (corpus and uploads, model, BUILD_FILES), nothing is built: a copy of it would only
+    push a distinct older version out of the `keep_versions` kept for rollback. `on_progress(done,
+    total)` follows the embedding; `keep_versions` prunes older versions but the current one."""
     corpus = load_corpus(corpus_dir, store)
-    documents = collection_documents(corpus)
+    inputs = {
+        "corpus_digest": corpus.digest,
+        "model": {"id": encoder.model_id, "dimension": encoder.dimension},
+        "build_files_sha256": _files_sha256(BUILD_FILES),
+    }
     root = versions_dir(index_dir)
     try:
         root.mkdir(parents=True, exist_ok=True)
         with _build_lock(index_dir):
             _remove_unfinished_builds(root)
-            version = _build_version(corpus, documents, index_dir, encoder, progress, on_progress)
+            current = _current(index_dir)
+            if current is not None and built_from(current.manifest) == built_from(inputs):
+                return Built(current.name, new=False)  # the callers report it
+            known = _known_embeddings(current, encoder.model_id)
+            del current  # only its embeddings are needed from here on
+            version = _build_version(corpus, inputs, index_dir, encoder, known, progress, on_progress)
             if keep_versions:
                 prune_versions(index_dir, keep_versions)
     except (OSError, RuntimeError) as e:
@@ -203,17 +232,19 @@ def build_index(
             f"no space left on device in {root}: free some space and build again; the current index version "
             f"({current_version(index_dir) or 'none'}) is unchanged"
         ) from e
-    return version
+    return Built(version, new=True)
 
 
 def _build_version(
     corpus: Corpus,
-    documents: dict[str, tuple[list[dict], list[str]]],
+    inputs: dict,
     index_dir: Path,
     encoder: Encoder,
+    known: dict[str, np.ndarray],
     progress: bool,
     on_progress: Callable[[int, int], None] | None,
 ) -> str:
+    documents = collection_documents(corpus)
     created = datetime.now(timezone.utc)
     root = versions_dir(index_dir)
     version = f"{created:%Y%m%dT%H%M%SZ}-{corpus.digest[:6]}"
@@ -222,7 +253,6 @@ def _build_version(
     building = root / f"{BUILDING_PREFIX}{version}"
     building.mkdir()
     try:
-        known = _known_embeddings(index_dir, encoder.model_id)
         hashes = {name: [_sha256(t) for t in texts] for name, (_, texts) in documents.items()}
         to_embed = sum(h not in known for name in documents for h in hashes[name])
         counts, reused = {}, 0
@@ -249,9 +279,7 @@ def _build_version(
         manifest = {
             "version": version,
             "created": created.isoformat(timespec="seconds"),
-            "model": {"id": encoder.model_id, "dimension": encoder.dimension},
-            "corpus_digest": corpus.digest,
-            "user_dict_sha256": hashlib.sha256(USER_DICT.read_bytes()).hexdigest(),
+            **inputs,
             "counts": counts,
             "embeddings_reused": reused,
             FILES_KEY: seal_files(building),  # every file on disk and checksummed before the manifest
@@ -299,15 +327,27 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _known_embeddings(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
+def _files_sha256(paths: tuple[Path, ...]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _current(index_dir: Path) -> IndexVersion | None:
+    """The current version, its files checked against its manifest; None when there is none
+    that loads (a missing or damaged one is built anew, never kept as up to date)."""
+    try:
+        return IndexVersion.load(index_dir)
+    except IndexUnusable as e:
+        log.info("no current index version to compare with or reuse: %s", e)
+        return None
+
+
+def _known_embeddings(current: IndexVersion | None, model_id: str) -> dict[str, np.ndarray]:
     """Embeddings of the current version by text hash, when it was built by the same model:
     a build re-embeds only what changed."""
-    try:
-        current = IndexVersion.load(index_dir)
-    except IndexUnusable as e:  # a missing or damaged current version: embed everything anew
-        log.info("no embeddings to reuse: %s", e)
-        return {}
-    if current.manifest["model"]["id"] != model_id:
+    if current is None or current.manifest["model"]["id"] != model_id:
         return {}
     known: dict[str, np.ndarray] = {}
     for name in COLLECTIONS:

@@ -40,6 +40,9 @@ STATUTES_FILE = "statutes.jsonl"
 TAXONOMY_FILE = "scenarios.json"
 COLLECTIONS = ("scripts", "statutes", "passages", "scenarios", "exemplars", "elsewhere")
 VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.\-]*")  # also what feedback may name
+# What a version is built from, as its manifest records it: two builds from the same inputs make
+# the same index.
+BUILD_INPUTS = ("corpus_digest", "model", "build_files_sha256")
 
 
 class IndexUnusable(RuntimeError):
@@ -56,6 +59,10 @@ class IncompatibleIndex(IndexUnusable):
 
 class CorruptIndex(IndexUnusable):
     pass
+
+
+class NothingToRollBack(IndexUnusable):
+    """No current version to go back from, or none older than it."""
 
 
 class IndexNotWritable(RuntimeError):
@@ -81,14 +88,30 @@ def current_version(index_dir: Path) -> str | None:
         return None
 
 
+def _read_manifest(index_dir: Path, version: str) -> dict:
+    """A version's manifest as recorded, unverified; {} when it cannot be read."""
+    try:
+        manifest = json.loads((versions_dir(index_dir) / version / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 def has_every_collection(index_dir: Path, version: str) -> bool:
     """Whether a version holds every collection this code searches (one built before a collection
     was added does not, and cannot be served)."""
     try:
-        manifest = json.loads((versions_dir(index_dir) / version / MANIFEST_FILE).read_text(encoding="utf-8"))
-        return set(COLLECTIONS) <= set(manifest["counts"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return set(COLLECTIONS) <= set(_read_manifest(index_dir, version)["counts"])
+    except (KeyError, TypeError):
         return False
+
+
+def built_from(manifest: dict) -> str | None:
+    """The inputs a manifest records (BUILD_INPUTS), comparable between versions; None when it
+    does not record them all (built before they were recorded): such a version is a twin of none."""
+    if not all(key in manifest for key in BUILD_INPUTS):
+        return None
+    return json.dumps([manifest[key] for key in BUILD_INPUTS], sort_keys=True)
 
 
 def sync_directory(path: Path) -> None:
@@ -129,20 +152,40 @@ def set_current(index_dir: Path, version: str) -> None:
 
 
 def prune_versions(index_dir: Path, keep: int) -> list[str]:
-    """Delete the oldest complete versions beyond `keep`, never the current one."""
+    """Delete complete versions beyond `keep`, never the current one. Twins go first (a version
+    built from the same inputs as the current or a newer one: it holds nothing its twin does not),
+    then the oldest, so a build identical to an older version never costs another corpus its
+    only copy."""
     current = current_version(index_dir)
-    removable = [v for v in list_versions(index_dir) if v != current]
+    versions = list_versions(index_dir)
+    seen, twins = set(), []
+    for version in sorted(versions, key=lambda v: (v == current, v), reverse=True):  # the current, then newest first
+        inputs = built_from(_read_manifest(index_dir, version))
+        if inputs in seen:
+            twins.insert(0, version)
+        elif inputs is not None:
+            seen.add(inputs)
+    removable = twins + [v for v in versions if v != current and v not in twins]
     doomed = removable[: max(0, len(removable) - (keep - 1))]
     for version in doomed:
         shutil.rmtree(versions_dir(index_dir) / version)
     return doomed
 
 
-def previous_version(index_dir: Path) -> str | None:
-    """The newest complete version older than the current one: what a rollback goes back to."""
+def previous_version(index_dir: Path) -> str:
+    """The newest complete version older than the current one: what a rollback goes back to.
+    Without a current version there is nothing to go back from: never a switch to another one."""
     current = current_version(index_dir)
-    older = [v for v in list_versions(index_dir) if current is None or v < current]
-    return older[-1] if older else None
+    versions = list_versions(index_dir)
+    if current not in versions:
+        raise NothingToRollBack(
+            f"there is no current index version to roll back from ({index_dir / CURRENT_FILE} is missing or "
+            "names no complete version): name the version to make current"
+        )
+    older = [v for v in versions if v < current]
+    if not older:
+        raise NothingToRollBack(f"there is no index version older than the current one ({current}) to roll back to")
+    return older[-1]
 
 
 def seal_files(directory: Path) -> dict[str, dict]:

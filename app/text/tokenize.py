@@ -11,7 +11,8 @@ from app.text.normalize import normalize
 
 USER_DICT = Path(__file__).with_name("userdict.txt")
 LEGAL_TERMS = Path(__file__).with_name("legal_terms.txt")
-STOPWORDS = frozenset(Path(__file__).with_name("stopwords.txt").read_text(encoding="utf-8").split())
+STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
+STOPWORDS = frozenset(STOPWORDS_FILE.read_text(encoding="utf-8").split())
 # A token must contain a letter, a digit or a CJK character: punctuation is not evidence.
 _WORDLIKE = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 

@@ -1,6 +1,7 @@
 import io
 import json
 import logging
+import re
 import threading
 import time
 import zipfile
@@ -13,6 +14,8 @@ from fastapi.testclient import TestClient
 from app.admin.documents import safe_filename
 from app.admin.jobs import Busy, JobRunner
 from app.api.main import create_app
+from app.index.build import Built
+from app.index.store import CURRENT_FILE, list_versions
 from tests.conftest import reindex_and_wait
 
 TOKEN = "test-admin-token"
@@ -183,6 +186,24 @@ def test_an_official_article_is_replaced_only_with_the_replace_flag(admin_client
         assert replaced[field] == official[field], field
 
 
+@pytest.mark.parametrize(
+    "name", ["讲义.txt", "A.PDF", "x.Docx", "..md", "dir/a.jsonl", "a.txt.exe", "file", ".txt", "dir/.pdf", "a.txt "]
+)
+def test_the_schema_states_which_file_names_are_taken(admin_client, name):
+    upload_body = admin_client.get("/openapi.json").json()["paths"]["/v1/admin/documents"]["post"]["requestBody"]
+    part = upload_body["content"]["multipart/form-data"]["encoding"]["file"]
+    stated = re.search(part["headers"]["Content-Disposition"]["schema"]["pattern"], f'filename="{name}"')
+    response = upload(admin_client, name, "客户情绪激动时先倾听，再安抚。".encode())  # text: a .pdf's is a 422
+    assert (response.status_code != 415) == bool(stated), response.text
+
+
+@pytest.mark.parametrize("flag, status", [("true", 201), ("false", 201), ("", 201), ("yes", 422), ("1", 422)])
+def test_replace_is_true_or_false_as_the_schema_says(admin_client, flag, status):
+    response = upload(admin_client, "办法.jsonl", jsonl(NEW_LAW), kind="statute", replace=flag)
+    assert response.status_code == status, response.text
+    assert status == 201 or response.json()["detail"] == "replace: send true or false"
+
+
 def test_an_article_uploaded_twice_in_one_file_is_refused(admin_client):
     response = upload(admin_client, "twice.jsonl", jsonl(NEW_LAW, {**NEW_LAW, "text": "另一段条文。"}), kind="statute")
     assert response.status_code == 422 and "第一条" in response.json()["detail"]
@@ -262,17 +283,38 @@ def test_reindex_serves_the_new_script_and_rollback_returns(admin_client):
     assert admin_client.get("/v1/admin/jobs/nope", headers=AUTH).status_code == 404
 
 
+def test_a_reindex_with_nothing_changed_keeps_the_current_version(admin_client, index_copy):
+    before = admin_client.get("/v1/admin/versions", headers=AUTH).json()
+    job = reindex_and_wait(admin_client, AUTH)
+    assert job["state"] == "succeeded", job
+    assert job["version"] == before["current"] and job["up_to_date"] is True
+    assert admin_client.get("/v1/admin/versions", headers=AUTH).json() == before
+    assert list_versions(index_copy) == before["versions"]
+
+
+@pytest.mark.parametrize("current", [None, "20991231T000000Z-gone00"], ids=["missing", "naming-no-version"])
+def test_a_rollback_without_a_current_version_is_409_and_switches_nothing(admin_client, index_copy, current):
+    (index_copy / CURRENT_FILE).unlink()
+    if current:
+        (index_copy / CURRENT_FILE).write_text(current + "\n")
+    response = admin_client.post("/v1/admin/rollback", headers=AUTH)
+    assert response.status_code == 409
+    assert "no current index version to roll back from" in response.json()["detail"]
+    assert (index_copy / CURRENT_FILE).exists() == bool(current)
+    assert not current or (index_copy / CURRENT_FILE).read_text().strip() == current
+
+
 def test_only_one_job_runs_at_a_time():
     runner, release = JobRunner(), threading.Event()
-    job = runner.start("reindex", lambda progress: release.wait(10) and "v2")
+    job = runner.start("reindex", lambda progress: release.wait(10) and Built("v2", new=True))
     with pytest.raises(Busy):
-        runner.start("reindex", lambda progress: "v3")
+        runner.start("reindex", lambda progress: Built("v3", new=True))
     release.set()
     deadline = time.monotonic() + 10
     while runner.get(job.id).state != "succeeded" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert runner.get(job.id).version == "v2"
-    assert runner.start("reindex", lambda progress: "v3").state in ("queued", "running", "succeeded")
+    assert runner.start("reindex", lambda progress: Built("v3", new=True)).state in ("queued", "running", "succeeded")
 
 
 def test_a_failed_job_reports_its_error():
@@ -499,6 +541,7 @@ def test_a_jsonl_number_of_thousands_of_digits_is_a_readable_422(admin_client, k
     record = json.dumps({**NEW_SCRIPT, "n": 0}, ensure_ascii=False).replace('"n": 0', '"n": ' + "9" * 5000)
     response = upload(admin_client, "new.jsonl", record.encode(), kind=kind)
     assert response.status_code == 422
+    # Named as the corpus loader names every upload it reads (the uploaded records are checked by it).
     assert response.json()["detail"] == "upload new.jsonl line 1: not valid JSON (a number has more than 4300 digits)"
     assert_nothing_stored(admin_client)
 

@@ -89,9 +89,9 @@ def test_a_path_like_index_version_is_422(admin_client, script_ids, version):
     assert admin_client.get(SUMMARY, headers=ADMIN).json()["scripts"] == []
 
 
-def test_feedback_on_an_unknown_script_is_422(admin_client):
+def test_feedback_on_an_unknown_script_is_404(admin_client):
     response = feedback(admin_client, script_id="no-such/script")
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert response.json()["detail"] == "unknown script id: no-such/script"
     assert admin_client.get(SUMMARY, headers=ADMIN).json()["scripts"] == []
 

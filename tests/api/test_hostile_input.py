@@ -199,7 +199,27 @@ def test_too_many_or_too_long_scenario_ids_are_422(client):
 
 def test_unknown_scenario_ids_are_named_once_and_briefly(client):
     response = post_json_text(client, search_body(QUERY, scenarios=[f"nope-{i % 7}" for i in range(90)]))
-    assert_clear_4xx(response, 422, "unknown scenario id(s): nope-0, nope-1, nope-2, nope-3, nope-4 and 2 more")
+    assert_clear_4xx(response, 404, "unknown scenario id(s): nope-0, nope-1, nope-2, nope-3, nope-4 and 2 more")
+
+
+# -- methods -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        ("OPTIONS", "/v1/admin/documents", "GET, POST"),
+        ("PUT", "/v1/admin/documents", "GET, POST"),
+        ("PATCH", "/v1/admin/documents/abc", "DELETE"),
+        ("OPTIONS", "/v1/search", "POST"),
+        ("DELETE", "/v1/statutes/消法/55", "GET"),
+        ("TRACE", "/healthz", "GET"),
+    ],
+)
+def test_a_method_a_path_does_not_take_is_a_405_naming_every_one_it_does(admin_client, method, path, allowed):
+    response = admin_client.request(method, path)
+    assert_clear_4xx(response, 405, f"method {method} is not allowed here; allowed: {allowed}")
+    assert response.headers["allow"] == allowed
 
 
 # -- numbers -------------------------------------------------------------------------------

@@ -105,6 +105,11 @@ def admin_client(tmp_path, settings, engine, index_copy):
 def test_a_rebuild_records_its_duration_and_the_new_version(admin_client, index_version):
     build = {"kind": "reindex", "outcome": "succeeded"}
     before = value(scrape(admin_client), "huashu_index_build_duration_seconds_count", **build)
+    course = "新增课程：客户要求赔偿时，先倾听、安抚，再说明我们能做的补救措施。".encode()
+    upload = admin_client.post(
+        "/v1/admin/documents", files={"file": ("新课程.txt", course)}, data={"kind": "course"}, headers=AUTH
+    )
+    assert upload.status_code == 201, upload.text  # something new to build
     job = reindex_and_wait(admin_client, AUTH)
     assert job["state"] == "succeeded", job
 

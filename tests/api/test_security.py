@@ -19,6 +19,7 @@ from app.api.main import create_app
 from app.api.routes.page import STATIC_DIR
 from app.core.config import Settings
 from app.core.logging import JsonFormatter, RequestIdFilter, TextFormatter, request_id_var
+from app.index.build import Built
 from tests.conftest import running_server
 
 TOKEN = "security-test-admin-token"
@@ -127,9 +128,9 @@ def test_log_lines_written_while_handling_a_request_carry_its_id(admin_client, c
 
 
 def test_a_background_job_logs_with_the_id_of_the_request_that_started_it(captured_log):
-    def work(progress) -> str:
+    def work(progress) -> Built:
         logging.getLogger("huashu.index").info("built")
-        return "v9"
+        return Built("v9", new=True)
 
     runner = JobRunner()
     context = request_id_var.set("reindex-req-9")  # as while handling POST /v1/admin/reindex

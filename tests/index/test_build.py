@@ -3,11 +3,12 @@ import json
 import pytest
 
 from app.corpus.scripts import ScriptError
-from app.index.build import build_index
+from app.index.build import Built, build_index
 from app.index.store import (
     IncompatibleIndex,
     IndexNotFound,
     IndexVersion,
+    NothingToRollBack,
     current_version,
     has_every_collection,
     list_versions,
@@ -25,7 +26,7 @@ def tiny_corpus(tmp_path):
 
 def test_build_writes_a_complete_version_and_makes_it_current(tiny_corpus, tmp_path, encoder):
     index_dir = tmp_path / "index"
-    version = build_index(tiny_corpus, index_dir, encoder, progress=False)
+    version = build_index(tiny_corpus, index_dir, encoder, progress=False).version
     assert current_version(index_dir) == version
     loaded = IndexVersion.load(index_dir)
     assert loaded.manifest["model"] == {"id": encoder.model_id, "dimension": encoder.dimension}
@@ -45,7 +46,7 @@ def test_build_writes_a_complete_version_and_makes_it_current(tiny_corpus, tmp_p
 def test_a_version_from_before_a_collection_was_added_is_not_servable(tiny_corpus, tmp_path, encoder):
     # `index build --if-missing` builds anew over such a version instead of leaving one that cannot load.
     index_dir = tmp_path / "index"
-    version = build_index(tiny_corpus, index_dir, encoder, progress=False)
+    version = build_index(tiny_corpus, index_dir, encoder, progress=False).version
     manifest_path = index_dir / "versions" / version / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     del manifest["counts"]["elsewhere"]
@@ -56,7 +57,7 @@ def test_a_version_from_before_a_collection_was_added_is_not_servable(tiny_corpu
 
 def test_a_failed_build_leaves_the_current_version_and_nothing_half_built(tiny_corpus, tmp_path, encoder):
     index_dir = tmp_path / "index"
-    good = build_index(tiny_corpus, index_dir, encoder, progress=False)
+    good = build_index(tiny_corpus, index_dir, encoder, progress=False).version
     bad = {**SAMPLE_SCRIPT, "id": "double-refund/other", "citations": [{"law": "消法", "article_no": 999}]}
     with (tiny_corpus / "scripts" / "s.jsonl").open("a", encoding="utf-8") as f:
         f.write(json.dumps(bad, ensure_ascii=False) + "\n")
@@ -92,11 +93,7 @@ def test_a_rebuild_embeds_only_the_texts_that_changed(tiny_corpus, tmp_path, enc
     assert reports[0] == (0, total) and reports[-1] == (total, total)
     assert [done for done, _ in reports] == sorted({done for done, _ in reports})
 
-    build_index(tiny_corpus, index_dir, encoder, progress=False)
-    assert IndexVersion.load(index_dir).manifest["embeddings_reused"] == total
-
-    changed = {**SAMPLE_SCRIPT, "text": SAMPLE_SCRIPT["text"] + "您看这样可以吗？"}
-    (tiny_corpus / "scripts" / "s.jsonl").write_text(json.dumps(changed, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_script(tiny_corpus, SAMPLE_SCRIPT["text"] + "您看这样可以吗？")
     reports.clear()
     build_index(tiny_corpus, index_dir, encoder, progress=False, on_progress=lambda *report: reports.append(report))
     assert reports == [(0, 1), (1, 1)]
@@ -105,6 +102,48 @@ def test_a_rebuild_embeds_only_the_texts_that_changed(tiny_corpus, tmp_path, enc
     before, after = first.collections["statutes"].embeddings(), rebuilt.collections["statutes"].embeddings()
     assert before.keys() == after.keys()
     assert all((before[h] == after[h]).all() for h in before)
+
+
+def write_script(corpus, text: str) -> None:
+    script = {**SAMPLE_SCRIPT, "text": text}
+    (corpus / "scripts" / "s.jsonl").write_text(json.dumps(script, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def test_a_rebuild_with_nothing_changed_keeps_the_current_version(tiny_corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+    first = build_index(tiny_corpus, index_dir, encoder, progress=False, keep_versions=2).version
+    write_script(tiny_corpus, "第二版话术。")
+    second = build_index(tiny_corpus, index_dir, encoder, progress=False, keep_versions=2).version
+    # Nothing changed since: no copy of the current version, so the first stays within reach.
+    again = build_index(tiny_corpus, index_dir, encoder, progress=False, keep_versions=2)
+    assert again == Built(second, new=False)
+    assert list_versions(index_dir) == [first, second] and current_version(index_dir) == second
+    assert previous_version(index_dir) == first
+
+
+def test_a_damaged_current_version_is_rebuilt_even_with_nothing_changed(tiny_corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+    damaged = build_index(tiny_corpus, index_dir, encoder, progress=False).version
+    (index_dir / "versions" / damaged / "scripts" / "records.jsonl").write_text("", encoding="utf-8")
+    rebuilt = build_index(tiny_corpus, index_dir, encoder, progress=False)
+    assert rebuilt.new and rebuilt.version != damaged
+    assert IndexVersion.load(index_dir).name == rebuilt.version
+
+
+def test_a_build_identical_to_an_older_version_never_prunes_the_only_copy_of_another(tiny_corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+
+    def build(text: str) -> Built:
+        write_script(tiny_corpus, text)
+        return build_index(tiny_corpus, index_dir, encoder, progress=False, keep_versions=3)
+
+    a, b, c = (build(text).version for text in ("话术甲。", "话术乙。", "话术丙。"))
+    set_current(index_dir, b)  # rolled back
+    again = build("话术丙。")  # c's corpus again, while b is current: a new version, c's twin
+    assert again.new and current_version(index_dir) == again.version
+    # Over the limit, the twin goes, not a, the only copy of its corpus.
+    assert sorted(list_versions(index_dir)) == sorted([a, b, again.version])
+    assert previous_version(index_dir) in (a, b)
 
 
 def test_pruning_keeps_the_newest_versions_and_never_the_current(tmp_path):
@@ -117,6 +156,19 @@ def test_pruning_keeps_the_newest_versions_and_never_the_current(tmp_path):
     assert prune_versions(index_dir, keep=3) == names[1:3]
     assert list_versions(index_dir) == [names[0], names[3], names[4]]
     assert current_version(index_dir) == names[0]
-    assert previous_version(index_dir) is None
+    with pytest.raises(NothingToRollBack, match="no index version older than the current one"):
+        previous_version(index_dir)
     set_current(index_dir, names[4])
     assert previous_version(index_dir) == names[3]
+
+
+@pytest.mark.parametrize("current", [None, "20261231T000000Z-gone00", "garbage"])
+def test_without_a_current_version_there_is_nothing_to_roll_back_from(tmp_path, current):
+    index_dir = tmp_path / "index"
+    for name in ["20260101T000000Z-abcdef", "20260102T000000Z-abcdef"]:
+        (index_dir / "versions" / name).mkdir(parents=True)
+        (index_dir / "versions" / name / "manifest.json").write_text("{}")
+    if current:
+        (index_dir / "CURRENT").write_text(current + "\n")
+    with pytest.raises(NothingToRollBack, match="no current index version to roll back from"):
+        previous_version(index_dir)

@@ -2,9 +2,10 @@
 admin token (see deps.require_admin); every action is logged with who, what and when."""
 
 import logging
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
 from app.admin.documents import DocumentStore, Kind, StoredDocument
 from app.admin.jobs import Busy, Job, JobRunner
@@ -12,7 +13,7 @@ from app.admin.uploads import Conflict, Rejected, TooLargeContent, Unsupported, 
 from app.api.deps import AdminDep, SettingsDep
 from app.api.schemas import error_responses, text
 from app.embedding.encoder import model_identity
-from app.index.build import build_in_child
+from app.index.build import Built, build_in_child
 from app.index.store import (
     IndexNotFound,
     IndexNotWritable,
@@ -23,11 +24,37 @@ from app.index.store import (
     previous_version,
     set_current,
 )
-from app.ingest.extract import Limits
+from app.ingest.extract import SUPPORTED, Limits
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=error_responses(401, 403))
 audit = logging.getLogger("huashu.audit")
 STORAGE_FAILED = "The data directory cannot be read or written"
+# The file part's name ends in an accepted extension, in any case (415 otherwise): stated in the
+# schema where OpenAPI describes a multipart part's headers.
+_EXTENSIONS = "|".join("".join(f"[{c}{c.upper()}]" for c in suffix.lstrip(".")) for suffix in SUPPORTED)
+UPLOAD_NAME = {
+    "requestBody": {"content": {"multipart/form-data": {"encoding": {"file": {"headers": {"Content-Disposition": {
+        "description": f"The file's name ends in {', '.join(SUPPORTED)}, which tells its type",
+        "schema": {
+            "type": "string",
+            "pattern": rf'filename="[^"]*[^"/]\.({_EXTENSIONS})"',  # something before the dot, as for a suffix
+            "example": 'form-data; name="file"; filename="handout.txt"',
+        },
+    }}}}}}}
+}
+
+
+def _true_or_false(value: object) -> object:
+    # A form field is text: only the two spellings of the schema's boolean, not pydantic's "yes" or "1".
+    if isinstance(value, str) and value not in ("true", "false"):
+        raise ValueError("send true or false")
+    return value
+
+
+# An empty form field counts as not sent (FastAPI's forms), so the schema allows it too.
+FormFlag = Annotated[
+    bool, BeforeValidator(_true_or_false), WithJsonSchema({"anyOf": [{"type": "boolean"}, {"const": ""}]})
+]
 
 
 class UploadResult(BaseModel):
@@ -58,6 +85,7 @@ def _jobs(request: Request) -> JobRunner:
 @router.post(
     "/documents",
     status_code=status.HTTP_201_CREATED,
+    openapi_extra=UPLOAD_NAME,
     responses={
         200: {"model": UploadResult, "description": "The same content was already stored"},
         **error_responses(
@@ -76,10 +104,13 @@ def upload_document(
     settings: SettingsDep,
     file: UploadFile = File(description=".txt, .md, .jsonl (scripts or statutes in the corpus schema), .docx or .pdf"),
     kind: Kind = Form(),
-    replace: bool = Form(
-        default=False,
-        description="Statutes only: the upload may replace articles already in the corpus (same law and number).",
-    ),
+    replace: Annotated[
+        FormFlag,
+        Form(
+            description="Statutes only: the upload may replace articles already in the corpus (same law and "
+            "number); `true` or `false`, empty for false.",
+        ),
+    ] = False,
 ) -> UploadResult:
     """Store one document for the next index build, once the corpus builds with it. The same
     content again returns the stored document (200, `created: false`). Runs in the thread pool:
@@ -143,14 +174,16 @@ def _refusal(e: Rejected) -> HTTPException:
 )
 def reindex(request: Request, admin: AdminDep, settings: SettingsDep) -> Job:
     """Build a new index version in the background, in a process of its own; searches keep using
-    the current one until the atomic switch. Follow it at GET /v1/admin/jobs/{id}."""
+    the current one until the atomic switch. When the current version was built from the same
+    corpus, uploads, model and build files, nothing is built: the job succeeds with `up_to_date`
+    and the current version. Follow it at GET /v1/admin/jobs/{id}."""
     live = request.app.state.live
     store = _store(request)
 
-    def work(progress) -> str:
-        version = build_in_child(settings, store, progress)
+    def work(progress) -> Built:
+        built = build_in_child(settings, store, progress)
         live.refresh()
-        return version
+        return built
 
     try:
         job = _jobs(request).start("reindex", work)
@@ -177,21 +210,19 @@ def versions(admin: AdminDep, settings: SettingsDep) -> VersionsOut:
     "/rollback",
     responses=error_responses(
         (404, "No such index version"),
-        (409, "No earlier version to roll back to, or the version is damaged or built by another model"),
+        (409, "No current version to roll back from or none earlier, or the version is damaged or another model's"),
         400, 413, 422, (503, "The index directory cannot be written here (read-only or full)"),
     ),
 )
 def rollback(request: Request, admin: AdminDep, settings: SettingsDep, body: RollbackRequest | None = None) -> VersionsOut:
     """Make an earlier version current (by default the one before the current), once it is
     checked intact and built by the service's model."""
-    target = (body and body.version) or previous_version(settings.index_dir)
-    if target is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "there is no earlier index version to roll back to")
     try:
+        target = (body and body.version) or previous_version(settings.index_dir)
         set_current(settings.index_dir, check_version(settings.index_dir, target, model_identity(settings)))
     except IndexNotFound as e:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
-    except IndexUnusable as e:
+    except IndexUnusable as e:  # nothing to roll back from or to, a damaged version, another model
         raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
     except IndexNotWritable as e:  # the server's storage, not the request
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(e)) from None

@@ -31,12 +31,12 @@ def script_titles(engine: SearchEngine) -> dict[str, str]:
 @router.post(
     "/v1/feedback",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(400, 413, (422, "Invalid feedback or unknown script"), UNAVAILABLE),
+    responses=error_responses(400, (404, "Unknown script id"), 413, (422, "Invalid feedback"), UNAVAILABLE),
 )
 def post_feedback(body: FeedbackRequest, engine: EngineDep, settings: SettingsDep) -> FeedbackStored:
     """Store one signal from an agent: 👍 (`up`), 👎 (`down`) or the script was `copied`."""
-    if body.script_id not in script_titles(engine):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown script id: {body.script_id}")
+    if body.script_id not in script_titles(engine):  # well formed, but no script of the loaded index
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown script id: {body.script_id}")
     feedback_store(settings).add(body.query, body.script_id, body.signal, body.index_version)
     return FeedbackStored()
 

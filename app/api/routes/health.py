@@ -1,6 +1,6 @@
 from fastapi import APIRouter, HTTPException, Request, status
 
-from app.api.schemas import ReadyResponse
+from app.api.schemas import ReadyResponse, error_responses
 
 router = APIRouter(tags=["health"])
 
@@ -11,7 +11,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "No index loaded yet"}})
+@router.get("/readyz", responses=error_responses((503, "No index loaded yet")))
 def readyz(request: Request) -> ReadyResponse:
     """Ready once an index is loaded: its version and document counts."""
     live = request.app.state.live

@@ -19,12 +19,14 @@ from app.search.engine import SearchEngine
 router = APIRouter(tags=["search"])
 
 
-@router.post("/v1/search", responses=error_responses(400, 413, 422, 503))
+@router.post(
+    "/v1/search", responses=error_responses(400, 413, (422, "Invalid fields, or an unknown scenario id"), 503)
+)
 def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
     """Scripts that fit the complaint, ranked, with the statutes they rely on; plus the most
     relevant statutes and course passages."""
     unknown = list(dict.fromkeys(s for s in body.scenarios or [] if s not in engine.scenario_names))
-    if unknown:
+    if unknown:  # a 422, as the contract has always said (an id the loaded taxonomy lacks)
         named = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown scenario id(s): {named}; see GET /v1/scenarios"
