@@ -199,7 +199,7 @@ def test_too_many_or_too_long_scenario_ids_are_422(client):
 
 def test_unknown_scenario_ids_are_named_once_and_briefly(client):
     response = post_json_text(client, search_body(QUERY, scenarios=[f"nope-{i % 7}" for i in range(90)]))
-    assert_clear_4xx(response, 404, "unknown scenario id(s): nope-0, nope-1, nope-2, nope-3, nope-4 and 2 more")
+    assert_clear_4xx(response, 422, "unknown scenario id(s): nope-0, nope-1, nope-2, nope-3, nope-4 and 2 more")
 
 
 # -- methods -------------------------------------------------------------------------------
