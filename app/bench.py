@@ -169,7 +169,7 @@ def measure_add_one_document(settings: Settings) -> float:
     """Seconds to build the next version after one course document is added to the current one
     (a copy of it): the incremental path an admin's upload takes, in a process of its own with
     the service's encoder settings, as the server's re-index job runs it."""
-    from app.admin.documents import DocumentStore
+    from app.corpus.documents import DocumentStore
     from app.index.build import build_in_child
     from app.index.store import CURRENT_FILE, current_version, versions_dir
 

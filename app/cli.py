@@ -72,7 +72,7 @@ def cmd_index_use(args: argparse.Namespace) -> None:
 
 
 def _documents():
-    from app.admin.documents import DocumentStore
+    from app.corpus.documents import DocumentStore
 
     return DocumentStore(get_settings().data_dir / "documents")
 
@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("huashu").setLevel(logging.INFO)
     args = build_parser().parse_args(argv)
-    from app.admin.documents import StorageError
+    from app.corpus.documents import StorageError
     from app.admin.uploads import Rejected
     from app.corpus.scripts import ScriptError
     from app.corpus.statutes import StatuteError

@@ -18,8 +18,8 @@ from typing import NamedTuple
 import numpy as np
 from tqdm import tqdm
 
-from app.admin.documents import DocumentStore
 from app.core.config import Settings
+from app.corpus.documents import DocumentStore
 from app.corpus.loader import Corpus, load_corpus
 from app.embedding.encoder import Encoder
 from app.index.store import (

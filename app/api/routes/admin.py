@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
-from app.admin.documents import DocumentStore, Kind, StoredDocument
 from app.admin.jobs import Busy, Job, JobRunner
 from app.admin.uploads import Conflict, Rejected, TooLargeContent, Unsupported, add_document, remove_document
 from app.api.deps import AdminDep, SettingsDep
 from app.api.schemas import error_responses, text
+from app.corpus.documents import DocumentStore, Kind, StoredDocument
 from app.embedding.encoder import model_identity
 from app.index.build import Built, build_in_child
 from app.index.store import (
