@@ -148,7 +148,7 @@ def wrap(text: str, indent: str, width: int = 80) -> str:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
-    from app import evaluation
+    from app.measure import evaluation
 
     if args.check or args.update_expected:
         cmd_eval_check(args)
@@ -169,7 +169,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
 def cmd_eval_check(args: argparse.Namespace) -> None:
     """The regression check: every dev set named in eval/expected.json against its expected
     hybrid metrics; --update-expected writes today's values there instead."""
-    from app import evaluation
+    from app.measure import evaluation
 
     expected_file = REPO_ROOT / evaluation.EXPECTED_FILE
     expected = json.loads(expected_file.read_text(encoding="utf-8"))
@@ -188,7 +188,7 @@ def cmd_eval_check(args: argparse.Namespace) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
-    from app.calibration import calibrate
+    from app.measure.calibration import calibrate
     from app.search.match import CALIBRATION_FILE
 
     calibration, counts = calibrate(_engine(), REPO_ROOT)
@@ -200,14 +200,14 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
-    from app import bench
+    from app.measure import bench
 
     report = bench.run(get_settings(), quick=args.quick)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else bench.format_table(report))
 
 
 def cmd_load(args: argparse.Namespace) -> None:
-    from app import load
+    from app.measure import load
 
     try:
         url = None if args.url is None else load.require_loopback(args.url)
