@@ -62,12 +62,9 @@ def cmd_index_status(args: argparse.Namespace) -> None:
 
 
 def cmd_index_use(args: argparse.Namespace) -> None:
-    from app.embedding.encoder import model_identity
-    from app.index.store import check_version, previous_version, set_current
+    from app.index.operations import use_version
 
-    settings = get_settings()
-    version = args.version or previous_version(settings.index_dir)
-    set_current(settings.index_dir, check_version(settings.index_dir, version, model_identity(settings)))
+    version = use_version(get_settings(), args.version)
     print(f"current index version: {version} (running servers follow within a second)")
 
 
