@@ -62,17 +62,14 @@ def cmd_index_status(args: argparse.Namespace) -> None:
 
 
 def cmd_index_use(args: argparse.Namespace) -> None:
-    from app.embedding.encoder import model_identity
-    from app.index.store import check_version, previous_version, set_current
+    from app.index.operations import use_version
 
-    settings = get_settings()
-    version = args.version or previous_version(settings.index_dir)
-    set_current(settings.index_dir, check_version(settings.index_dir, version, model_identity(settings)))
+    version = use_version(get_settings(), args.version)
     print(f"current index version: {version} (running servers follow within a second)")
 
 
 def _documents():
-    from app.admin.documents import DocumentStore
+    from app.corpus.documents import DocumentStore
 
     return DocumentStore(get_settings().data_dir / "documents")
 
@@ -148,7 +145,7 @@ def wrap(text: str, indent: str, width: int = 80) -> str:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
-    from app import evaluation
+    from app.measure import evaluation
 
     if args.check or args.update_expected:
         cmd_eval_check(args)
@@ -169,7 +166,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
 def cmd_eval_check(args: argparse.Namespace) -> None:
     """The regression check: every dev set named in eval/expected.json against its expected
     hybrid metrics; --update-expected writes today's values there instead."""
-    from app import evaluation
+    from app.measure import evaluation
 
     expected_file = REPO_ROOT / evaluation.EXPECTED_FILE
     expected = json.loads(expected_file.read_text(encoding="utf-8"))
@@ -188,7 +185,7 @@ def cmd_eval_check(args: argparse.Namespace) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
-    from app.calibration import calibrate
+    from app.measure.calibration import calibrate
     from app.search.match import CALIBRATION_FILE
 
     calibration, counts = calibrate(_engine(), REPO_ROOT)
@@ -200,14 +197,14 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
-    from app import bench
+    from app.measure import bench
 
     report = bench.run(get_settings(), quick=args.quick)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else bench.format_table(report))
 
 
 def cmd_load(args: argparse.Namespace) -> None:
-    from app import load
+    from app.measure import load
 
     try:
         url = None if args.url is None else load.require_loopback(args.url)
@@ -344,7 +341,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("huashu").setLevel(logging.INFO)
     args = build_parser().parse_args(argv)
-    from app.admin.documents import StorageError
+    from app.corpus.documents import StorageError
     from app.admin.uploads import Rejected
     from app.corpus.scripts import ScriptError
     from app.corpus.statutes import StatuteError

@@ -16,7 +16,7 @@ import httpx
 
 from app.core.config import REPO_ROOT
 from app.index.store import IndexVersion, current_version, list_versions, set_current, versions_dir
-from app.load import listening_pid, peak_rss_mb, rss_mb
+from app.measure.load import listening_pid, peak_rss_mb, rss_mb
 from tests.conftest import running_server
 
 TOKEN = "e2e-admin-token"

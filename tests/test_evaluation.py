@@ -1,7 +1,7 @@
 import json
 
-from app import evaluation
 from app.core.config import REPO_ROOT
+from app.measure import evaluation
 
 
 def test_every_dev_set_holds_its_expected_metrics(engine):

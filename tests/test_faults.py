@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from app.api.live import preflight
 from app.api.main import create_app
 from app.core.config import DEFAULT_MODEL_NAME, REPO_ROOT
+from app.core.files import write_atomically
 from app.embedding.encoder import INFO_FILE, ONNX_FILE, ModelNotFound
 from app.index.build import LOCK_FILE, BuildFailed, build_index
 from app.index.store import (
@@ -38,7 +39,6 @@ from app.index.store import (
     list_versions,
     set_current,
     versions_dir,
-    write_atomically,
 )
 from tests.conftest import free_port, running_server, write_small_corpus
 

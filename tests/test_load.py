@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app import cli, load
+from app import cli
 from app.core.config import REPO_ROOT
+from app.measure import load
 
 KINDS = {"search_dev", "search_repeated", "search_unique", "statute", "statute_404", "scenarios", "health"}
 

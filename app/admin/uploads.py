@@ -4,7 +4,7 @@ own validation), so what is stored is always a corpus the next index build accep
 
 from pathlib import Path
 
-from app.admin.documents import DocumentStore, Kind, StoredDocument, Upload
+from app.corpus.documents import DocumentStore, Kind, StoredDocument, Upload
 from app.corpus.loader import DanglingReferences, ReplacesArticles, build_corpus
 from app.corpus.scripts import ScriptError
 from app.corpus.statutes import StatuteError

@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Match, Mount
 
-from app.admin.documents import DocumentStore, StorageError
 from app.admin.jobs import JobRunner
 from app.api.deps import AdminTokenFirst
 from app.api.limits import BodyLimit
@@ -20,6 +19,7 @@ from app.api.live import LiveEngine
 from app.api.observability import REQUEST_ID_HEADER, RequestObservability
 from app.api.routes import admin, feedback, health, metrics, page, scenarios, search, statutes
 from app.core.config import Settings, get_settings
+from app.corpus.documents import DocumentStore, StorageError
 from app.embedding.encoder import ModelNotFound
 from app.index.store import IndexUnusable
 from app.search.engine import SearchEngine

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.admin.documents import DocumentStore, StoredDocument, Upload, upload_order
+from app.corpus.documents import DocumentStore, StoredDocument, Upload, upload_order
 from app.corpus.scenarios import Taxonomy, load_taxonomy
 from app.corpus.scripts import Script, ScriptError, load_scripts
 from app.corpus.statutes import QUESTIONS_DIR, Article, StatuteBook, StatuteError, UnknownStatute, load_questions, parse_articles

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.admin.documents import StorageError
+from app.corpus.documents import StorageError
 
 # A write takes milliseconds; a lock held for longer is a stuck process or a person with a
 # sqlite3 shell, and the agent's page should hear so at once rather than wait (SQLite waits

@@ -18,8 +18,9 @@ from typing import NamedTuple
 import numpy as np
 from tqdm import tqdm
 
-from app.admin.documents import DocumentStore
 from app.core.config import Settings
+from app.core.files import sync_directory, write_atomically
+from app.corpus.documents import DocumentStore
 from app.corpus.loader import Corpus, load_corpus
 from app.embedding.encoder import Encoder
 from app.index.store import (
@@ -35,9 +36,7 @@ from app.index.store import (
     prune_versions,
     seal_files,
     set_current,
-    sync_directory,
     versions_dir,
-    write_atomically,
 )
 from app.search.collection import Collection
 from app.text.normalize import DIALECT_WORDS

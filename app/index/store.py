@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.config import DEFAULT_MODEL_NAME
+from app.core.files import sync_directory, write_atomically
 from app.corpus.scenarios import Taxonomy
 from app.corpus.statutes import Article, StatuteBook
 from app.search.collection import Collection
@@ -112,29 +113,6 @@ def built_from(manifest: dict) -> str | None:
     if not all(key in manifest for key in BUILD_INPUTS):
         return None
     return json.dumps([manifest[key] for key in BUILD_INPUTS], sort_keys=True)
-
-
-def sync_directory(path: Path) -> None:
-    """Make a rename or a new entry in `path` survive a power cut."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomically(path: Path, data: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk must not leave the temporary file behind
-        raise
-    sync_directory(path.parent)
 
 
 def set_current(index_dir: Path, version: str) -> None:

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 
-from app.admin.documents import safe_filename
 from app.admin.jobs import Busy, JobRunner
 from app.api.main import create_app
+from app.corpus.documents import safe_filename
 from app.index.build import Built
 from app.index.store import CURRENT_FILE, list_versions
 from tests.conftest import reindex_and_wait

@@ -7,22 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
-from app.admin.documents import DocumentStore, Kind, StoredDocument
 from app.admin.jobs import Busy, Job, JobRunner
 from app.admin.uploads import Conflict, Rejected, TooLargeContent, Unsupported, add_document, remove_document
 from app.api.deps import AdminDep, SettingsDep
 from app.api.schemas import error_responses, text
-from app.embedding.encoder import model_identity
+from app.corpus.documents import DocumentStore, Kind, StoredDocument
 from app.index.build import Built, build_in_child
+from app.index.operations import use_version
 from app.index.store import (
     IndexNotFound,
     IndexNotWritable,
     IndexUnusable,
-    check_version,
     current_version,
     list_versions,
-    previous_version,
-    set_current,
 )
 from app.ingest.extract import SUPPORTED, Limits
 
@@ -218,8 +215,7 @@ def rollback(request: Request, admin: AdminDep, settings: SettingsDep, body: Rol
     """Make an earlier version current (by default the one before the current), once it is
     checked intact and built by the service's model."""
     try:
-        target = (body and body.version) or previous_version(settings.index_dir)
-        set_current(settings.index_dir, check_version(settings.index_dir, target, model_identity(settings)))
+        target = use_version(settings, body and body.version)
     except IndexNotFound as e:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
     except IndexUnusable as e:  # nothing to roll back from or to, a damaged version, another model

@@ -8,7 +8,7 @@ files are left out: they check the calibration, never fit it.
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from app.evaluation import load_queries
+from app.measure.evaluation import load_queries
 from app.search.engine import SearchEngine
 from app.search.match import FEATURES, Calibration, LogisticModel
 

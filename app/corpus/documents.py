@@ -27,7 +27,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field, ValidationError
 
-from app.index.store import sync_directory
+from app.core.files import sync_directory, write_synced
 
 log = logging.getLogger("huashu")
 
@@ -140,9 +140,9 @@ class DocumentStore:
                 raise self._storage_error(e) from None
             try:
                 with _locked(staging):  # tells a store opening meanwhile that this upload is alive
-                    _write_synced(staging / ("original" + Path(name).suffix.lower()), original)
-                    _write_synced(staging / CONTENT_FILE, content.encode("utf-8"))
-                    _write_synced(staging / META_FILE, document.model_dump_json(indent=2).encode("utf-8"))
+                    write_synced(staging / ("original" + Path(name).suffix.lower()), original)
+                    write_synced(staging / CONTENT_FILE, content.encode("utf-8"))
+                    write_synced(staging / META_FILE, document.model_dump_json(indent=2).encode("utf-8"))
                     sync_directory(staging)
                     staging.rename(self.root / document.id)
                 sync_directory(self.root)
@@ -225,11 +225,4 @@ class _locked:
 
     def __exit__(self, *exc) -> None:
         os.close(self.fd)
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    with path.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
 

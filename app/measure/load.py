@@ -9,7 +9,7 @@ memory stayed flat: RSS of the serving process after a warm-up against RSS after
 warm-up ends at the peak (every client in the encoder at once with the longest new queries), so
 that RSS has reached what this concurrency needs before it is first read. 127.0.0.1 only.
 
-The HTTP load generator (`drive`) and the server starter (`serve`) live here; `app/bench.py`
+The HTTP load generator (`drive`) and the server starter (`serve`) live here; `app/measure/bench.py`
 uses them too. Only httpx is imported at module level: the load process stays light.
 """
 

@@ -5,8 +5,8 @@
   usual tutorial stack (sentence-transformers, BM25Okapi rebuilt per query, flat FAISS, raw
   scores summed);
 - HTTP: a real server (`python -m app serve`, query cache off) under 1, 8 and 32 concurrent
-  clients from a separate load process (`python -m app.bench load ...`, the load generator of
-  `app/load.py`), 127.0.0.1 only;
+  clients from a separate load process (`python -m app.measure.bench load ...`, the load generator of
+  `app/measure/load.py`), 127.0.0.1 only;
 - cold start to /readyz, index build time, peak RSS of the serving process.
 
 Heavy imports live inside the functions: the load process needs only httpx.
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.config import REPO_ROOT, Settings
-from app.load import (
+from app.measure.load import (
     TOP_K,
     drive,
     elapsed_ms,
@@ -169,7 +169,7 @@ def measure_add_one_document(settings: Settings) -> float:
     """Seconds to build the next version after one course document is added to the current one
     (a copy of it): the incremental path an admin's upload takes, in a process of its own with
     the service's encoder settings, as the server's re-index job runs it."""
-    from app.admin.documents import DocumentStore
+    from app.corpus.documents import DocumentStore
     from app.index.build import build_in_child
     from app.index.store import CURRENT_FILE, current_version, versions_dir
 
@@ -191,7 +191,7 @@ def measure_add_one_document(settings: Settings) -> float:
 
 def run_load(base: str, clients: int, requests: int) -> dict:
     """The load generator in its own process, so that it does not share the GIL with the bench."""
-    command = [sys.executable, "-m", "app.bench", "load", base, "--clients", str(clients), "--requests", str(requests)]
+    command = [sys.executable, "-m", "app.measure.bench", "load", base, "--clients", str(clients), "--requests", str(requests)]
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
 
@@ -290,8 +290,8 @@ def format_table(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m app.bench load URL --clients N --requests M`: the load generator, JSON out."""
-    parser = argparse.ArgumentParser(prog="python -m app.bench")
+    """`python -m app.measure.bench load URL --clients N --requests M`: the load generator, JSON out."""
+    parser = argparse.ArgumentParser(prog="python -m app.measure.bench")
     sub = parser.add_subparsers(dest="command", required=True)
     generator = sub.add_parser("load", help="concurrent /v1/search load against a local server")
     generator.add_argument("url")

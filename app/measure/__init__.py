@@ -1,0 +1,1 @@
+"""Measuring the service: evaluation, calibration, benchmarks and load."""
