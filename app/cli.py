@@ -255,9 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
         "build",
         help="build a new index version and make it current (nothing when the current one is up to date)",
         description="Build a new index version from the corpus and the uploaded documents, and make it current. "
-        "When the current version was built from the same corpus, uploads, model and build files (tokenizer lists and index code), nothing is "
-        "built: it stays current and is reported up to date, so the versions kept for rollback "
-        "(HUASHU_KEEP_VERSIONS) are not pushed out by a copy of it.",
+        "When the current version was built from the same corpus, uploads, model and build files "
+        "(tokenizer lists and index code), nothing is built: it stays current and is reported up to date, "
+        "so the versions kept for rollback (HUASHU_KEEP_VERSIONS) are not pushed out by a copy of it.",
     )
     build.add_argument(
         "--if-missing", action="store_true", help="do nothing when a current version this code can serve exists"

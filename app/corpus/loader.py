@@ -14,7 +14,15 @@ from pathlib import Path
 from app.corpus.documents import DocumentStore, StoredDocument, Upload, upload_order
 from app.corpus.scenarios import Taxonomy, load_taxonomy
 from app.corpus.scripts import Script, ScriptError, load_scripts
-from app.corpus.statutes import QUESTIONS_DIR, Article, StatuteBook, StatuteError, UnknownStatute, load_questions, parse_articles
+from app.corpus.statutes import (
+    QUESTIONS_DIR,
+    Article,
+    StatuteBook,
+    StatuteError,
+    UnknownStatute,
+    load_questions,
+    parse_articles,
+)
 from app.ingest.courses import clean_course_text, split_passages
 
 PASSAGES_FILE = Path("courses") / "passages.jsonl"

@@ -191,7 +191,8 @@ def measure_add_one_document(settings: Settings) -> float:
 
 def run_load(base: str, clients: int, requests: int) -> dict:
     """The load generator in its own process, so that it does not share the GIL with the bench."""
-    command = [sys.executable, "-m", "app.measure.bench", "load", base, "--clients", str(clients), "--requests", str(requests)]
+    command = [sys.executable, "-m", "app.measure.bench", "load", base]
+    command += ["--clients", str(clients), "--requests", str(requests)]
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
 

@@ -58,7 +58,7 @@ class Weights:
     citation_boost: float = 0.5  # statute score added per citing top script (times its score)
     scenario_statute_boost: float = 1.5  # statute score added per detected scenario it governs (times its score)
     cited_by_top: int = 5
-    direct_statutes: int = 2  # statutes ranked first by their own match, before scenario boosts
+    direct_statutes: int = 2  # statutes ranked first by match and citations, before scenario boosts
     statutes: int = 5
     passages: int = 3
     candidates: int = 50
@@ -249,8 +249,9 @@ class SearchEngine:
         for script in scripts[: w.cited_by_top]:
             for article in self.citations(script.record):
                 score[article.key] = score.get(article.key, 0.0) + w.citation_boost * script.score
-        # The best matches of the query's own words keep their place: a legal question is answered
-        # by the article it asks about, not by the provisions of a complaint it resembles.
+        # The best matches so far (the query's words, the top scripts' citations) keep their place:
+        # a legal question is answered by the article it asks about, not by the provisions of a
+        # complaint it resembles.
         direct = [key for key, _ in _top(score, w.direct_statutes)]
         for scenario in detected:
             for article in self.scenario_statutes[scenario.id]:
