@@ -5,7 +5,15 @@ import pytest
 
 from app.core.config import REPO_ROOT
 from app.corpus.scenarios import load_taxonomy
-from app.corpus.statutes import QUESTIONS_DIR, StatuteBook, StatuteError, UnknownStatute, load_questions, parse_articles
+from app.corpus.statutes import (
+    QUESTIONS_DIR,
+    ArticleQuestions,
+    StatuteBook,
+    StatuteError,
+    UnknownStatute,
+    load_questions,
+    parse_articles,
+)
 
 CORPUS_DIR = REPO_ROOT / "corpus"
 
@@ -119,10 +127,16 @@ def test_the_rules_scripts_rely_on_are_there(book, law, article_no, words):
 
 
 def test_every_question_names_an_article_in_force(book):
-    questions = load_questions(CORPUS_DIR / "statutes" / QUESTIONS_DIR, book)
-    assert questions, "corpus/statutes/questions/ holds the everyday questions each article answers"
-    for key in questions:
-        assert book.articles[key].in_force, key
+    # Read as written: the loader leaves out questions of an article an upload has repealed.
+    records = [
+        ArticleQuestions.model_validate_json(line)
+        for path in sorted((CORPUS_DIR / "statutes" / QUESTIONS_DIR).glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    assert records, "corpus/statutes/questions/ holds the everyday questions each article answers"
+    for record in records:
+        assert book.get(record.law, record.article_no).in_force, (record.law, record.article_no)
 
 
 def test_questions_are_the_asker_s_words_not_the_article_s(book):
