@@ -95,7 +95,7 @@ def evaluate_complaints(engine: SearchEngine, queries: list[dict], weights: Weig
     outcomes = []
     for q in queries:
         result = engine.search(q["query"], top_k=RANK_DEPTH, weights=weights)
-        returned = [s.record["scenarios"] for s in result.scripts]
+        returned = [s.record.scenarios for s in result.scripts]
         rank = next((i + 1 for i, ids in enumerate(returned) if set(ids) & set(q["expect"])), None)
         covered = None
         if q.get("cover"):

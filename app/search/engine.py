@@ -28,13 +28,16 @@ relevant statutes and course passages out.
 
 import math
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.corpus.scripts import Script
 from app.corpus.statutes import Article, ArticleRef, StatuteBook, UnknownStatute
 from app.embedding.encoder import Encoder
 from app.index.store import IndexVersion
+from app.ingest.courses import Passage
 from app.search.match import GENERAL_SCENARIOS, Calibration, Match, load_calibration
 from app.text.normalize import normalize, split_clauses
 from app.text.tokenize import legal_terms, tokenize
@@ -73,7 +76,7 @@ class ScoredScenario:
 
 @dataclass
 class ScoredScript:
-    record: dict
+    record: Script
     score: float
 
 
@@ -91,7 +94,7 @@ class SearchResult:
     detected_scenarios: list[ScoredScenario]
     scripts: list[ScoredScript]
     statutes: list[ScoredArticle]
-    passages: list[tuple[dict, float]] = field(default_factory=list)
+    passages: list[tuple[Passage, float]] = field(default_factory=list)
     match: Match | None = None
 
 
@@ -150,21 +153,21 @@ class SearchEngine:
 
         script_score = {
             p: (1 - w.script_scenario) * s
-            + w.script_scenario * max(scenario_score.get(i, 0.0) for i in script_records[p]["scenarios"])
+            + w.script_scenario * max(scenario_score.get(i, 0.0) for i in script_records[p].scenarios)
             for p, s in script_match.items()
         }
         if channel:
             for p in script_score:
-                if channel not in script_records[p]["channels"]:
+                if channel not in script_records[p].channels:
                     script_score[p] -= w.other_channel
         if match.level == "none" and not scenarios:
             # Nothing fits: general handling scripts, not look-alikes, and no scenario claimed.
             detected = []
-            general = {p for p in script_score if script_records[p]["scenarios"][0] in GENERAL_SCENARIOS}
+            general = {p for p in script_score if script_records[p].scenarios[0] in GENERAL_SCENARIOS}
             script_score = {p: s for p, s in script_score.items() if p in general}
         if scenarios:
             wanted = set(scenarios)
-            script_score = {p: s for p, s in script_score.items() if wanted & set(script_records[p]["scenarios"])}
+            script_score = {p: s for p, s in script_score.items() if wanted & set(script_records[p].scenarios)}
         ranked = _diversify(script_score, script_records, w.diversity, top_k)
         scripts = [ScoredScript(script_records[p], script_score[p]) for p in ranked]
 
@@ -212,17 +215,17 @@ class SearchEngine:
         script_match = scripts.search(vector, tokens, len(scripts), w.dense)
         scenarios = self.index.collections["scenarios"]
         description_match = {
-            scenarios.records[p]["id"]: s for p, s in scenarios.search(vector, tokens, len(scenarios), w.dense).items()
+            scenarios.records[p].id: s for p, s in scenarios.search(vector, tokens, len(scenarios), w.dense).items()
         }
         # What customers say when a scenario applies stands for its description when it matches
         # better: an implied demand ("邻居上回赔了钱") shares no word with "高额赔偿".
         exemplars = self.index.collections["exemplars"]
         for p, s in exemplars.search(vector, tokens, w.candidates, w.dense).items():
-            sid = exemplars.records[p]["scenario"]
+            sid = exemplars.records[p].scenario
             description_match[sid] = max(description_match.get(sid, 0.0), w.exemplar * s)
         best_script_match: dict[str, float] = {}
         for position, score in script_match.items():
-            for scenario_id in scripts.records[position]["scenarios"]:
+            for scenario_id in scripts.records[position].scenarios:
                 best_script_match[scenario_id] = max(best_script_match.get(scenario_id, 0.0), score)
         scenario_score = {
             sid: w.scenario_description * description_match.get(sid, 0.0)
@@ -244,7 +247,7 @@ class SearchEngine:
         records = self.index.collections["statutes"].records
         score: dict[tuple[str, int], float] = {}
         for position, s in matched.items():  # an article scores by its best-matching text
-            key = (records[position]["law"], records[position]["article_no"])
+            key = (records[position].law, records[position].article_no)
             score[key] = max(score.get(key, 0.0), s)
         for script in scripts[: w.cited_by_top]:
             for article in self.citations(script.record):
@@ -259,11 +262,11 @@ class SearchEngine:
         ranked = direct + [key for key, _ in _top(score, w.statutes + len(direct)) if key not in direct]
         return [ScoredArticle(self.book.articles[key], score[key]) for key in ranked[: w.statutes]]
 
-    def citations(self, script: dict) -> list[Article]:
+    def citations(self, script: Script) -> list[Article]:
         """The provisions in force that a script's citations stand for."""
-        return self._in_force(ArticleRef.model_validate(ref) for ref in script["citations"])
+        return self._in_force(script.citations)
 
-    def _in_force(self, refs) -> list[Article]:
+    def _in_force(self, refs: Iterable[ArticleRef]) -> list[Article]:
         articles: list[Article] = []
         for ref in refs:
             try:
@@ -296,10 +299,10 @@ def _top(scores: dict, n: int) -> list[tuple]:
     return sorted(scores.items(), key=lambda item: (-item[1], str(item[0])))[:n]
 
 
-def _diversify(score: dict[int, float], records: list[dict], penalty: float, k: int) -> list[int]:
+def _diversify(score: dict[int, float], records: Sequence[Script], penalty: float, k: int) -> list[int]:
     """Greedy top-k where a script loses `penalty` for each chosen script sharing a scenario with
     it, so a second demand's best script can pass a third variant of the first demand's."""
-    scenarios = {p: set(records[p]["scenarios"]) for p in score}
+    scenarios = {p: set(records[p].scenarios) for p in score}
     # Per remaining script, how many chosen ones share a scenario with it: updated once per pick
     # instead of recounted for every candidate at every pick.
     shared = dict.fromkeys(score, 0)

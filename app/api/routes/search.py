@@ -13,6 +13,7 @@ from app.api.schemas import (
     StatuteHit,
     error_responses,
 )
+from app.corpus.scripts import Script
 from app.corpus.statutes import UnknownStatute, article_json
 from app.search.engine import SearchEngine
 
@@ -41,23 +42,22 @@ def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
         scripts=[_script_out(engine, s.record, s.score) for s in result.scripts],
         statutes=[StatuteHit(**article_json(a.article), score=round(a.score, 4)) for a in result.statutes],
         passages=[
-            PassageOut(document=p["document"], section=p["section"], text=p["text"], score=round(s, 4))
+            PassageOut(document=p.document, section=p.section, text=p.text, score=round(s, 4))
             for p, s in result.passages
         ],
     )
 
 
-def _script_out(engine: SearchEngine, record: dict, score: float) -> ScriptOut:
+def _script_out(engine: SearchEngine, script: Script, score: float) -> ScriptOut:
     citations: list[Citation] = []
-    for ref in record["citations"]:
+    for ref in script.citations:
         try:
-            resolution = engine.book.resolve(ref["law"], ref["article_no"])
+            resolution = engine.book.resolve(ref.law, ref.article_no)
         except UnknownStatute:
             continue
         cited_as = None if resolution.cited.in_force else ArticleOut(**article_json(resolution.cited))
         citations += [Citation(**article_json(a), cited_as=cited_as) for a in resolution.in_force]
-    fields = {
-        k: record[k]
-        for k in ("id", "title", "scenarios", "technique", "situation", "text", "notes", "channels", "slots", "source")
-    }
+    fields = script.model_dump(
+        include={"id", "title", "scenarios", "technique", "situation", "text", "notes", "channels", "slots", "source"}
+    )
     return ScriptOut(**fields, score=round(score, 4), citations=citations)
