@@ -7,27 +7,34 @@ Cantonese words become simplified Mandarin, so 記者, 消委會 and 告你哋 a
 
 - a cue after a negation of the customer's own intention (不会, 不想, 没打算, 不至于 ...) in the same clause
   counts for nothing, unless a condition stands between them ("要是不处理我就去找记者");
-- a cue that names someone's job or workplace (在电视台上班, 我是律所的前台, 我老公是律师) counts for nothing;
-  so does something the customer only saw or heard of (在新闻上看到);
-- a place to complain to (记者, 工信部, 律师) preceded by the customer's own action (找, 去, 打, 向, 请, 投诉到)
-  or followed by one (消协投诉), and an action that is itself the step (曝光, 发到网上, 起诉, 告你们, 打官司),
-  is an intention; a bare mention ("工信部不是有规定吗") is a sign;
-- repeat contact is counted (第三次打, 投诉了好几次, 不是第一次) or described (一直没人管);
-- a vulnerable person (老人, 八十多岁, 孕妇, 住院, 残疾) counts where it is the customer's situation; a child
-  only together with what happened to them (孩子偷偷充值, 给小孩办的卡);
-- threats of violence or self-harm (砸了营业厅, 跟你们拼了, 不想活了, 跳楼) are always read as threats;
-- a high amount is a sum demanded as compensation beyond what the law could award (see `_high_amounts`).
+- a cue that names someone's job or workplace (在电视台上班, 我是律所的前台, 做律师的朋友) counts for nothing;
+  so does something the customer only saw or heard of (在新闻上看到) and a regulator cited for its rules
+  (工信部规定);
+- a place to complain to (记者, 工信部, 律师) with the customer's own action before it (找, 去, 打, 向, 请) or
+  after it (消协投诉), an action that is itself the step (曝光, 发到网上, 起诉, 告你们, 打官司), and a bare
+  mention ("我问过律师了") are signs; the step is concrete when it is taken (已经打了12300, 联系了电视台),
+  prepared (诉状我都写好了) or fixed for now without a condition (今晚把视频发抖音, 明天就去法院立案).
+  "不然我就去工信部" and "我打12300问问" stay signs: a condition or a question, not yet a step;
+- repeat contact is counted (第三次打, 投诉了好几次, 跑了三趟, 不是第一次) or described (一直没人管,
+  之前就提交过);
+- a vulnerable person counts where it bears on a complaint: illness, disability, pregnancy always (住院, 昏迷,
+  聋哑, 怀孕); age (老人, 她八十多了, 七十三) and children (孩子才十一岁, 未成年) when the call has a grievance
+  (被骗, 扣费, 不是她办的), so that "帮我阿嬷办张副卡，她八十岁了" is not an escalation;
+- threats of violence or self-harm (砸了营业厅, 跟你们拼了, 堵她, 不想活了, 跳楼) are always read as threats;
+- a high amount is a sum far above a bill (see `_high_amounts`).
 
 Levels, so that the strip is quiet on ordinary calls and loud only when acting now matters:
-- `high`: any threat; an intention to go to the media, a regulator or court (the complaint is about to leave the
-  company, and the course asks for 层层上报 and 专人处理 before it does); or two or more kinds of sign together
-  (several small signs together are how an escalation usually builds up);
-- `watch`: one sign (a regulator or lawyer mentioned, a repeat contact, a vulnerable person, a high amount);
+- `high`: any threat; a concrete step to the media, a regulator or court (the complaint is leaving the company,
+  and the course asks for 层层上报 and 专人处理 before it is out of reach); or two or more kinds of sign together
+  (several small signs together are how an escalation builds up);
+- `watch`: one kind of sign (an intention under a condition, a regulator or lawyer mentioned, a repeat contact, a
+  vulnerable person, a high amount);
 - `none`: nothing.
 
 Only customer turns are read: an agent saying "您也可以向工信部申诉" is not the customer's intention.
 """
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -69,6 +76,10 @@ class _Text:
 
     def source(self, start: int, end: int) -> str:
         return self.original[self.starts[start] : self.ends[end - 1]]
+
+    def position(self, original_index: int) -> int:
+        """Where a character of the original is in the normalised text."""
+        return max(bisect.bisect_right(self.starts, original_index) - 1, 0)
 
 
 _INVISIBLE = re.compile(r"[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
@@ -140,18 +151,25 @@ _CONDITION = re.compile(_any("就 才 的话 否则 不然 要不 再 还是 只
 _RHETORICAL = re.compile(r"以为|难道|.[吗么]$")
 # The cue names a job or a workplace (在电视台上班, 律所的前台, 我老公是律师), not a step the customer takes.
 _JOB_AFTER = re.compile(
-    r"^.{0,6}?(?:"
-    + _any("上班 工作 实习 干活 打工 任职 上学 当差", r"的(?:前台|保安|保洁|员工|同事|领导|护工|护士|司机)")
-    + ")"
+    r"^.{0,6}?"
+    + _group(
+        "上班 工作 实习 干活 打工 任职 上学 当差 做事 做东西 返工",
+        r"的(?:前台|保安|保洁|员工|同事|领导|护工|护士|司机)",
+    )
 )
 _JOB_BEFORE = re.compile(
-    "(?:"
-    + _any("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她")
-    + ")"
-    r"(?:也|就|以前|原来)?(?:是|当|做|干|在)[^找去到打向请告]{0,4}$"
+    _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她")
+    + r"(?:也|就|以前|原来)?(?:是|当|做|干|在)[^找去到打向请告]{0,4}$|(?:做|当|干)$"
 )
-# Something the customer saw or heard of.
-_OBSERVED = re.compile(_any("看到 看过 看了 听说 听人说 刷到 据说 广告 报道过 上过 不是说 有人说 别人说 人家说 有人要"))
+# Something the customer saw or heard of; a regulator cited for its rules.
+_OBSERVED = re.compile(
+    _any(
+        "看到 看过 看了 听说 听人说 刷到 据说 广告 报道过 上过 不是说 有人说 别人说 人家说 有人要",
+        "看新闻 新闻说 新闻上 新闻里",
+    )
+)
+_RULES_AFTER = re.compile(r"^.{0,4}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求运营商"))
+_RULES_BEFORE = re.compile(_group("按 按照 根据 依据 依照") + "$")
 
 
 def _negated(clause: str, at: int) -> bool:
@@ -164,51 +182,82 @@ def _negated(clause: str, at: int) -> bool:
     return not _RHETORICAL.search(clause)
 
 
+# How concrete a step is.
+_ASK = re.compile(_any("问 咨询 了解 打听"))
+_DONE = re.compile(_any("已经 已 早就 刚刚 刚才"))
+_TAKEN = re.compile(_any("了 过"))
+_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好"))
+_SOON = re.compile(_any("今天 今晚 明天 明早 明日 听日 马上 立刻 立马 现在就 这就 下午 一会儿 待会"))
+_IF = re.compile(
+    _any("不然 否则 要不 要么 要是 如果 假如 万一 的话 不行 再不 再这样 再这么 再拖 再推 推脱", r"[不没].{0,10}就")
+)
+
+
+def _concrete(clause: str, prev: str, step: int, cue_end: int, whole: str) -> bool:
+    """A step taken or prepared; or one fixed for now (了, 今晚, 明天就) without a condition; never a question."""
+    if _ASK.search(clause[step : cue_end + 4]):
+        return False
+    if _DONE.search(clause[:step]) or _PREPARED.search(whole):
+        return True
+    if _IF.search(prev + "，" + clause[:step]):
+        return False
+    return bool(_TAKEN.search(clause[step:]) or _SOON.search(clause[:step]))
+
+
 # --- Cues -----------------------------------------------------------------------------------------------------
 
 _STEP_BEFORE = _group(
-    "找 去 到 上 打 拨 向 跟 给 请 联系 叫 委托 咨询 问问",
-    "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 爆料给 写信给",
+    "找 去 到 上 打 拨 向 跟 给 请 联系 叫 委托 咨询 问问 报料给 爆料给",
+    "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 写信给 递到 递给 交到",
 )
-_STEP_AFTER = _group("投诉 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 来 上见", r"告(?!诉)")
+_STEP_AFTER = _group("投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见", r"告(?!诉)")
 
-# Places the complaint can go to: with the customer's action around them an intention, alone a mention.
+# Places the complaint can go to.
 _PLACES: dict[Kind, str] = {
-    "media": _any("记者 媒体 电视台 报社 报纸 电台 央视 焦点访谈 315晚会 新闻热线 爆料热线 大v 网红 都市频道"),
+    "media": _any(
+        "记者 媒体 传媒 电视台 报社 报纸 日报 晚报 早报 时报 电台 央视 焦点访谈 315晚会 新闻热线 报料热线 爆料热线",
+        "大v 网红 都市频道",
+    ),
     "regulator": _any(
-        "工信部 信产部 通管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
+        "工信部 公信部 信产部 通管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
         "市长热线 市民热线 政府热线 市长信箱 省长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
-        "通讯事务管理局 通讯办 通传会 申诉中心 国资委",
+        "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委",
         r"(?<!\d)(?:12300|12315|12345)(?!\d)",
     ),
     "legal": _any("律师 律所 律师事务所 法院 法庭 法律顾问 检察院"),
 }
-# Places that are only an escalation with the customer's action (有关部门 alone is often just "the rules").
+# Places that are only a sign with the customer's action (有关部门 alone is often just "the rules").
 _WEAK_PLACES: dict[Kind, str] = {"regulator": _any("有关部门 相关部门 上级部门 主管部门 监管部门 政府部门 政府")}
-_PLATFORMS = _group("网上 网络上 微博 抖音 快手 朋友圈 小红书 论坛 贴吧 头条 b站")
+_PLATFORMS = _group(
+    "网上 网络上 微博 抖音 快手 朋友圈 小红书 论坛 贴吧 头条 b站 知乎 公众号 视频号 dcard ptt 脸书 facebook fb ig",
+    "youtube 推特 twitter threads 连登 lihkg",
+)
 # Actions that are themselves the step.
 _STEPS: dict[Kind, str] = {
     "media": _any(
-        "曝光 上热搜 上新闻 上电视",
-        r"(?:发|挂|贴|晒|传|放|写)(?:到|在|上)?" + _PLATFORMS,
-        r"(?:在|到|上)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传)",
-        r"让(?:全网|大家|所有人|全国人民|网友)都?(?:知道|看看|评评理)",
+        "曝光 上热搜 上新闻 上电视 报料 爆料",
+        r"(?:发|挂|贴|晒|传|放|写|上传)(?:到|在|上)?.{0,4}?" + _PLATFORMS,
+        r"(?:在|到|上)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享)",
+        r"让(?:全网|大家|所有人|全国人民|网友)(?:都|来)?(?:知道|看看|评评理)",
     ),
-    "regulator": _any("越级投诉 申诉 举报你们"),
+    "regulator": _any("越级投诉 举报你们", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
     "legal": _any(
-        "起诉 告到底 打官司 走法律 法律程序 法律途径 法律手段 司法程序 诉讼 仲裁 律师函 上法院 对簿公堂 报警 报案",
+        "起诉 告到底 打官司 走法律 法律程序 法律途径 法律手段 司法程序 诉讼 仲裁 律师函 上法院 对簿公堂",
         "法院见 法庭见",
         r"(?<![广报公通警预转忠被原])告(?:你|您|他|死)们?",
         r"追究.{0,6}法律责任",
     ),
 }
-_CONTACT = "打 来电 致电 打电话 打过来 投诉 反映 找 联系 来 问 报修 报障 催 申请 说"
+_CONTACT = "打 来电 致电 打电话 打过来 打来 投诉 反映 找 联系 来 去 问 报修 报障 催 申请 说 提交 跑"
+_COUNT = r"(?!交道)(?:好|很|无数|n|多少)?(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+"
 _REPEAT = re.compile(
     _any(
-        r"第(?:[二三四五六七八九十两几]+|[2-9]|\d\d)(?:次|回)(?:" + _any(_CONTACT, "了 啊 呀") + ")",
-        r"(?:" + _any(_CONTACT, "找你们 找过你们 跑") + r")(?:了|过)+.{0,5}?(?:好|很|无数|n|多少)?"
-        r"(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+(?:次|回|遍|个电话|趟)",
+        r"第(?:[二三四五六七八九十两几]+|[2-9]|\d\d)(?:次|回)" + _group(_CONTACT, "了 啊 呀"),
+        _group(_CONTACT, "找你们 找过你们") + r"(?:了|过)+.{0,4}?" + _COUNT + _group("次 回 遍 趟 个电话") + "(?!交道)",
+        _group(_CONTACT, "找你们 找过你们") + r".{0,4}?" + _COUNT + _group("次 回 遍 趟") + "(?!交道)",
+        r"(?:多|好几|几|[二三四五六七八九十两]+|[2-9])次" + _group(_CONTACT),
         r"不是第一次|又打(?:来|过来|电话)?了|每次(?:打|来电|打电话|打过来|投诉)(?:过来|来)?都",
+        r"(?:每天|每日|天天)(?:都)?(?:打|来)",
         r"(?:一直|始终|总是|老是|每次|从来|根本)都?(?:没人|没有人|没|不)"
         r"(?:管|处理|解决|理|回复|回电|回电话|给我回|联系我|跟进|上门)",
         r"说了(?:多少|好几|几|无数|[二三四五六七八九十两]+|[2-9])(?:遍|次)",
@@ -217,40 +266,60 @@ _REPEAT = re.compile(
 # A contact before this one, unless the customer was content with it ("上次打电话你们处理得挺好").
 _EARLIER_CONTACT = re.compile(
     r"(?:已经|之前|上次|上周|昨天|前天|前几天|上个月|早上|上午)(?:就|也|都)?(?:已经)?"
-    + _group("打过 打了电话 打过电话 反映过 投诉过 报修过 报过修 报过障 来电过 联系过 问过 来过")
+    + _group("打过 打了电话 打过电话 反映过 投诉过 报修过 报过修 报过障 来电过 联系过 问过 来过 提交过 申请过")
 )
-_CONTENT = re.compile(_any("挺好 很好 满意 不错"))
-_VULNERABLE = re.compile(
+_CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说清楚了"))
+
+# Illness, disability, pregnancy: always the customer's situation.
+_FRAIL = re.compile(
+    _any(
+        "孕妇 怀孕 残疾 残障 盲人 视障 听障 聋哑 耳聋 听力不好 瘫痪 住院 病人 生病 重病 癌症 手术 化疗 透析 卧床",
+        "行动不便 病危 昏迷 植物人 心脏病 抢救 重症",
+    )
+)
+_AGE = r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)"
+_CHILD_AGE = r"(?:十[一二三四五六七]|[一二三四五六七八九十]|1[0-7]|[1-9])岁"
+_PERSON = "妈 爸 母 父 奶奶 爷爷 外婆 外公 姥姥 姥爷 阿嬷 阿公 老伴 婆婆 公公 岳母 岳父 老人家 她 他"
+# Age and childhood: when the call has a grievance.
+_OLD = re.compile(
     _any(
         "老年人 老太太 老太 老大爷 老爷子 老奶奶 老爷爷 上了年纪 年纪大 岁数大 年纪这么大 孤寡 独居 空巢 低保",
-        "孕妇 怀孕 残疾 残障 盲人 视障 听障 聋哑 耳聋 听力不好 瘫痪 住院 病人 生病 重病 癌症 手术 化疗 透析 卧床",
-        "行动不便 病危 不识字",
+        "腿脚不好 腿脚不便 眼睛不好 视力不好 耳朵不好 身体不好",
         r"老人(?!机)",
-        r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)(?:多|几)?岁",
-        r"(?:妈|爸|母亲|父亲|奶奶|爷爷|外婆|外公|姥姥|姥爷|老伴|婆婆|公公|岳母|岳父|老人家)"
-        r"(?:都|已经|今年|都已经|快)?(?:[六七八九]十|[6-9]\d)多?了",
+        _AGE + r"(?:多|几)?岁",
+        _group(_PERSON) + r"(?:都|已经|今年|都已经|快)?" + _AGE + r"多?(?:了|周岁)?(?![块元万个兆分号g\d])",
     )
 )
-# A child counts with what happened to them, or with their age.
 _CHILD = re.compile(
     _any(
-        "未成年 小孩 孩子 小朋友 小学生 初中生 中学生 儿童",
-        r"(?:[一二三四五六七八九十]|十[一二三四五六七]|1[0-7]|[1-9])岁的?(?:儿子|女儿|孩子)",
+        "未成年 小学生 初中生 中学生 儿童",
+        r"(?:才|只有|刚|未满)" + _CHILD_AGE,
+        r"(?:儿子|女儿|孩子)(?:今年|才)?" + _CHILD_AGE,
+        _CHILD_AGE + r"的?(?:儿子|女儿|孩子)",
     )
 )
-_CHILD_AGE = re.compile(r"(?:才|只有|刚|未满)(?:[一二三四五六七八九十]|十[一二三四五六七]|1[0-7]|[1-9])岁")
-_CHILD_AFFECTED = re.compile(
+# A child mentioned in passing ("带孩子出去玩") counts only with what happened to them.
+_KID = re.compile(_any("小孩 孩子 小朋友"))
+_KID_AFFECTED = re.compile(
     _any("被 给 让 偷偷 充值 游戏 扣 骗 办了 办的 用的 网课 上课 作业 联系不上 打不通 不懂 不会")
+)
+_GRIEVANCE = re.compile(
+    _any(
+        "投诉 骗 忽悠 坑 欺负 骂 嫌 扣 多收 乱收 停了 停机 断了 断网 坏了 没信号 打不出 打不通 联系不上 不认",
+        "退 赔 取消 凭什么 为什么 怎么回事 过分 不合理 没告诉 没说 看不清 冒用 盗用 冒名 干坏事 不是她办 不是他办",
+        "不是我办 没办过 呃",
+    )
 )
 _THREAT = re.compile(
     _any(
         r"砸.{0,6}?(?:营业厅|门店|店|柜台|公司|电脑|基站|机房|东西)",
-        r"(?:营业厅|门店|柜台)给?砸",
+        r"(?:营业厅|门店|柜台|东西)(?:给|都|全)?砸",
         r"(?:跟|和)(?:你们|你)(?:拼了|拼命|同归于尽)",
-        "同归于尽 弄死 杀了 收拾你 放火 烧了你们 炸了你们 炸掉 血溅 拿刀 带刀 动刀 汽油 炸药 硫酸 煤气罐",
-        r"(?:砍|捅|揍)(?:死|了)?你|(?<!打)打死(?!我也|也)|找人来?(?:收拾|弄|砸|堵|打)|让你们?好看",
-        "不想活 不活了 活不下去 活够了 活着没意思 死了算了 死给你们看 死在你们 自杀 自焚 跳楼 跳下去 跳河",
-        "喝药 喝农药 安眠药 割腕 上吊 寻死 轻生 一了百了",
+        "同归于尽 弄死 杀了 收拾你 放火 烧了你们 炸了你们 炸掉 血溅 见一个打一个 一拳",
+        "拿刀 带刀 动刀 菜刀 汽油 炸药 硫酸 煤气罐 球棒 棒球棍 铁棍 铁棒 棍子 砖头",
+        r"(?:砍|捅|揍)(?:死|了)?你|(?<!打)打死(?!我也|也)|找人来?(?:收拾|弄|砸|堵|打)|让你们?好看|堵(?:她|他|你|人)",
+        "不想活 不活了 活不下去 撑不下去 活够了 活着没意思 死了算了 死给你们看 死在你们 自杀 自焚 跳楼 跳下去 跳河",
+        r"喝药|喝农药|安眠药|割腕|上吊|寻死|轻生|一了百了|(?<![你们])去死|在.{0,6}?(?:楼顶|天台)",
     )
 )
 
@@ -258,91 +327,116 @@ _THREAT = re.compile(
 @dataclass(frozen=True)
 class _Sign:
     kind: Kind
-    intent: bool  # the customer's own step towards the media, a regulator or court
+    concrete: bool  # a step to the media, a regulator or court taken, prepared or fixed for now
     turn: int
     start: int  # in the normalised turn
     end: int
 
 
-def _places(kind: Kind, places: str, weak: bool, clause: str, offset: int, turn: int) -> list[_Sign]:
+@dataclass(frozen=True)
+class _Clause:
+    text: str
+    prev: str  # the clause before it in the turn
+    offset: int  # where it starts in the normalised turn
+    turn: int
+    whole: str  # the normalised turn
+
+    def sign(self, kind: Kind, start: int, end: int, concrete: bool = False) -> _Sign:
+        return _Sign(kind, concrete, self.turn, self.offset + start, self.offset + end)
+
+
+def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
     signs = []
-    for m in re.finditer(places, clause):
-        before, after = clause[: m.start()], clause[m.end() :]
-        if _negated(clause, m.start()) or _JOB_AFTER.match(after) or _OBSERVED.search(before):
+    for m in re.finditer(places, c.text):
+        before, after = c.text[: m.start()], c.text[m.end() :]
+        if _negated(c.text, m.start()) or _JOB_AFTER.match(after) or _OBSERVED.search(before):
             continue
-        step = re.search(_STEP_BEFORE + r"[^，]{0,4}$", before)
-        if step and not re.search(r"[是在]", before[step.end() :]):
-            signs.append(_Sign(kind, True, turn, offset + step.start(), offset + m.end()))
-        elif re.match(r"^.{0,3}?" + _STEP_AFTER, after):
-            signs.append(_Sign(kind, True, turn, offset + m.start(), offset + m.end()))
+        if _RULES_AFTER.match(after) or _RULES_BEFORE.search(before):
+            continue
+        step = re.search(r".*(" + _STEP_BEFORE + r")[^，]{0,4}$", before)  # the action nearest the place
+        then = re.match(r"^.{0,3}?" + _STEP_AFTER, after)
+        if step and not re.search(r"[是在]", before[step.end(1) :]):
+            end = m.end() + then.end() if then else m.end()
+            signs.append(c.sign(kind, step.start(1), end, _concrete(c.text, c.prev, step.start(1), end, c.whole)))
+        elif then:
+            end = m.end() + then.end()
+            signs.append(c.sign(kind, m.start(), end, _concrete(c.text, c.prev, m.start(), end, c.whole)))
         elif not weak and not _JOB_BEFORE.search(before):
-            signs.append(_Sign(kind, False, turn, offset + m.start(), offset + m.end()))
+            signs.append(c.sign(kind, m.start(), m.end()))
     return signs
 
 
-def _clause_signs(clause: str, offset: int, turn: int, whole: str) -> list[_Sign]:
+def _clause_signs(c: _Clause, grievance: bool) -> list[_Sign]:
     signs = []
     for kind, places in _PLACES.items():
-        signs += _places(kind, places, False, clause, offset, turn)
+        signs += _places(kind, places, False, c)
     for kind, places in _WEAK_PLACES.items():
-        signs += _places(kind, places, True, clause, offset, turn)
+        signs += _places(kind, places, True, c)
     for kind, steps in _STEPS.items():
-        for m in re.finditer(steps, clause):
-            if not _negated(clause, m.start()) and not _OBSERVED.search(clause[: m.start()]):
-                signs.append(_Sign(kind, True, turn, offset + m.start(), offset + m.end()))
-    if not _CONTENT.search(whole):
-        signs += [
-            _Sign("repeat-contact", False, turn, offset + m.start(), offset + m.end())
-            for m in _EARLIER_CONTACT.finditer(clause)
-        ]
-    for kind, pattern in (("repeat-contact", _REPEAT), ("threat", _THREAT)):
-        for m in pattern.finditer(clause):
-            if not _negated(clause, m.start()):
-                signs.append(_Sign(kind, False, turn, offset + m.start(), offset + m.end()))
-    for m in _VULNERABLE.finditer(clause):
-        if not _negated(clause, m.start()) and not _JOB_AFTER.match(clause[m.end() :]):
-            signs.append(_Sign("vulnerable", False, turn, offset + m.start(), offset + m.end()))
-    for m in _CHILD.finditer(clause):
-        if not _negated(clause, m.start()) and _CHILD_AFFECTED.search(whole):
-            signs.append(_Sign("vulnerable", False, turn, offset + m.start(), offset + m.end()))
-    for m in _CHILD_AGE.finditer(clause):
-        signs.append(_Sign("vulnerable", False, turn, offset + m.start(), offset + m.end()))
+        for m in re.finditer(steps, c.text):
+            if not _negated(c.text, m.start()) and not _OBSERVED.search(c.text[: m.start()]):
+                signs.append(c.sign(kind, m.start(), m.end(), _concrete(c.text, c.prev, m.start(), m.end(), c.whole)))
+    if not _CONTENT.search(c.whole) and not any(re.search(places, c.text) for places in _PLACES.values()):
+        signs += [c.sign("repeat-contact", m.start(), m.end()) for m in _EARLIER_CONTACT.finditer(c.text)]
+    patterns = [("repeat-contact", _REPEAT), ("threat", _THREAT), ("vulnerable", _FRAIL)]
+    if grievance:
+        patterns += [("vulnerable", _OLD), ("vulnerable", _CHILD)]
+        if _KID_AFFECTED.search(c.whole):
+            patterns.append(("vulnerable", _KID))
+    for kind, pattern in patterns:
+        for m in pattern.finditer(c.text):
+            if not _negated(c.text, m.start()) and not (kind == "vulnerable" and _JOB_AFTER.match(c.text[m.end() :])):
+                signs.append(c.sign(kind, m.start(), m.end()))
     return signs
+
+
+def _turn_clauses(turn: int, text: _Text) -> list[_Clause]:
+    spans = _clauses(text.norm)
+    return [
+        _Clause(text.norm[a:b], text.norm[spans[i - 1][0] : spans[i - 1][1]] if i else "", a, turn, text.norm)
+        for i, (a, b) in enumerate(spans)
+    ]
+
+
+def _has_grievance(clauses: list[_Clause]) -> bool:
+    return any(not _negated(c.text, m.start()) for c in clauses for m in _GRIEVANCE.finditer(c.text))
 
 
 # --- High amounts ---------------------------------------------------------------------------------------------
 
-_DEMAND = re.compile(r"赔|补偿|精神|损失|要求|给我|退我|返还|起码|至少|少于|不低于|要你们|拿出")
-_DISPUTED = re.compile(r"扣|多收|收了|收我|花了|话费|账单|月租|充了|套餐|费用|乱收|被收")
-DEMAND_WITHOUT_DISPUTE_YUAN = 1000
+_CLAIM = re.compile(_any("赔 补偿 补到 补给 精神 损失 误工 骗 被盗 盗刷"))
+_CHARGE = re.compile(_any("账单 帐单 话费 扣 收了 收我 多收 乱收 漫游 月租 违约金 分期 要还 缴 交 费"))
+CLAIM_YUAN = 1000
+CHARGE_YUAN = 3000
 STATUTORY_MULTIPLE, STATUTORY_MINIMUM_YUAN = 3, 500
 
 
-def _high_amounts(texts: dict[int, _Text], amounts) -> list[tuple[int, str]]:
-    """Sums the customer demands far above what is at stake, as (turn, words).
+def _high_amounts(clauses: dict[int, list[_Clause]], texts: dict[int, _Text], amounts) -> list[tuple[int, str]]:
+    """Sums far above a bill that the customer claims or disputes, as (turn, words).
 
-    A demand is an amount in a clause that asks for money (赔, 补偿, 精神损失, 给我 ...). What is disputed is
-    an amount in a clause about a charge (扣, 多收, 话费, 月租 ...). When the call says what is disputed, a
-    demand is high above three times it and above 500 yuan: that is more than 消费者权益保护法第55条 could
-    award (three times the price, at least 500), so no script can grant it and the course's 高额赔偿 handling
-    applies. When the call does not say, 1,000 yuan is the line: several times a normal monthly bill, far from
-    any refund of a charge.
+    - A claim (赔, 补偿, 精神损失, 被骗 ... in the amount's clause or the one before) of 1,000 yuan or more: several
+      monthly bills, beyond any refund of a charge, and what the course's 高额赔偿 handling is for. When the call
+      also says what was charged, a claim above three times that and above 500 yuan counts too: more than
+      消费者权益保护法第55条 could award (three times the price, at least 500).
+    - A disputed charge (账单, 扣, 漫游, 违约金, 分期 ...) of 3,000 yuan or more: twenty times a typical monthly
+      bill, bill shock (roaming, a lost phone's instalments) that no agent can waive on the call. Charges below
+      that (a 1,500 yuan early-termination fee) are ordinary disputes.
     """
-    demanded, disputed = [], []
+    claims, charges = [], []
     for turn, words, yuan in amounts:
-        text = texts.get(turn)
-        if text is None or not words or words not in text.original:
+        if turn not in texts or not words or words not in texts[turn].original:
             continue
-        at = text.original.index(words)
-        clause = next((text.norm[a:b] for a, b in _clauses(text.norm) if text.starts[a] <= at < text.ends[b - 1]), "")
-        if _DEMAND.search(clause):
-            demanded.append((turn, words, yuan))
-        elif _DISPUTED.search(clause):
-            disputed.append(yuan)
-    if disputed:
-        statutory = max(STATUTORY_MULTIPLE * max(disputed), STATUTORY_MINIMUM_YUAN)
-        return [(turn, words) for turn, words, yuan in demanded if yuan > statutory]
-    return [(turn, words) for turn, words, yuan in demanded if yuan >= DEMAND_WITHOUT_DISPUTE_YUAN]
+        at = texts[turn].position(texts[turn].original.index(words))
+        c = next((c for c in reversed(clauses[turn]) if c.offset <= at), None)
+        context = c.prev + "，" + c.text if c else ""
+        if _CLAIM.search(context):
+            claims.append((turn, words, yuan))
+        elif _CHARGE.search(context):
+            charges.append((turn, words, yuan))
+    charged = max((yuan for _, _, yuan in charges), default=None)
+    statutory = max(STATUTORY_MULTIPLE * charged, STATUTORY_MINIMUM_YUAN) if charged else None
+    high = [(t, w) for t, w, y in claims if y >= CLAIM_YUAN or (statutory and y > statutory)]
+    return sorted(high + [(t, w) for t, w, y in charges if y >= CHARGE_YUAN])
 
 
 # --- Advice ---------------------------------------------------------------------------------------------------
@@ -394,23 +488,21 @@ def _advice(kinds: list[Kind], level: Level) -> str:
 def assess_escalation(turns: list[tuple[str, str]], amounts: list[tuple[int, str, float]] = ()) -> Escalation:
     """The escalation signs in a call's customer turns, oldest first; `amounts` are (turn, words, yuan)."""
     texts = {i: _normalized(text) for i, (role, text) in enumerate(turns) if role == "customer"}
-    signs: list[_Sign] = []
-    for turn, text in texts.items():
-        for a, b in _clauses(text.norm):
-            signs += _clause_signs(text.norm[a:b], a, turn, text.norm)
+    clauses = {turn: _turn_clauses(turn, text) for turn, text in texts.items()}
+    grievance = _has_grievance([c for cs in clauses.values() for c in cs])
+    signs = [sign for cs in clauses.values() for c in cs for sign in _clause_signs(c, grievance)]
     reasons, seen = [], set()
-    for sign in sorted(signs, key=lambda s: (s.turn, not s.intent, s.start, s.start - s.end)):
-        if (sign.kind, sign.turn) not in seen:  # one reason per kind and turn: the step if there is one, else the first
+    for sign in sorted(signs, key=lambda s: (s.turn, not s.concrete, s.start, s.start - s.end)):
+        if (sign.kind, sign.turn) not in seen:  # one reason per kind and turn: a concrete step first, else the first
             seen.add((sign.kind, sign.turn))
             reasons.append(Reason(sign.kind, texts[sign.turn].source(sign.start, sign.end), sign.turn))
-    reasons += [Reason("high-amount", words, turn) for turn, words in _high_amounts(texts, amounts)]
+    reasons += [Reason("high-amount", words, turn) for turn, words in _high_amounts(clauses, texts, amounts)]
     reasons.sort(key=lambda r: (r.turn, KINDS.index(r.kind)))
 
     kinds = [k for k in KINDS if any(r.kind == k for r in reasons)]
-    intent = any(s.intent for s in signs)
     if not kinds:
         level: Level = "none"
-    elif "threat" in kinds or intent or len(kinds) >= 2:
+    elif "threat" in kinds or any(s.concrete for s in signs) or len(kinds) >= 2:
         level = "high"
     else:
         level = "watch"
