@@ -17,7 +17,7 @@ from app.api.deps import AdminTokenFirst
 from app.api.limits import BodyLimit
 from app.api.live import LiveEngine
 from app.api.observability import REQUEST_ID_HEADER, RequestObservability
-from app.api.routes import admin, feedback, health, metrics, page, scenarios, search, statutes
+from app.api.routes import admin, assist, feedback, health, metrics, page, scenarios, search, statutes
 from app.core.config import Settings, get_settings
 from app.core.errors import HuashuError
 from app.corpus.documents import DocumentStore
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", REQUEST_ID_HEADER], expose_headers=[REQUEST_ID_HEADER], max_age=600,
         )
-    modules = [search, statutes, scenarios, health, feedback, page, admin] + ([metrics] if settings.metrics_enabled else [])
+    modules = [search, assist, statutes, scenarios, health, feedback, page, admin] + ([metrics] if settings.metrics_enabled else [])
     for module in modules:
         app.include_router(module.router)
     static = Mount("/static", app=StaticFiles(directory=page.STATIC_DIR), name="static")

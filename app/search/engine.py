@@ -27,7 +27,9 @@ relevant statutes and course passages out.
 """
 
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -43,6 +45,7 @@ from app.text.normalize import normalize, split_clauses
 from app.text.tokenize import legal_terms, tokenize
 
 MAX_CLAUSES = 6
+READINGS_KEPT = 4096  # texts whose scenario scores are kept: the turns of the calls in progress
 DEFAULT_CHANNEL = "phone"  # the service's agents are on the phone unless they say otherwise
 
 
@@ -56,6 +59,7 @@ class Weights:
     detect_ratio: float = 0.7  # scenarios within this fraction of the best one are detected
     max_detected: int = 5
     clause_weight: float = 0.8  # a clause's scenario scores count at this share (0: clauses ignored)
+    context_weight: float = 1.0  # an earlier turn's scenario scores count at this share (a live call)
     diversity: float = 0.2  # score a script loses per higher-ranked script of the same scenario
     other_channel: float = 0.2  # score a script loses when it is not written for the agent's channel
     citation_boost: float = 0.5  # statute score added per citing top script (times its score)
@@ -86,6 +90,14 @@ class ScoredArticle:
     score: float
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What one text says, before any ranking: its scenario scores and how well the library fits it."""
+
+    scenario_score: dict[str, float]
+    match: Match
+
+
 @dataclass
 class SearchResult:
     query: str
@@ -112,7 +124,10 @@ class SearchEngine:
         self.weights = weights
         self.calibration = calibration or load_calibration(encoder.model_id)
         self.scenario_names = {s.id: s.name for s in index.taxonomy.scenarios}
+        self.scenario_groups = {s.id: s.group for s in index.taxonomy.scenarios}
         self.scenario_statutes = {s.id: self._in_force(s.statutes) for s in index.taxonomy.scenarios}
+        self._readings: OrderedDict[tuple[str, Weights], Reading] = OrderedDict()
+        self._readings_lock = threading.Lock()
 
     @property
     def book(self) -> StatuteBook:
@@ -125,30 +140,26 @@ class SearchEngine:
         scenarios: list[str] | None = None,
         weights: Weights | None = None,
         channel: str | None = DEFAULT_CHANNEL,
+        context: Sequence[str] = (),
     ) -> SearchResult:
+        """`context`: what the customer said earlier in the call, oldest first. Its scenarios
+        count at `context_weight`, so the scripts cover the demands still open beside the latest
+        turn's own; a latest turn that fits little by itself ("好的，谢谢") takes the call's
+        fit."""
         started = time.perf_counter()
         w = weights or self.weights
         text = normalize(query)
         tokens = tokenize(text)
-        clauses = query_clauses(text) if w.clause_weight > 0 else []
-        whole_vector, clause_vectors = encode_query_and_clauses(self.encoder.encode_queries, text, clauses)
-        match = self.calibration.assess(self._match_signals(whole_vector, clause_vectors, tokens))
-        # Scenarios and scripts are matched by the clauses' normalised mean, where every demand
-        # weighs the same; statutes and passages by the whole query, whose wording they answer.
-        if clauses:
-            vector = np.mean(clause_vectors, axis=0)
-            vector /= np.linalg.norm(vector)
-        else:
-            vector = whole_vector
+        whole_vector, scenario_score, script_match, match = self._read(text, tokens, w)
+        earlier = [r for r in (self.read(t, w) for t in context) if r.match.level != "none"]
+        for reading in earlier:
+            for sid, score in reading.scenario_score.items():
+                scenario_score[sid] = max(scenario_score[sid], w.context_weight * score)
+        call_fit = max((r.match for r in earlier), key=lambda m: m.confidence, default=match)
+        if match.level != "strong" and call_fit.confidence > match.confidence:
+            match = call_fit
         collections = self.index.collections
         script_records = collections["scripts"].records
-        scenario_score, script_match = self._scenario_scores(vector, tokens, w)
-        # A demand stated in one clause of a long complaint is drowned in the whole query's
-        # match; each clause on its own brings it back.
-        for clause, clause_vector in zip(clauses, clause_vectors):
-            clause_score, _ = self._scenario_scores(clause_vector, tokenize(clause), w)
-            for sid, score in clause_score.items():
-                scenario_score[sid] = max(scenario_score[sid], w.clause_weight * score)
         detected = self._detect(scenario_score, w)
 
         script_score = {
@@ -182,6 +193,48 @@ class SearchEngine:
         passages = [(collections["passages"].records[p], s) for p, s in _top(passages_found, w.passages)]
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResult(query, self.index.name, took_ms, detected, scripts, statutes, passages, match)
+
+    def read(self, query: str, weights: Weights | None = None) -> "Reading":
+        """The scenario scores and fit of one text, kept for the next request: the turns of a
+        call come back with every request of it."""
+        w = weights or self.weights
+        text = normalize(query)
+        key = (text, w)
+        with self._readings_lock:
+            if key in self._readings:
+                self._readings.move_to_end(key)
+                return self._readings[key]
+        _, scenario_score, _, match = self._read(text, tokenize(text), w)
+        return Reading(scenario_score, match)
+
+    def _read(
+        self, text: str, tokens: list[str], w: Weights
+    ) -> tuple[np.ndarray, dict[str, float], dict[int, float], Match]:
+        """The whole text's vector, scenario scores, the scripts' own match and the fit; the
+        scenario scores and the fit are kept (`read`)."""
+        clauses = query_clauses(text) if w.clause_weight > 0 else []
+        whole_vector, clause_vectors = encode_query_and_clauses(self.encoder.encode_queries, text, clauses)
+        match = self.calibration.assess(self._match_signals(whole_vector, clause_vectors, tokens))
+        # Scenarios and scripts are matched by the clauses' normalised mean, where every demand
+        # weighs the same; statutes and passages by the whole query, whose wording they answer.
+        if clauses:
+            vector = np.mean(clause_vectors, axis=0)
+            vector /= np.linalg.norm(vector)
+        else:
+            vector = whole_vector
+        scenario_score, script_match = self._scenario_scores(vector, tokens, w)
+        # A demand stated in one clause of a long complaint is drowned in the whole query's
+        # match; each clause on its own brings it back.
+        for clause, clause_vector in zip(clauses, clause_vectors):
+            clause_score, _ = self._scenario_scores(clause_vector, tokenize(clause), w)
+            for sid, score in clause_score.items():
+                scenario_score[sid] = max(scenario_score[sid], w.clause_weight * score)
+        with self._readings_lock:
+            self._readings[(text, w)] = Reading(dict(scenario_score), match)
+            self._readings.move_to_end((text, w))
+            while len(self._readings) > READINGS_KEPT:
+                self._readings.popitem(last=False)
+        return whole_vector, scenario_score, script_match, match
 
     def match_signals(self, query: str) -> dict[str, float]:
         """The signals `match` is decided from, for calibrating it (`python -m app calibrate`)."""

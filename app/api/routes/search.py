@@ -15,7 +15,7 @@ from app.api.schemas import (
 )
 from app.corpus.scripts import Script
 from app.corpus.statutes import UnknownStatute, article_json
-from app.search.engine import SearchEngine
+from app.search.engine import SearchEngine, SearchResult
 
 router = APIRouter(tags=["search"])
 
@@ -33,8 +33,13 @@ def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown scenario id(s): {named}; see GET /v1/scenarios"
         )
     result = engine.search(body.query, top_k=body.top_k, scenarios=body.scenarios, channel=body.channel)
-    return SearchResponse(
-        query=body.query,
+    return SearchResponse(**search_fields(engine, body.query, result))
+
+
+def search_fields(engine: SearchEngine, query: str, result: SearchResult) -> dict:
+    """A search's answer, for /v1/search and for the latest turn of /v1/assist."""
+    return dict(
+        query=query,
         index_version=result.index_version,
         took_ms=round(result.took_ms, 2),
         match=MatchOut(**vars(result.match)),
