@@ -21,6 +21,13 @@ DEMAND_GROUPS = ("demand", "business")
 RAISED_SITUATIONS = ("vulnerable-customer",)
 DEMAND_RATIO = 0.8  # a turn raises the scenarios within this fraction of its best one
 MAX_DEMANDS_PER_TURN = 3
+# The demand an escalation sign makes (app/call/escalation.py).
+SIGNALLED_DEMANDS = {
+    "media": "media-exposure",
+    "regulator": "escalation-appeal",
+    "high-amount": "high-compensation",
+    "vulnerable": "vulnerable-customer",
+}
 KEPT_FIRST = 3  # the latest turn's best scripts, in the light of the call, stay on top
 CANDIDATES = 30  # scripts ranked before the top ones are chosen to cover the open demands
 
@@ -61,16 +68,23 @@ def assist(
     for i in customer:
         for scenario in turn_demands(engine, turns[i].text, weights):
             demands.setdefault(scenario, Demand(scenario, engine.scenario_names[scenario], i))
+    facts = extract_facts([turn.text for turn in turns], today or datetime.date.today())
+    amounts = [(f.turn, f.words, f.value) for f in facts if f.kind == "amount" and f.value is not None]
+    escalation = assess_escalation([(turn.role, turn.text) for turn in turns], amounts)
+    # A sign of escalation is a demand too: its words are read in their clause, where a turn's
+    # scenario match may have ranked the complaint above it.
+    for reason in sorted(escalation.reasons, key=lambda r: r.turn):
+        scenario = SIGNALLED_DEMANDS.get(reason.kind)
+        if scenario in engine.scenario_names:
+            demands.setdefault(scenario, Demand(scenario, engine.scenario_names[scenario], reason.turn))
     *earlier, latest = customer
     result = engine.search(
         turns[latest].text, top_k=CANDIDATES, weights=weights, channel=channel,
         context=[turns[i].text for i in earlier],
     )
-    result.scripts = covering(result.scripts, sorted(demands.values(), key=lambda d: -d.turn), top_k)
-    facts = extract_facts([turn.text for turn in turns], today or datetime.date.today())
-    amounts = [(f.turn, f.words, f.value) for f in facts if f.kind == "amount" and f.value is not None]
-    escalation = assess_escalation([(turn.role, turn.text) for turn in turns], amounts)
-    return Assisted(result, list(demands.values()), escalation, facts)
+    raised = sorted(demands.values(), key=lambda d: d.turn)
+    result.scripts = covering(result.scripts, raised[::-1], top_k)
+    return Assisted(result, raised, escalation, facts)
 
 
 def covering(ranked: list[ScoredScript], demands: list[Demand], k: int) -> list[ScoredScript]:
