@@ -64,6 +64,13 @@ def assist(
     customer = [i for i, turn in enumerate(turns) if turn.role == "customer"]
     if not customer:
         raise ValueError("the conversation has no customer turn")
+    *earlier, latest = customer
+    # The search reads every customer turn once (the earlier ones as its context); the demands
+    # below find those readings kept.
+    result = engine.search(
+        turns[latest].text, top_k=CANDIDATES, weights=weights, channel=channel,
+        context=[turns[i].text for i in earlier],
+    )
     demands: dict[str, Demand] = {}
     for i in customer:
         for scenario in turn_demands(engine, turns[i].text, weights):
@@ -77,11 +84,6 @@ def assist(
         scenario = SIGNALLED_DEMANDS.get(reason.kind)
         if scenario in engine.scenario_names:
             demands.setdefault(scenario, Demand(scenario, engine.scenario_names[scenario], reason.turn))
-    *earlier, latest = customer
-    result = engine.search(
-        turns[latest].text, top_k=CANDIDATES, weights=weights, channel=channel,
-        context=[turns[i].text for i in earlier],
-    )
     raised = sorted(demands.values(), key=lambda d: d.turn)
     result.scripts = covering(result.scripts, raised[::-1], top_k)
     return Assisted(result, raised, escalation, facts)
