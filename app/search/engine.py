@@ -207,6 +207,13 @@ class SearchEngine:
         _, scenario_score, _, match = self._read(text, tokenize(text), w)
         return Reading(scenario_score, match)
 
+    def forget(self, query: str) -> None:
+        """Drop what was kept of a text (the benchmark measures a turn read for the first time)."""
+        text = normalize(query)
+        with self._readings_lock:
+            for key in [key for key in self._readings if key[0] == text]:
+                del self._readings[key]
+
     def _read(
         self, text: str, tokens: list[str], w: Weights
     ) -> tuple[np.ndarray, dict[str, float], dict[int, float], Match]:
