@@ -5,6 +5,11 @@ Pure: no I/O, no model, no clock (the caller passes `today`). Matching runs on a
 made simplified and half-width character by character, so every match maps back to the same span
 of the turn as said; Cantonese words (蚊, 三日, 琴日) are matched directly for the same reason,
 since normalize()'s word replacements change the length of the text.
+
+A sum is a number with a currency or unit (199元, $288, 三百港币), a large one (两千, 一万二), or a
+number said in a clause about money (扣了二十九, 违约金八百多) or said as money elsewhere in the call.
+Dates include days ahead (明天, 下个月五号, 月底), which have no days before today. Not facts: vague
+times (这几天, 好几天, 最近), rates (一天十几个, 多少钱一个月), points and data (积分, GB, 兆).
 """
 
 import calendar
@@ -56,23 +61,26 @@ FRAUD_DAMAGES_IMPLIES = (
 
 # --- numbers ---------------------------------------------------------------------------------
 
-# Arabic: at most six digits, never a piece of a longer run (phone, ID and order numbers).
-_ARABIC = r"(?<![0-9.])(?<!\d,)(?:\d{1,3}(?:,\d{3})+|\d{1,6})(?:\.\d{1,2})?(?![0-9])"
-# Chinese: starts with a digit or 十, so idioms like 千万/万一 are not numbers; nor is 十 in 几十.
+# Arabic: at most six digits, never a piece of a longer run (phone, ID and order numbers) or a time (10:30).
+_ARABIC = r"(?<![0-9.])(?<!\d[,:])(?:\d{1,3}(?:,\d{3})+|\d{1,6})(?:\.\d{1,2})?(?![0-9]|:\d)"
+# Chinese: starts with a digit or 十, so idioms like 千万/万一 are not numbers; nor is 十 in 几十, nor 十五 in 第五十五,
+# nor 八十 in 百分之八十.
 _CHINESE = (
-    r"(?<![几数])[零〇一二两三四五六七八九十廿俩仨][零〇一二两三四五六七八九十百千万亿廿俩仨]*"
+    r"(?<![第几数之零〇一二两三四五六七八九十百千万亿])"
+    r"[零〇一二两三四五六七八九十廿俩仨][零〇一二两三四五六七八九十百千万亿廿俩仨]*"
     r"(?:点[零〇一二三四五六七八九]+)?"
 )
 _NUM = rf"(?<!第)(?:{_ARABIC}|{_CHINESE})"  # 第三天 is an ordinal
 
 _RANGE = re.compile(r"一两|两三|三四|四五|五六|六七|七八|八九")  # 两三天: two or three days
+_UP_TO = r"[到至~-]"  # 一到两个工作天: one to two working days
 _DIGIT_STRING = re.compile(r"[〇一二两三四五六七八九][〇零一二两三四五六七八九]")  # 一三八…: digits read out
 
 
 def _number(words: str) -> float | None:
-    """The value of an Arabic or Chinese numeral; the lower end of a range like 两三; None for digits
-    read one by one (a phone number said aloud) or anything cn2an cannot read."""
-    words = words.replace(",", "").replace("俩", "两").replace("仨", "三")
+    """The value of an Arabic or Chinese numeral; the lower end of a range like 两三 or 一到两; None for
+    digits read one by one (a phone number said aloud) or anything cn2an cannot read."""
+    words = re.split(_UP_TO, words)[0].replace(",", "").replace("俩", "两").replace("仨", "三")
     if words[0].isdigit():
         return float(words)
     words = _RANGE.sub(lambda m: m.group()[0], words, count=1)
@@ -87,42 +95,57 @@ def _number(words: str) -> float | None:
 # --- amounts ---------------------------------------------------------------------------------
 
 _AMOUNT = re.compile(
-    rf"(?P<yen>¥\s?)?(?P<num>{_NUM})"
+    rf"(?P<currency>(?:HK|NT|US|MOP)?[$¥]\s?)?(?P<num>{_NUM})"
     r"(?P<mag>[kK](?![A-Za-z视电画高屏])|w(?![A-Za-z])|[千万])?"
-    r"(?:多|几|来)?"
-    r"(?P<unit>块钱|块(?![儿去来走玩吃做办电屏手])|元|圆|蚊|人民币)?"
-    r"(?P<jiao>(?<=块)[一二三四五六七八九](?![十百千万亿个天日月年号周块元])[毛角]?)?"  # 八块五: 8.5
+    r"(?:多|几|来|余)?"
+    r"(?P<unit>块钱|块(?![儿去来走玩吃做办电屏手])|元|圆|蚊|人民币|港币|港元|港纸|台币|美元|美金)?"
+    r"(?P<jiao>(?<=块)[1-9一二三四五六七八九](?![0-9十百千万亿个天日月年号周块元])[毛角]?)?"  # 八块五, 9块9
 )
 _MAGNITUDE = {"k": 1e3, "K": 1e3, "w": 1e4, "千": 1e3, "万": 1e4}
-# After a bare 两千/一万 these make it something other than money (千兆宽带, 一万步).
-_NOT_MONEY_AFTER = set("兆米步次遍个人条字倍分秒年月天日号周级岁度台张部户件位只GMBgmb")
+# After a number without a unit these make it something other than money (千兆宽带, 一万步, 16期, 18点, 3万积分).
+_NOT_MONEY_AFTER = set("兆米步次遍个人条字倍分秒年月天日号周级岁度台张部户件位只期点折楼层栋积家%GMBgmb")
+# Words of a clause about money: a number said in it without a unit is a sum (扣了二十九, 月租一百零九, 贵四十).
+_MONEY = re.compile(
+    r"[扣花赔退交缴还充送罚补付欠贵]|(?<!诈)骗|费|价|钱|租|余额|押金|违约金|账单|消费|保底|一共|总共|合计|便宜|每期|每个?月|/[年月]"
+)
+# Before a number without a unit these make it a number to call, of a line or of points (打120, 尾号666, 积分3万).
+_NOT_MONEY_BEFORE = re.compile(r"(?:[打拨]了?|尾号|号码|积分)\s?$")
+_SERVICE_NUMBER = re.compile(r"[19]\d{4}")  # 10086, 12315, 95xxx: numbers to call
 
 
-def _amounts(s: str):
+def _amounts(s: str, context: "_Context"):
+    """Each sum said: start, end, yuan, and whether the words make it money (a currency or unit, 两千, or a
+    clause about money); a number they do not is a sum only where the call says the figure as money."""
     for m in _AMOUNT.finditer(s):
         num, unit, mag = m["num"], m["unit"], m["mag"]
         big = mag or (not num[0].isdigit() and any(c in num for c in "千万亿"))
-        if not (m["yen"] or unit or big):
-            continue  # a bare number: a price plan, a hotline, a code
-        if not unit and s[m.end() : m.end() + 1] in _NOT_MONEY_AFTER:
+        after, before = s[m.end() : m.end() + 1], s[max(m.start() - 3, 0) : m.start()]
+        if not unit and (after in _NOT_MONEY_AFTER or _NOT_MONEY_BEFORE.search(before)):
             continue
         value = _number(num)
         if value is None:
             continue
+        said_as_money = bool(m["currency"] or unit or big)
+        if not said_as_money and (value < 10 or _SERVICE_NUMBER.fullmatch(num)):
+            continue  # a bare 一 or 三 (退一赔三), a number to call
         jiao = _number(m["jiao"][0]) / 10 if m["jiao"] else 0
-        yield m.start(), m.end(), value * _MAGNITUDE.get(mag, 1) + jiao
+        clause = context.clause(m.start())  # or its neighbours, when it is the number alone (扣了，一百二十八，)
+        money = said_as_money or bool(_MONEY.search(context.around(m.start()) if clause == m.group() else clause))
+        yield m.start(), m.end(), value * _MAGNITUDE.get(mag, 1) + jiao, money
 
 
 # --- durations -------------------------------------------------------------------------------
 
 _DURATION = re.compile(
-    rf"(?:(?P<num>{_NUM})(?:多|几)?(?P<measure>个|粒)?多?(?P<half>半)?|(?P<only_half>半)个?)"
-    r"(?P<unit>分钟|小时|钟头|钟(?!点)|天(?!到晚)|日|星期|礼拜|周(?![年末])|月(?!份)|年(?![级代纪龄]))多?"
+    rf"(?:(?P<num>{_NUM}(?:{_UP_TO}{_NUM})?)(?:多|几)?(?P<measure>个|粒)?多?(?P<half>半)?|(?P<only_half>半)个?)"
+    r"(?P<unit>工作日|工作天|分钟|小时|钟头|钟(?!点)|天(?!到晚)|日|星期|礼拜|周(?![年末])|月(?!份)|年(?![级代纪龄度]))多?"
 )
 _UNIT_HOURS = {
-    "分钟": 1 / 60, "小时": 1, "钟头": 1, "钟": 1, "天": 24, "日": 24,
+    "分钟": 1 / 60, "小时": 1, "钟头": 1, "钟": 1, "天": 24, "日": 24, "工作日": 24, "工作天": 24,
     "星期": 168, "礼拜": 168, "周": 168, "月": 720, "年": 8760,
 }
+# After 一天/一个月 these make it a rate (一天十几个, 一个月就打几个电话, 一个月合八十块), not a time.
+_PER = re.compile(r"合|[就只才都能要]{0,2}[打接收来]?(?:好|十)?[几0-9一二两三四五六七八九十]+多?[个次条通回]")
 _AGO = re.compile(r"以前|之前|前")
 _LIMIT_OR_FUTURE = re.compile(r"[内后]|之[内后]|以[内后]")  # 48小时内, 三天后: a time limit or a time to come
 
@@ -142,6 +165,7 @@ class _Span:
 def _durations(s: str):
     for m in _DURATION.finditer(s):
         unit, num, measure = m["unit"], m["num"], m["measure"]
+        before = s[m.start() - 1 : m.start()]
         if m["only_half"]:
             if unit in ("天", "日"):
                 continue  # 半天 means "a long while"
@@ -151,8 +175,8 @@ def _durations(s: str):
             if not count:
                 continue  # unreadable, or 0000年
             count += 0.5 if m["half"] else 0
-        if unit == "月" and not (measure == "个" or num in ("两", "俩", "仨") or m["only_half"]):
-            continue  # 五月 is May; 五个月, 仨月 are durations
+        if unit == "月" and not (measure == "个" or num in ("两", "俩", "仨") or m["only_half"] or before == "近"):
+            continue  # 五月 is May; 五个月, 仨月, 近三月 are durations
         if unit == "钟" and not measure:
             continue
         if measure == "粒" and unit != "钟":
@@ -161,23 +185,37 @@ def _durations(s: str):
             continue  # 5日 is a day of the month
         if unit == "年" and count >= 100:
             continue  # 2026年 is a year
-        if m.group() in ("一天", "一年") and s[m.start() - 1 : m.start()] in set("有某那这每"):
+        if m.group() in ("一天", "一年") and before in set("有某那这每"):
             continue  # 有一天: one day, not a duration
+        if count == 1 and (before in set("钱块元蚊") or _PER.match(s, m.end())):
+            continue  # 多少钱一个月, 一天十几个: a rate
         yield _Span(m.start(), m.end(), count, unit)
 
 
 # --- dates -----------------------------------------------------------------------------------
 
-_YEAR = r"(?:(?P<y>(?<![0-9])\d{4}|[〇零一二三四五六七八九]{4})年|(?P<rel_year>大前年|前年|去年|旧年|上年|今年))"
+_YEAR = r"(?:(?P<y>(?<![0-9])\d{4}|[〇零一二三四五六七八九]{4})年|(?P<rel_year>大前年|前年|去年|旧年|上年|今年|明年))"
 _MONTH = r"(?P<m>(?<![0-9])(?:1[0-2]|0?[1-9])|十[一二]?|[一二三四五六七八九])月"
-_DAY = r"(?P<d>[12][0-9]|3[01]|0?[1-9]|[二三]?十[一-九]?|廿[一-九]?|[一二三四五六七八九])[日号]"
-_REL_MONTH = r"(?P<rel_month>上上个月|上个月|上月|这个月|本月)"
-_REL_WEEK = r"(?P<rel_week>上上个?(?:周|星期|礼拜)|上个?(?:周|星期|礼拜)|这个?(?:周|星期|礼拜)|本周)"
+_DAY = (
+    r"(?:(?P<d>[12][0-9]|3[01]|0?[1-9]|[二三]?十[一二三四五六七八九]?|廿[一二三四五六七八九]?|[一二三四五六七八九])[日号]"
+    r"|(?P<end>底))"
+)
+_REL_MONTH = r"(?P<rel_month>上上个月|上个月|上月|这个月|本月|下个月|下月)"
+_WEEK = r"(?:周(?![边围])|星期|礼拜)"  # not 周边
+_REL_WEEK = rf"(?P<rel_week>上上个?{_WEEK}|(?<!一)[上下这]个?{_WEEK}|本周)"  # not 看一下周边
 
-_YEARS_BACK = {"今年": 0, "去年": 1, "旧年": 1, "上年": 1, "前年": 2, "大前年": 3}
-_MONTHS_BACK = {"本月": 0, "这个月": 0, "上月": 1, "上个月": 1, "上上个月": 2}
-# 琴日, 寻日 and 噚日 (㖊日 once simplified) are Cantonese for yesterday, 前日 for the day before.
-_DAYS_BACK = {"昨天": 1, "昨日": 1, "昨晚": 1, "琴日": 1, "寻日": 1, "㖊日": 1, "前天": 2, "前日": 2, "大前天": 3}
+# Back from today; a negative number is ahead (明年, 下个月, 明天).
+_YEARS_BACK = {"今年": 0, "去年": 1, "旧年": 1, "上年": 1, "前年": 2, "大前年": 3, "明年": -1}
+_MONTHS_BACK = {"本月": 0, "这个月": 0, "上月": 1, "上个月": 1, "上上个月": 2, "下月": -1, "下个月": -1}
+# Cantonese: 琴日, 寻日 and 噚日 (㖊日 once simplified) are yesterday, 前日 the day before, 听日 (聽日) tomorrow.
+_DAYS_BACK = {
+    "今天": 0, "今日": 0, "今早": 0, "今晚": 0, "今朝": 0,
+    "昨天": 1, "昨日": 1, "昨晚": 1, "琴日": 1, "琴晚": 1, "寻日": 1, "寻晚": 1, "㖊日": 1,
+    "前天": 2, "前日": 2, "大前天": 3,
+    "明天": -1, "明日": -1, "明早": -1, "明晚": -1, "听日": -1, "听朝": -1, "后天": -2, "后日": -2, "大后天": -3,
+}
+# The month a season said with its year ends in (winter: the February after).
+_SEASON_ENDS = {"春": 5, "夏": 8, "秋": 11, "冬": 14}
 _FESTIVALS = {
     "双十一": (11, 11), "双11": (11, 11), "双十二": (12, 12), "双12": (12, 12), "元旦": (1, 1), "国庆": (10, 1),
 }
@@ -189,11 +227,19 @@ _FESTIVAL_DATE = re.compile(rf"{_YEAR}?(?P<fest>{'|'.join(_FESTIVALS)})")
 _MONTH_DATE = re.compile(rf"{_YEAR}?{_MONTH}(?P<fen>份)?|{_REL_MONTH}")  # no day: unresolved
 # 上周三, 礼拜天; 上周 alone is unresolved; 这周一直 is not Monday.
 _WEEKDAY_DATE = re.compile(
-    rf"(?:{_REL_WEEK}|(?<![上这本个每0-9一二两三四五六七八九十])(?:周|星期|礼拜))"
+    rf"(?:{_REL_WEEK}|(?<![上下这本个每0-9一二两三四五六七八九十])(?:周|星期|礼拜))"
     r"(?P<wd>[一二三四五六日天1-7](?![直下点般样起共定些]))?"
 )
-_DAY_WORD_DATE = re.compile("|".join(sorted(_DAYS_BACK, key=len, reverse=True)))
-_YEAR_DATE = re.compile(r"(?<![0-9])(?P<y>\d{4})年|(?P<rel_year>大前年|前年|去年|旧年|上年)(?!纪)")
+_DAY_WORD_DATE = re.compile(f"(?:{'|'.join(sorted(_DAYS_BACK, key=len, reverse=True))})(?!头条)")
+# 月底, 年底: this month's or this year's last day (三月底, 上个月底 are day dates; 每年底 is no date).
+_PERIOD_END_DATE = re.compile(r"(?<![0-9〇零一二三四五六七八九十个月年上下这本每])(?P<period>[月年])底")
+# 第二天: the day after the day said before it in the turn (resolved there), else unresolved.
+_NEXT_DAY_DATE = re.compile(r"第二天|次日|翌日")
+# 去年, 2025年, 今年春天: unresolved; 今年 alone is no date (她今年七十三, 今年第二次).
+_YEAR_DATE = re.compile(
+    r"(?:(?<![0-9])(?P<y>\d{4})年|(?P<rel_year>大前年|前年|去年|旧年|上年|明年|今年(?=[春夏秋冬][天季]))(?!纪))"
+    r"(?P<season>[春夏秋冬][天季])?"
+)
 
 
 def _minus_months(day: datetime.date, months: int) -> datetime.date:
@@ -233,13 +279,18 @@ def _iso_date(m: re.Match, today: datetime.date):
 
 
 def _day_date(m: re.Match, today: datetime.date):
-    day_no = int(_number(m["d"]))
+    def day_in(year: int, month: int) -> datetime.date:  # the day said, or the month's last for 底
+        return _month_end(year, month) if m["end"] else datetime.date(year, month, int(_number(m["d"])))
+
     if m["rel_month"]:
-        day = _minus_months(today.replace(day=1), _MONTHS_BACK[m["rel_month"]]).replace(day=day_no)
+        first = _minus_months(today.replace(day=1), _MONTHS_BACK[m["rel_month"]])
+        day = day_in(first.year, first.month)
     elif (year := _year(m, today)) is not None:
-        day = datetime.date(year, int(_number(m["m"])), day_no)
-    else:
-        day = _latest_past(today, int(_number(m["m"])), day_no)
+        day = day_in(year, int(_number(m["m"])))
+    else:  # no year: the last time it came round, today included
+        month = int(_number(m["m"]))
+        day = day_in(today.year, month)
+        day = day if day <= today else day_in(today.year - 1, month)
     return day, day
 
 
@@ -268,7 +319,7 @@ def _weekday_date(m: re.Match, today: datetime.date):
     rel = m["rel_week"] or ""
     if not rel and m["wd"] is None:
         return None
-    monday = today - datetime.timedelta(days=today.weekday() + 7 * rel.count("上"))
+    monday = today - datetime.timedelta(days=today.weekday() + 7 * (rel.count("上") - rel.count("下")))
     if m["wd"] is None:  # 上周 alone: unresolved, but no later than its Sunday
         return None, min(monday + datetime.timedelta(days=6), today)
     weekday = _WEEKDAYS[m["wd"]] - 1
@@ -285,7 +336,17 @@ def _day_word_date(m: re.Match, today: datetime.date):
 
 
 def _year_date(m: re.Match, today: datetime.date):
-    return None, min(datetime.date(_year(m, today), 12, 31), today)
+    year, end = _year(m, today), _SEASON_ENDS[m["season"][0]] if m["season"] else 12
+    return None, min(_month_end(year + (end - 1) // 12, (end - 1) % 12 + 1), today)
+
+
+def _period_end_date(m: re.Match, today: datetime.date):
+    day = _month_end(today.year, today.month if m["period"] == "月" else 12)
+    return day, day
+
+
+def _next_day_date(m: re.Match, today: datetime.date):
+    return None, today  # resolved against the turn in _turn_facts
 
 
 _DATE_FORMS = [
@@ -296,6 +357,8 @@ _DATE_FORMS = [
     (_WEEKDAY_DATE, _weekday_date),
     (_DAY_WORD_DATE, _day_word_date),
     (_YEAR_DATE, _year_date),
+    (_PERIOD_END_DATE, _period_end_date),
+    (_NEXT_DAY_DATE, _next_day_date),
 ]
 
 
@@ -406,7 +469,7 @@ def _same_length_normal(text: str) -> str:
     return simple
 
 
-def _turn_facts(text: str, turn: int, today: datetime.date) -> list[Fact]:
+def _turn_facts(text: str, turn: int, today: datetime.date, figures: set[float]) -> list[Fact]:
     s = _same_length_normal(text)
     context = _Context(s)
     five_months_ago = _minus_months(today, FEE_DISPUTE_MONTHS)
@@ -420,15 +483,23 @@ def _turn_facts(text: str, turn: int, today: datetime.date) -> list[Fact]:
         fee_dispute = latest <= five_months_ago and _FEE.search(context.about(start, end))
         add(start, end, 0, "date", value, day, *((COMPLAINT_LIMIT, COMPLAINT_LIMIT_IMPLIES) if fee_dispute else ()))
 
-    for d in _dates(s, today):
-        date_fact(d.start, d.end, d.date, d.latest)
+    dates = list(_dates(s, today))
     for span in _durations(s):
         if ago := _AGO.match(s, span.end):  # 五个月前 is a date
             day = _ago(span, today)
-            date_fact(span.start, ago.end(), day, day)
+            dates.append(_Date(span.start, ago.end(), day, day))
             continue
         add(span.start, span.end, 1, "duration", span.hours, None, *_duration_provision(span, s, context))
-    for start, end, value in _amounts(s):
+    day_before = None
+    for d in sorted(dates, key=lambda d: (d.start, d.end)):
+        if _NEXT_DAY_DATE.fullmatch(s, d.start, d.end) and day_before:  # 前天晚上……第二天
+            next_day = day_before + datetime.timedelta(days=1)
+            d = replace(d, date=next_day, latest=next_day)
+        date_fact(d.start, d.end, d.date, d.latest)
+        day_before = d.date
+    for start, end, value, money in _amounts(s, context):
+        if not (money or value in figures):
+            continue  # a bare number: a price plan, a hotline, a code
         clause = context.clause(start)
         demand = _DEMAND.search(clause) and not _NOT_A_DEMAND.search(clause)
         add(start, end, 2, "amount", value, *((None, FRAUD_DAMAGES, FRAUD_DAMAGES_IMPLIES) if demand else ()))
@@ -458,5 +529,13 @@ def _without_repeats(facts: list[Fact]) -> list[Fact]:
 
 def extract_facts(texts: list[str], today: datetime.date) -> list[Fact]:
     """Amounts, durations and dates said in a conversation's turns (oldest first), in order of turn
-    and position, with the provision each can be checked against where one applies."""
-    return [fact for turn, text in enumerate(texts) for fact in _turn_facts(text, turn, today)]
+    and position, with the provision each can be checked against where one applies. A number said without
+    a unit is a sum in a clause about money, or where the call says the same figure as money (三百元 ...
+    三百的话可以)."""
+    figures = {
+        value
+        for s in map(_same_length_normal, texts)
+        for _, _, value, money in _amounts(s, _Context(s))
+        if money
+    }
+    return [fact for turn, text in enumerate(texts) for fact in _turn_facts(text, turn, today, figures)]

@@ -61,6 +61,73 @@ def test_a_package_price_is_an_amount_only_with_a_currency_unit():
     assert facts("5G套餐199") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "words", "yuan"),
+    [
+        ("月费$288", "$288", 288),
+        ("上台送HK$500", "HK$500", 500),
+        ("方案NT$1,399", "NT$1,399", 1399),
+        ("收了我三百港币", "三百港币", 300),
+        ("多扣了三十余元", "三十余元", 30),
+        ("才9块9", "9块9", 9.9),
+    ],
+)
+def test_currencies_said_before_or_after_the_number(text, words, yuan):
+    fact = one(text)
+    assert (fact.kind, fact.words, fact.value) == ("amount", words, yuan)
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "yuan"),
+    [
+        ("每个月扣三十五", "三十五", 35),
+        ("光猫押金200还没退", "200", 200),
+        ("违约金要六百多", "六百多", 600),
+        ("升级以后贵了五十", "五十", 50),
+        ("宽带月租八十九", "八十九", 89),
+        ("这个月账单二百七十多", "二百七十多", 270),
+        ("少一分都不行，按三百赔", "三百", 300),
+        ("续费价960/年", "960", 960),
+        ("营业员说要收一百五的调试费", "一百五", 150),
+    ],
+)
+def test_a_number_without_a_unit_is_a_sum_in_a_clause_about_money(text, words, yuan):
+    found = [f for f in facts(text) if f.kind == "amount"]
+    assert [(f.words, f.value) for f in found] == [(words, yuan)]
+
+
+def test_a_number_alone_between_breaks_is_read_with_the_clauses_next_to_it():
+    assert [f.words for f in facts("又扣费了，九十九，我根本没用")] == ["九十九"]
+    assert facts("我问了，九十九，他没说") == []
+
+
+def test_a_figure_said_as_money_in_the_call_is_a_sum_where_it_comes_again_without_a_unit():
+    found = facts("新的套餐一百五十元", "一百五的话我能接受")
+    assert [(f.turn, f.words, f.value) for f in found] == [(0, "一百五十元", 150), (1, "一百五", 150)]
+    assert facts("一百五的话我能接受") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我妈今年七十三了，被扣了话费",  # an age, in a clause of its own
+        "扣费短信一天发了16条",
+        "打12315投诉你们乱扣费",
+        "拨了120，急救费用另算",
+        "尾号6666每月扣费",
+        "积分2万多也被扣了",
+        "合约还剩12期没还",
+        "凌晨两三点的流量费",
+        "要收百分之三十的违约金",
+        "按消法退一赔三",
+        "帮我退一下话费",
+        "10:30扣的费",
+    ],
+)
+def test_numbers_in_a_clause_about_money_that_are_not_sums(text):
+    assert [f for f in facts(text) if f.kind == "amount"] == []
+
+
 # --- durations ---
 
 
@@ -82,6 +149,28 @@ def test_a_package_price_is_an_amount_only_with_a_currency_unit():
 def test_durations_in_hours(text, words, hours):
     fact = one(text)
     assert (fact.kind, fact.words, fact.value, fact.date) == ("duration", words, hours, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "hours"),
+    [
+        ("三个工作日内回复", "三个工作日", 72),
+        ("十四個工作天內退款", "十四個工作天", 336),
+        ("要一到两个工作日到账", "一到两个工作日", 24),  # the lower end, as with 两三天
+        ("等三到五天", "三到五天", 72),
+        ("退近三月的费用", "三月", 3 * 720),
+    ],
+)
+def test_working_days_ranges_and_recent_months(text, words, hours):
+    fact = one(text)
+    assert (fact.kind, fact.words, fact.value) == ("duration", words, hours)
+
+
+@pytest.mark.parametrize(
+    "text", ["保险多少钱一个月", "一天十几个推销电话", "一天能接好几个", "一个月合五十块", "清零上一年度的积分"]
+)
+def test_a_rate_is_not_a_duration(text):
+    assert [f for f in facts(text) if f.kind == "duration"] == []
 
 
 # --- dates ---
@@ -127,6 +216,62 @@ def test_a_month_or_year_without_a_day_is_a_date_left_unresolved():
 
 def test_an_impossible_day_is_not_a_date():
     assert facts("2月30号") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "day"),
+    [
+        ("去年五月十二号开通的", "去年五月十二号", datetime.date(2025, 5, 12)),
+        ("上个月二十五号", "上个月二十五号", datetime.date(2026, 5, 25)),
+        ("今天必须给答复", "今天", TODAY),
+        ("今晚就发抖音", "今晚", TODAY),
+        ("三月底扣的", "三月底", datetime.date(2026, 3, 31)),
+        ("上个月底结束了", "上个月底", datetime.date(2026, 5, 31)),
+    ],
+)
+def test_more_dates_resolved_against_today(text, words, day):
+    fact = one(text)
+    assert (fact.kind, fact.words, fact.date, fact.value) == ("date", words, day, (TODAY - day).days)
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "day"),
+    [
+        ("明天去营业厅", "明天", datetime.date(2026, 6, 16)),
+        ("聽日再嚟", "聽日", datetime.date(2026, 6, 16)),
+        ("后天上门", "后天", datetime.date(2026, 6, 17)),
+        ("下个月五号生效", "下个月五号", datetime.date(2026, 7, 5)),
+        ("下周三上门", "下周三", datetime.date(2026, 6, 24)),
+        ("账单月底要交", "月底", datetime.date(2026, 6, 30)),
+        ("明年三月底到期", "明年三月底", datetime.date(2027, 3, 31)),
+    ],
+)
+def test_days_ahead_are_dates_with_no_days_before_today(text, words, day):
+    fact = one(text)
+    assert (fact.kind, fact.words, fact.date, fact.value) == ("date", words, day, None)
+
+
+@pytest.mark.parametrize("text", ["下周发货", "下个月生效", "今年春天办的", "去年冬天装的", "明年到期"])
+def test_a_week_month_year_or_season_without_a_day_is_left_unresolved(text):
+    fact = one(text)
+    assert (fact.kind, fact.date, fact.value) == ("date", None, None)
+
+
+def test_the_next_day_is_the_day_after_the_day_said_before_it():
+    assert [(f.words, f.date) for f in facts("前天报的修，第二天才有人来")] == [
+        ("前天", datetime.date(2026, 6, 13)),
+        ("第二天", datetime.date(2026, 6, 14)),
+    ]
+    assert [(f.words, f.date) for f in facts("上周办的卡，第二天就有推销电话")] == [("上周", None), ("第二天", None)]
+    assert [(f.words, f.date) for f in facts("装完第二天就坏了")] == [("第二天", None)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["这几天一直断网", "好几天了", "前几天看到的", "最近老是卡", "当天就报修了", "下午再打", "我今年七十三", "看一下周边", "今日头条上看到的", "积分每年底清零"],
+)
+def test_vague_times_are_not_dates(text):
+    assert facts(text) == []
 
 
 # --- traditional characters, Cantonese, full width ---
@@ -312,6 +457,7 @@ def test_no_turns_no_facts():
 CALL_CHARACTERS = (
     "0123456789,.¥kw 〇零一二两三四五六七八九十百千万廿俩仨几多半个粒"
     "块元蚊钱天日号月年周星期礼拜小时钟头前后内上这去昨第断扣费赔，。兩個號萬"
+    "今明下底到余$工作春二"
 )
 
 
