@@ -205,6 +205,11 @@ class MatchOut(BaseModel):
 
 class SearchResponse(BaseModel):
     query: str
+    normalized_query: str = Field(
+        description="The query as searched: traditional characters in simplified, Cantonese and Taiwanese words "
+        "in Mandarin, full-width letters, digits and punctuation in half-width (NFKC), invisible characters "
+        "removed. A client highlights the words of both `query` and this in the results (simplified characters)."
+    )
     index_version: str
     took_ms: float
     match: MatchOut

@@ -47,6 +47,13 @@ def test_traditional_query_finds_the_same_first_script(client):
     assert "unfair-terms" in traditional["scripts"][0]["scenarios"]
 
 
+def test_the_answer_says_the_query_as_it_was_searched(client):
+    body = search(client, query="  我的寬頻斷了三天\u200b，ＡＢＣ  ").json()
+    assert body["query"] == "我的寬頻斷了三天\u200b，ＡＢＣ"
+    assert body["normalized_query"] == "我的宽带断了三天,ABC"  # simplified, Mandarin words, NFKC, no zero-width
+    assert search(client, query=QUERY).json()["normalized_query"] == QUERY.replace("，", ",")
+
+
 def test_emotional_damages_cites_the_civil_code(client):
     body = search(client, query="客户要求精神损失费").json()
     assert "emotional-damages" in body["scripts"][0]["scenarios"]

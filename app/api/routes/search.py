@@ -16,6 +16,7 @@ from app.api.schemas import (
 from app.corpus.scripts import Script
 from app.corpus.statutes import UnknownStatute, article_json
 from app.search.engine import SearchEngine, SearchResult
+from app.text.normalize import normalize
 
 router = APIRouter(tags=["search"])
 
@@ -40,6 +41,7 @@ def search_fields(engine: SearchEngine, query: str, result: SearchResult) -> dic
     """A search's answer, for /v1/search and for the latest turn of /v1/assist."""
     return dict(
         query=query,
+        normalized_query=normalize(query),
         index_version=result.index_version,
         took_ms=round(result.took_ms, 2),
         match=MatchOut(**vars(result.match)),
