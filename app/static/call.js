@@ -2,7 +2,7 @@
 // change the page asks POST /v1/assist about the whole call and shows the demands raised so far,
 // the escalation warning, the facts said and the scripts for the latest customer turn.
 import {
-  $, el, ApiError, errorMessage, renderMatch, scriptItem, citation, highlightTerms, scenarioNames,
+  $, el, readAnswer, errorMessage, renderMatch, scriptItem, citation, highlightTerms, scenarioNames,
 } from "./cards.js";
 
 const TOP_K = 5;
@@ -176,10 +176,9 @@ async function assist(note = "") {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ turns, top_k: TOP_K }),
     });
-    const body = await response.json().catch(() => ({}));
+    const body = await readAnswer(response);
     const names = await scenarioNames;
     if (ticket !== call.ticket) return;
-    if (!response.ok) throw new ApiError(response.status, body.detail);
     render(body, offset, names);
     const older = offset ? ` · 只分析了最近 ${MAX_TURNS} 句` : "";
     setStatus(`${call.turns.length} 句 · ${body.scripts.length} 条话术 · ${Math.round(body.took_ms)} ms${older}${note ? ` · ${note}` : ""}`);
@@ -227,7 +226,7 @@ function render(body, offset, names) {
   renderDemands(body.demands, offset);
   renderFacts(body.facts, offset);
   renderMatch($("call-match"), body.match);
-  const terms = highlightTerms(body.query);
+  const terms = highlightTerms(body.query, body.normalized_query);
   const context = { query: body.query, indexVersion: body.index_version, status: $("call-status") };
   const cards = body.scripts.map((s, i) => scriptItem(s, i, terms, names, context));
   $("call-scripts").replaceChildren(...(cards.length ? cards : [el("li", { class: "none" }, "没有找到合适的话术。")]));

@@ -36,12 +36,31 @@ export class ApiError extends Error {
   }
 }
 
+// The service answered, but its body could not be read (cut off, or not JSON).
+export class BrokenAnswer extends Error {}
+
+// The JSON of an answer, or the ApiError or BrokenAnswer saying why there is none. A request
+// cancelled while its body arrives also ends here: the caller checks that before showing anything.
+export async function readAnswer(response) {
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, body?.detail);
+  if (!body) throw new BrokenAnswer("unreadable response body");
+  return body;
+}
+
+// What the agent reads is Chinese; the service's own detail (English, for developers) goes to
+// the console.
 export function errorMessage(error, refused = "检索请求被拒绝") {
-  if (!(error instanceof ApiError)) console.error(error);
-  return !(error instanceof ApiError) ? "连接不上话术服务：请检查网络后重试，仍不行请联系值班管理员。"
-    : error.status === 422 ? `${refused}：${error.message}`
-    : error.status === 503 ? `话术服务暂时不可用：${error.message}`
-    : `话术服务出错（${error.status}）：${error.message}`;
+  if (error instanceof BrokenAnswer) return "没有收到话术服务的完整回答：请重试。";
+  if (!(error instanceof ApiError)) {
+    console.error(error);
+    return "连接不上话术服务：请检查网络后重试，仍不行请联系值班管理员。";
+  }
+  console.warn(`话术服务 HTTP ${error.status}: ${error.message}`);
+  return error.status === 422 ? `${refused}：这段文字无法检索，请换个说法后重试。`
+    : error.status === 413 ? `${refused}：内容太长，请删减后重试。`
+    : error.status === 503 ? "话术服务暂时不可用（话术库正在更新或尚未就绪）：请稍后重试。"
+    : `话术服务出错（${error.status}）：请稍后重试，仍不行请联系值班管理员。`;
 }
 
 // ---- match --------------------------------------------------------------------------------
@@ -109,11 +128,15 @@ export function lawTitle(law) {
 
 // Terms from the query: each run of CJK characters or of letters/digits (so punctuation and
 // spaces split), plus every CJK bigram, since the query rarely repeats the script's phrasing.
-export function highlightTerms(query) {
+// Pass the query as typed and as the service searched it (`normalized_query`: traditional
+// characters in simplified, dialect words in Mandarin), so a traditional query highlights too.
+export function highlightTerms(...queries) {
   const terms = new Set();
-  for (const run of query.toLowerCase().match(/[\u3400-\u9fff]+|[a-z0-9]+/g) || []) {
-    if (run.length >= 2) terms.add(run);
-    if (/[\u3400-\u9fff]/.test(run)) for (let i = 0; i + 2 <= run.length; i++) terms.add(run.slice(i, i + 2));
+  for (const query of queries.filter(Boolean)) {
+    for (const run of query.toLowerCase().match(/[\u3400-\u9fff]+|[a-z0-9]+/g) || []) {
+      if (run.length >= 2) terms.add(run);
+      if (/[\u3400-\u9fff]/.test(run)) for (let i = 0; i + 2 <= run.length; i++) terms.add(run.slice(i, i + 2));
+    }
   }
   return [...terms].filter((term) => !STOP_TERMS.has(term));
 }
@@ -193,25 +216,56 @@ async function writeClipboard(text) {
   }
 }
 
+// The API cannot withdraw feedback, so a vote waits VOTE_GRACE_MS for its undo and is sent then,
+// or when the page is left, whichever comes first.
+const VOTE_GRACE_MS = 5000;
+const unsentVotes = new Set(); // each a function that sends its vote now
+addEventListener("pagehide", () => unsentVotes.forEach((send) => send()));
+
 function voteButtons(script, context) {
+  let pending = null; // {send, timer} of the vote still in its grace period
   const buttons = [
     ["up", "👍 有用"],
     ["down", "👎 不合适"],
   ].map(([signal, label]) =>
-    el("button", {
-      type: "button",
-      class: "vote",
-      "data-signal": signal,
-      "aria-pressed": "false",
-      onclick: () => {
-        sendFeedback(context, script.id, signal);
-        for (const button of buttons) {
-          button.setAttribute("aria-pressed", String(button.dataset.signal === signal));
-          button.disabled = true; // one vote per result
-        }
-      },
-    }, label));
-  return el("div", { class: "feedback", role: "group", "aria-label": "这条话术合适吗" }, ...buttons);
+    el("button", { type: "button", class: "vote", "data-signal": signal, "aria-pressed": "false", onclick: () => vote(signal) }, label));
+  const recorded = el("span", { class: "voted", role: "status" });
+  const undo = el("button", { type: "button", class: "undo", hidden: "", onclick: withdraw }, "撤销");
+
+  function show(signal) {
+    for (const button of buttons) {
+      button.setAttribute("aria-pressed", String(button.dataset.signal === signal));
+      button.disabled = Boolean(signal); // one vote per result
+    }
+    recorded.textContent = signal ? "已记录" : "";
+    undo.hidden = !signal;
+  }
+
+  function vote(signal) {
+    show(signal);
+    const send = () => {
+      clearTimeout(timer);
+      unsentVotes.delete(send);
+      if (document.activeElement === undo) undo.closest(".card")?.focus(); // keep the agent's place
+      undo.hidden = true;
+      sendFeedback(context, script.id, signal);
+    };
+    const timer = setTimeout(send, VOTE_GRACE_MS);
+    unsentVotes.add(send);
+    pending = { send, timer };
+    undo.focus(); // the voted button is now disabled and cannot hold the focus
+  }
+
+  function withdraw() {
+    clearTimeout(pending.timer);
+    unsentVotes.delete(pending.send);
+    const voted = buttons.find((button) => button.getAttribute("aria-pressed") === "true");
+    pending = null;
+    show(null);
+    voted.focus();
+  }
+
+  return el("div", { class: "feedback", role: "group", "aria-label": "这条话术合适吗" }, ...buttons, recorded, undo);
 }
 
 // Fire and forget: feedback never holds up the agent, and survives the page being closed.

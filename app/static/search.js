@@ -1,10 +1,16 @@
 // Search mode: the agent describes the complaint, scripts come while typing.
 import {
-  $, el, ApiError, errorMessage, renderMatch, scriptItem, lawTitle, highlightTerms, highlighted, scenarioNames,
+  $, el, readAnswer, errorMessage, renderMatch, scriptItem, lawTitle, highlightTerms, highlighted, scenarioNames,
 } from "./cards.js";
 
-const DEBOUNCE_MS = 300;
 const TOP_K = 5;
+const MAX_QUERY_CHARS = 1000; // what /v1/search takes
+// Search as you type once the box holds this many visible characters: one says too little.
+const MIN_TYPED_CHARS = 2;
+// The pause after the last keystroke before searching: 1.5 times the agent's usual gap between
+// keystrokes, within these bounds, so a slow typist is not sent a search per character.
+const PAUSE_MIN_MS = 250;
+const PAUSE_MAX_MS = 600;
 
 const box = $("q");
 const results = $("results");
@@ -16,14 +22,19 @@ const state = {
   indexVersion: "",
   controller: null, // aborts the request in flight when a newer one starts
   timer: 0,
+  lastKeyAt: 0, // when the box last changed (performance.now())
+  typingGap: 200, // the agent's gap between keystrokes, smoothed (ms)
 };
 
 export function initSearch() {
-  box.addEventListener("input", () => {
-    clearTimeout(state.timer);
+  box.addEventListener("input", (event) => {
     state.scenario = null; // a new complaint: the chip picked for the old one no longer applies
-    state.timer = setTimeout(run, DEBOUNCE_MS);
+    // Pinyin being composed by an IME (tao'can) is not the complaint yet: wait for its end.
+    if (event.isComposing) clearTimeout(state.timer);
+    else searchAfterPause();
   });
+  box.addEventListener("compositionstart", () => clearTimeout(state.timer));
+  box.addEventListener("compositionend", searchAfterPause);
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
     clearTimeout(state.timer);
@@ -54,13 +65,42 @@ export function searchScriptCards() {
   return results.hidden ? [] : [...$("list-scripts").querySelectorAll(".card.script")];
 }
 
-function run() {
-  const query = box.value.trim();
-  if (query) search(query, state.scenario);
-  else showEmpty();
+function searchAfterPause() {
+  clearTimeout(state.timer);
+  const now = performance.now();
+  const gap = Math.min(now - state.lastKeyAt, PAUSE_MAX_MS); // a long break is not a typing speed
+  state.typingGap = (state.typingGap + gap) / 2;
+  state.lastKeyAt = now;
+  const pause = Math.min(PAUSE_MAX_MS, Math.max(PAUSE_MIN_MS, 1.5 * state.typingGap));
+  state.timer = setTimeout(() => {
+    const typed = visibleChars(box.value);
+    if (!typed || typed >= MIN_TYPED_CHARS) run(); // one character: the results shown stay
+  }, pause);
 }
 
-async function search(query, scenario) {
+// Enter, an example or the pause after typing. A longer text (a pasted transcript) keeps its
+// latest MAX_QUERY_CHARS characters, as the call mode does: the end of an outburst matters most.
+function run() {
+  let query = box.value.trim();
+  if (!visibleChars(query)) {
+    showEmpty();
+    return;
+  }
+  const chars = [...query]; // characters, not UTF-16 units: never half of an emoji
+  let note = "";
+  if (chars.length > MAX_QUERY_CHARS) {
+    query = box.value = chars.slice(-MAX_QUERY_CHARS).join("").trim();
+    note = `超过 ${MAX_QUERY_CHARS} 字，只保留了最后 ${MAX_QUERY_CHARS} 字`;
+  }
+  search(query, state.scenario, note);
+}
+
+// What the service counts as visible: not white space, control or format characters.
+function visibleChars(text) {
+  return (text.match(/[^\s\p{Cc}\p{Cf}]/gu) || []).length;
+}
+
+async function search(query, scenario, note = "") {
   state.controller?.abort();
   const controller = (state.controller = new AbortController());
   results.classList.add("loading");
@@ -72,13 +112,14 @@ async function search(query, scenario) {
       body: JSON.stringify({ query, top_k: TOP_K, ...(scenario && { scenarios: [scenario] }) }),
       signal: controller.signal,
     });
-    const body = await response.json().catch(() => ({}));
-    // Cancelled while the body was arriving: the empty body is not an answer.
+    const body = await readAnswer(response);
+    const names = await scenarioNames;
     if (controller.signal.aborted) return;
-    if (!response.ok) throw new ApiError(response.status, body.detail);
-    render(query, scenario, body, await scenarioNames);
+    render(query, scenario, body, names, note);
   } catch (error) {
-    if (error.name !== "AbortError") showError(error);
+    // Cancelled by a newer search or an emptied box, even while the body was arriving: whatever
+    // failed is no longer asked about, and the newer search owns the page.
+    if (!controller.signal.aborted) showError(error);
   } finally {
     if (state.controller === controller) {
       state.controller = null;
@@ -113,13 +154,13 @@ function setStatus(text) {
 
 // ---- rendering ----------------------------------------------------------------------------
 
-function render(query, scenario, body, names) {
+function render(query, scenario, body, names, note) {
   Object.assign(state, { query, scenario, indexVersion: body.index_version });
   $("error").hidden = true;
   $("empty").hidden = true;
   results.hidden = false;
   results.classList.remove("stale");
-  const terms = highlightTerms(query);
+  const terms = highlightTerms(query, body.normalized_query);
   const context = { query, indexVersion: body.index_version, status: $("status") };
   renderChips(body.detected_scenarios, scenario);
   renderMatch($("match"), body.match);
@@ -127,7 +168,7 @@ function render(query, scenario, body, names) {
   fill("statutes", body.statutes.map((a) => statuteItem(a, terms)), "没有相关法条。");
   fill("passages", body.passages.map((p) => passageItem(p, terms)), "没有相关课程内容。");
   const only = scenario ? ` · 只看「${names[scenario] || scenario}」` : "";
-  setStatus(`${body.scripts.length} 条话术${only} · ${Math.round(body.took_ms)} ms`);
+  setStatus(`${body.scripts.length} 条话术${only} · ${Math.round(body.took_ms)} ms${note ? ` · ${note}` : ""}`);
 }
 
 function fill(kind, items, emptyText) {

@@ -3,6 +3,7 @@ real service. Screenshots of the main states go to test-output/screenshots/ for 
 
 import re
 import time
+from datetime import datetime, timedelta
 
 import httpx
 from playwright.sync_api import expect
@@ -174,7 +175,7 @@ def test_the_page_says_plainly_when_nothing_fits(page, server):
     expect(banner).to_be_hidden()
 
 
-def test_thumbs_down_reaches_the_admin_summary(page, server, admin_token):
+def test_thumbs_down_says_recorded_and_reaches_the_admin_summary_when_the_page_is_left(page, server, admin_token):
     query = "用户宽带断了三天，张口就要一万块损失费"
     search_in_page(page, query)
     card = page.locator(".card.script").first
@@ -183,6 +184,8 @@ def test_thumbs_down_reaches_the_admin_summary(page, server, admin_token):
     down.click()
     expect(down).to_have_attribute("aria-pressed", "true")
     expect(down).to_be_disabled()
+    expect(card.locator(".voted")).to_have_text("已记录")
+    page.goto("about:blank")  # leaving the page sends a vote still waiting for its undo
 
     def disliked(body: dict) -> bool:
         return (query, script_id) in [(n["query"], n["script_id"]) for n in body["recent_negative"]]
@@ -192,13 +195,43 @@ def test_thumbs_down_reaches_the_admin_summary(page, server, admin_token):
     assert next(s for s in body["scripts"] if s["script_id"] == script_id)["down"] >= 1
 
 
-def test_errors_say_what_went_wrong_and_keep_old_results_dimmed(page):
+def test_a_vote_undone_in_time_is_never_sent(page):
+    sent_votes = []
+    page.on("request", lambda r: r.url.endswith("/v1/feedback") and sent_votes.append(r.post_data_json))
+    page.clock.install()
+    page.reload()
+    search_in_page(page)
+    page.clock.pause_at(datetime.now() + timedelta(minutes=1))  # from here the page's time moves only when the test moves it
+    first, second = page.locator(".card.script").nth(0), page.locator(".card.script").nth(1)
+
+    up = first.locator('.vote[data-signal="up"]')
+    up.click()
+    expect(first.locator(".voted")).to_have_text("已记录")
+    first.locator(".undo").click()
+    expect(up).to_have_attribute("aria-pressed", "false")
+    expect(up).to_be_enabled()
+    expect(first.locator(".voted")).to_have_text("")
+    expect(first.locator(".undo")).to_be_hidden()
+    page.clock.run_for(60_000)
+
+    # A vote left alone is sent once its few seconds for an undo are over.
+    second.locator('.vote[data-signal="down"]').click()
+    with page.expect_request(lambda r: r.url.endswith("/v1/feedback")) as sent:
+        page.clock.run_for(60_000)
+    assert sent.value.post_data_json["script_id"] == second.get_attribute("data-id")
+    assert sent.value.post_data_json["signal"] == "down"
+    expect(second.locator(".undo")).to_be_hidden()
+    expect(second.locator(".voted")).to_have_text("已记录")
+    assert [vote["signal"] for vote in sent_votes] == ["down"]  # the undone 👍 never left the page
+
+
+def test_errors_are_said_in_chinese_and_keep_old_results_dimmed(page):
     search_in_page(page)
     page.route("**/v1/search", lambda route: route.fulfill(status=503, json={"detail": "no index loaded: rebuilding"}))
     page.fill("#q", "客户要求精神损失费")
     page.press("#q", "Enter")
     expect(page.locator("#error")).to_have_text(
-        "话术服务暂时不可用：no index loaded: rebuilding（下方仍是上一次的结果）"
+        "话术服务暂时不可用（话术库正在更新或尚未就绪）：请稍后重试。（下方仍是上一次的结果）"
     )
     expect(page.locator("#results")).to_have_class(re.compile(r"\bstale\b"))
     expect(page.locator(".card.script").first).to_be_visible()
@@ -210,14 +243,84 @@ def test_errors_say_what_went_wrong_and_keep_old_results_dimmed(page):
     expect(page.locator("#error")).to_contain_text("连接不上话术服务")
 
     page.unroute("**/v1/search")
-    page.fill("#q", "流" * 1001)
+    refused = {"detail": "query: the query has 1500 characters once normalised (NFKC); at most 1000 are allowed"}
+    page.route("**/v1/search", lambda route: route.fulfill(status=422, json=refused))
     page.press("#q", "Enter")
-    expect(page.locator("#error")).to_contain_text(
-        "检索请求被拒绝：query: the query has 1001 characters; at most 1000 are allowed"
-    )
+    expect(page.locator("#error")).to_contain_text("检索请求被拒绝")
 
+    page.unroute("**/v1/search")
+    page.route("**/v1/search", lambda route: route.fulfill(status=200, body='{"query": "客户要求'))  # cut off
+    page.press("#q", "Enter")
+    expect(page.locator("#error")).to_contain_text("没有收到话术服务的完整回答")
+
+    page.unroute("**/v1/search")
     search_in_page(page)
     expect(page.locator("#error")).to_be_hidden()
+
+
+def answer_with(status: int, detail: str | None):
+    return lambda route: route.fulfill(status=status, json={"detail": detail})
+
+
+def test_every_error_message_is_chinese(page):
+    for status, detail in [(422, "unknown scenario id(s): x; see GET /v1/scenarios"), (413, "request body too large"),
+                           (500, "Internal Server Error"), (429, None)]:
+        page.unroute("**/v1/search")
+        page.route("**/v1/search", answer_with(status, detail))
+        page.fill("#q", f"客户要求精神损失费{status}")
+        page.press("#q", "Enter")
+        error = page.locator("#error")
+        expect(error).to_be_visible()
+        assert not re.search("[A-Za-z]", error.inner_text()), error.inner_text()
+        page.fill("#q", "")
+        page.press("#q", "Enter")
+        expect(error).to_be_hidden()
+
+
+def test_a_search_cancelled_while_its_answer_arrives_leaves_no_trace(page, server):
+    older, newer = "用户宽带断了三天，张口就要一万块损失费", COMPLAINT
+    expected = search_api(server, newer)
+    # Records anything shown as an error while it happens, however briefly.
+    page.evaluate("""() => {
+        window.errorsShown = [];
+        new MutationObserver(() => {
+            const error = document.getElementById("error");
+            if (!error.hidden) window.errorsShown.push(error.textContent);
+        }).observe(document.getElementById("error"), {attributes: true, childList: true, characterData: true, subtree: true});
+    }""")
+    network = page.context.new_cdp_session(page)
+    network.send("Network.enable")
+    slow = {"offline": False, "latency": 0, "uploadThroughput": -1}
+    network.send("Network.emulateNetworkConditions", {**slow, "downloadThroughput": 2000})  # bytes/s: a 16 KB answer takes seconds
+
+    def is_search_for(query):
+        return lambda r: r.url.endswith("/v1/search") and r.request.post_data_json["query"] == query
+
+    with page.expect_response(is_search_for(older)):  # its status and headers are in; its body is arriving
+        page.fill("#q", older)
+        page.press("#q", "Enter")
+    with page.expect_event("requestfailed", lambda r: r.url.endswith("/v1/search")) as cancelled:
+        page.fill("#q", newer)
+        page.press("#q", "Enter")
+    assert cancelled.value.post_data_json["query"] == older
+    network.send("Network.emulateNetworkConditions", {**slow, "downloadThroughput": -1})
+
+    expect(page.locator(".card.script .title")).to_have_text([s["title"] for s in expected["scripts"]], timeout=30_000)
+    expect(page.locator("#error")).to_be_hidden()
+    assert page.evaluate("window.errorsShown") == []
+    expect(page.locator("#status")).to_contain_text(f"{len(expected['scripts'])} 条话术")
+
+
+def test_a_traditional_query_highlights_the_simplified_words_it_was_searched_as(page, server):
+    query = "我的寬頻斷了三天"
+    answer = search_api(server, query)
+    assert answer["query"] == query and answer["normalized_query"] == "我的宽带断了三天"
+    with_broadband = [s["id"] for s in answer["scripts"] if "宽带" in s["text"]]
+    assert with_broadband
+    search_in_page(page, query)
+    for script_id in with_broadband:
+        marks = page.locator(f'.card.script[data-id="{script_id}"] .text mark:not(.slot)').all_inner_texts()
+        assert any("宽带" in mark for mark in marks), (script_id, marks)
 
 
 def test_narrow_side_panel_fits_400px(page):
