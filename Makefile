@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup serve test index eval
+.PHONY: setup serve test index eval screenshots
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,7 @@ test: setup
 
 eval: index
 	$(PY) -m app eval eval/dev.jsonl --compare
+
+# docs/page-search.png and docs/page-call.png, from the real page on the real service
+screenshots: setup
+	HUASHU_DOCS_SCREENSHOTS=1 $(PY) -m pytest -q tests/page/test_screenshots.py
