@@ -9,6 +9,7 @@ import unicodedata
 from pathlib import Path
 
 from app.core.config import REPO_ROOT, get_settings
+from app.core.errors import HuashuError
 
 
 def _engine():
@@ -42,10 +43,11 @@ def cmd_model_train_adapter(args: argparse.Namespace) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> None:
+    from app.corpus.loader import PASSAGES_FILE
     from app.ingest.courses import ingest_courses
 
-    settings = get_settings()
-    passages = ingest_courses(settings.corpus_dir / "courses" / "raw", settings.corpus_dir / "courses" / "passages.jsonl")
+    corpus_dir = get_settings().corpus_dir
+    passages = ingest_courses(corpus_dir / PASSAGES_FILE.parent / "raw", corpus_dir / PASSAGES_FILE)
     print(f"{len(passages)} course passages written")
 
 
@@ -89,7 +91,7 @@ def cmd_index_use(args: argparse.Namespace) -> None:
 def _documents():
     from app.corpus.documents import DocumentStore
 
-    return DocumentStore(get_settings().data_dir / "documents")
+    return DocumentStore(get_settings().documents_dir)
 
 
 def cmd_documents_add(args: argparse.Namespace) -> None:
@@ -133,12 +135,12 @@ def cmd_search(args: argparse.Namespace) -> None:
     print("识别场景: " + "  ".join(f"{d.name}({d.score:.2f})" for d in result.detected_scenarios))
     for rank, script in enumerate(result.scripts, start=1):
         r = script.record
-        print(f"\n{rank}. {r['title']}  [{', '.join(r['scenarios'])}]  {script.score:.2f}")
-        if args.channel not in r["channels"]:
-            print(f"   （写给{'、'.join(CHANNEL_NAMES[c] for c in r['channels'])}的话术）")
-        print(wrap(r["text"], "   "))
-        if r.get("notes"):
-            print(wrap("注意: " + r["notes"], "   "))
+        print(f"\n{rank}. {r.title}  [{', '.join(r.scenarios)}]  {script.score:.2f}")
+        if args.channel not in r.channels:
+            print(f"   （写给{'、'.join(CHANNEL_NAMES[c] for c in r.channels)}的话术）")
+        print(wrap(r.text, "   "))
+        if r.notes:
+            print(wrap("注意: " + r.notes, "   "))
         for article in engine.citations(r):
             print(wrap(f"§ {article.short}{article.article}: {article.text}", "   "))
     print("\n相关法条:")
@@ -368,19 +370,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("huashu").setLevel(logging.INFO)
     args = build_parser().parse_args(argv)
-    from app.corpus.documents import StorageError
-    from app.admin.uploads import Rejected
-    from app.corpus.scripts import ScriptError
-    from app.corpus.statutes import StatuteError
-    from app.embedding.encoder import ModelNotFound
-    from app.index.build import BuildFailed
-    from app.index.store import IndexNotWritable, IndexUnusable
-
     try:
         args.func(args)
-    except (
-        IndexUnusable, IndexNotWritable, ModelNotFound, BuildFailed, StorageError, ScriptError, StatuteError, Rejected
-    ) as e:
+    except HuashuError as e:
         # What the operator must fix, in one line instead of a traceback.
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)

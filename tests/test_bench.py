@@ -19,9 +19,11 @@ def test_quick_bench_reports_every_section(settings, index_version):
     report = json.loads(done.stdout)
 
     in_process = report["in_process"]
-    for section in ("search_ms", "search_cached_ms", "encoder_ms", "baseline_ms"):
+    for section in ("search_ms", "search_cached_ms", "encoder_ms", "baseline_ms", "assist_ms", "latest_turn_search_ms"):
         assert all(in_process[section][p] > 0 for p in ("p50", "p95", "p99")), section
-    for ratio in ("search_over_encoder_p50", "search_p99_over_p50", "huashu_over_baseline_p50"):
+    for ratio in (
+        "search_over_encoder_p50", "search_p99_over_p50", "huashu_over_baseline_p50", "assist_over_latest_search_p50"
+    ):
         assert in_process[ratio] > 0, ratio
 
     assert set(report["http"]) == {"1", "8", "32"}

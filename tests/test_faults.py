@@ -630,7 +630,7 @@ SUMMARY = "/v1/admin/feedback/summary"
 
 
 def _feedback(client, engine):
-    script_id = engine.index.collections["scripts"].records[0]["id"]
+    script_id = engine.index.collections["scripts"].records[0].id
     body = {"query": "客户说流量被偷了", "script_id": script_id, "signal": "down", "index_version": "v1"}
     return client.post("/v1/feedback", json=body)
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.core.errors import Conflict
 from app.core.metrics import INDEX_BUILD_SECONDS
 from app.index.build import Built, ChildFailed
 
@@ -35,7 +36,7 @@ class Job(BaseModel):
     finished: str | None = None
 
 
-class Busy(RuntimeError):
+class Busy(Conflict):
     pass
 
 

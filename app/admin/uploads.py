@@ -4,31 +4,15 @@ own validation), so what is stored is always a corpus the next index build accep
 
 from pathlib import Path
 
+from app.core.errors import Conflict, Invalid
 from app.corpus.documents import DocumentStore, Kind, StoredDocument, Upload
 from app.corpus.loader import DanglingReferences, ReplacesArticles, build_corpus
 from app.corpus.scripts import ScriptError
 from app.corpus.statutes import StatuteError
 from app.ingest.courses import clean_course_text
-from app.ingest.extract import Limits, TooLarge, UnreadableFile, UnsupportedFile, extension, extract_text
-
+from app.ingest.extract import Limits, extension, extract_text
 
 RECORDS: tuple[Kind, ...] = ("script", "statute")  # the kinds whose records the corpus checks
-
-
-class Rejected(ValueError):
-    """An upload that is not stored (422)."""
-
-
-class Unsupported(Rejected):
-    """A file type we do not take (415)."""
-
-
-class Conflict(Rejected):
-    """A change that the corpus as stored does not allow as asked (409)."""
-
-
-class TooLargeContent(Rejected):
-    """Content that unpacks past the upload limits (413)."""
 
 
 def add_document(
@@ -41,16 +25,10 @@ def add_document(
     replace: bool = False,
 ) -> tuple[StoredDocument, bool, list[str]]:
     """Check and store one upload; returns the document, whether it is new, and the articles
-    already in the corpus that it replaces (only a statute upload marked `replace` may)."""
-    try:
-        suffix = extension(filename)
-        text = extract_text(filename, content, limits)
-    except UnsupportedFile as e:
-        raise Unsupported(str(e)) from None
-    except TooLarge as e:
-        raise TooLargeContent(str(e)) from None
-    except UnreadableFile as e:
-        raise Rejected(str(e)) from None
+    already in the corpus that it replaces (only a statute upload marked `replace` may). A file
+    that is not stored raises an Invalid (its type, size or content) or a Conflict."""
+    suffix = extension(filename)
+    text = extract_text(filename, content, limits)
     _check_format(kind, suffix, text)
     if kind == "course":  # its text is all there is to check: nothing depends on a course, nor it on anything
         return *store.add(filename, kind, content, text), []
@@ -61,7 +39,7 @@ def add_document(
             corpus = build_corpus(corpus_dir, [*store.uploads(RECORDS), Upload(document, text)])
         except (ScriptError, StatuteError) as e:
             message = str(e).replace(f" ({document.id})", "")  # an id the admin never sees: it is not stored
-            raise (Conflict if isinstance(e, ReplacesArticles) else Rejected)(message) from None
+            raise (Conflict if isinstance(e, ReplacesArticles) else Invalid)(message) from None
         replaces.extend(corpus.replaced.get(document.id, []))
 
     document, created = store.add(filename, kind, content, text, replace=replace and kind == "statute", check=check)
@@ -102,9 +80,9 @@ def _unresolved(corpus_dir: Path, uploads: list[Upload]) -> list[str]:
 def _check_format(kind: str, suffix: str, text: str) -> None:
     if kind == "course":
         if not clean_course_text(text).strip():
-            raise Rejected("the document has no text")
+            raise Invalid("the document has no text")
         return
     if suffix != ".jsonl":
-        raise Rejected(f"{kind}s are uploaded as .jsonl records in the corpus schema")
+        raise Invalid(f"{kind}s are uploaded as .jsonl records in the corpus schema")
     if not text.strip():
-        raise Rejected("the file has no records")
+        raise Invalid("the file has no records")

@@ -17,9 +17,10 @@ from app.api.deps import AdminTokenFirst
 from app.api.limits import BodyLimit
 from app.api.live import LiveEngine
 from app.api.observability import REQUEST_ID_HEADER, RequestObservability
-from app.api.routes import admin, feedback, health, metrics, page, scenarios, search, statutes
+from app.api.routes import admin, assist, feedback, health, metrics, page, scenarios, search, statutes
 from app.core.config import Settings, get_settings
-from app.corpus.documents import DocumentStore, StorageError
+from app.core.errors import HuashuError
+from app.corpus.documents import DocumentStore
 from app.embedding.encoder import ModelNotFound
 from app.index.store import IndexUnusable
 from app.search.engine import SearchEngine
@@ -56,10 +57,10 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     )
     app.state.settings = settings
     app.state.live = live
-    app.state.documents = DocumentStore(settings.data_dir / "documents")
+    app.state.documents = DocumentStore(settings.documents_dir)
     app.state.jobs = JobRunner()
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StorageError, _storage_error)
+    app.add_exception_handler(HuashuError, _huashu_error)
     # The last added runs first: request id and headers wrap everything, CORS wraps the 413s,
     # and an admin request without the token is refused before the body limit reads anything.
     app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes)
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", REQUEST_ID_HEADER], expose_headers=[REQUEST_ID_HEADER], max_age=600,
         )
-    modules = [search, statutes, scenarios, health, feedback, page, admin] + ([metrics] if settings.metrics_enabled else [])
+    modules = [search, assist, statutes, scenarios, health, feedback, page, admin] + ([metrics] if settings.metrics_enabled else [])
     for module in modules:
         app.include_router(module.router)
     static = Mount("/static", app=StaticFiles(directory=page.STATIC_DIR), name="static")
@@ -108,10 +109,12 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": detail, "errors": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
-async def _storage_error(request: Request, exc: StorageError) -> JSONResponse:
-    """The server cannot write its data directory: not the client's fault, and not a crash."""
-    log.error("%s", exc)
-    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+async def _huashu_error(request: Request, exc: HuashuError) -> JSONResponse:
+    """Every error the service's own layers raise, answered with its status and its message (which
+    says what to do). The server's own faults (storage, a build) are logged too."""
+    if exc.status >= 500:
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
 
 def _method_not_allowed(routes: list[BaseRoute]):

@@ -11,6 +11,7 @@ from app.index.store import VERSION_NAME
 
 MAX_QUERY_CHARS = 1000
 MAX_SCENARIO_FILTER = 100  # more than the taxonomy has
+MAX_TURNS = 50
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # White space as str.strip() sees it, spelled out so that the schema's pattern means the same in
 # every regex dialect (ECMA's \s is another set).
@@ -90,26 +91,34 @@ def error_responses(*errors: int | tuple[int, str]) -> dict[int | str, dict]:
     return responses
 
 
-def _query_text(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("the query is empty: describe the customer's complaint")
-    if len(value) > MAX_QUERY_CHARS:
-        raise ValueError(f"the query has {len(value)} characters; at most {MAX_QUERY_CHARS} are allowed")
-    if not _VISIBLE.search(value):
-        raise ValueError("the query has no visible characters: describe the customer's complaint")
-    # The search works on the normalised text, where one compatibility character can expand
-    # to many (U+FDFA is 18): the limit holds there too, or a short query costs minutes.
-    normalised = len(unicodedata.normalize("NFKC", value))
-    if normalised > MAX_QUERY_CHARS:
-        raise ValueError(
-            f"the query has {normalised} characters once normalised (NFKC); at most {MAX_QUERY_CHARS} are allowed"
-        )
-    return value
+def searchable(what: str, remedy: str):
+    """The rules of a text that is searched: 1 to MAX_QUERY_CHARS characters once trimmed, also
+    once normalised, at least one of them visible. `what` and `remedy` name it in the messages."""
+
+    def check(value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError(f"{what} is empty: {remedy}")
+        if len(value) > MAX_QUERY_CHARS:
+            raise ValueError(f"{what} has {len(value)} characters; at most {MAX_QUERY_CHARS} are allowed")
+        if not _VISIBLE.search(value):
+            raise ValueError(f"{what} has no visible characters: {remedy}")
+        # The search works on the normalised text, where one compatibility character can expand
+        # to many (U+FDFA is 18): the limit holds there too, or a short query costs minutes.
+        normalised = len(unicodedata.normalize("NFKC", value))
+        if normalised > MAX_QUERY_CHARS:
+            raise ValueError(
+                f"{what} has {normalised} characters once normalised (NFKC); at most {MAX_QUERY_CHARS} are allowed"
+            )
+        return value
+
+    return Annotated[text(), AfterValidator(check), stated_pattern(QUERY_PATTERN)]
 
 
 # A complaint as an agent types it: searched, and stored with feedback.
-Query = Annotated[text(), AfterValidator(_query_text), stated_pattern(QUERY_PATTERN)]
+Query = searchable("the query", "describe the customer's complaint")
+# What one side of a call said.
+TurnText = searchable("the turn", "send what was said, or leave the turn out")
 
 
 class SearchRequest(BaseModel):
@@ -203,6 +212,69 @@ class SearchResponse(BaseModel):
     scripts: list[ScriptOut]
     statutes: list[StatuteHit]
     passages: list[PassageOut]
+
+
+class TurnIn(BaseModel):
+    role: Literal["customer", "agent"]
+    text: TurnText = Field(description="What was said; the same rules as a search's query.")
+
+
+class AssistRequest(BaseModel):
+    turns: list[TurnIn] = Field(
+        min_length=1,
+        max_length=MAX_TURNS,
+        description="The call so far, oldest first; at least one customer turn.",
+        json_schema_extra={"contains": {"type": "object", "properties": {"role": {"const": "customer"}}}},
+    )
+    top_k: int = Field(default=5, ge=1, le=50, description="How many scripts to return.")
+    channel: Channel = Field(default="phone", description="As in a search.")
+
+    @field_validator("turns")
+    @classmethod
+    def has_customer_turn(cls, turns: list[TurnIn]) -> list[TurnIn]:
+        if not any(turn.role == "customer" for turn in turns):
+            raise ValueError("the conversation has no customer turn: send what the customer said")
+        return turns
+
+
+class DemandOut(BaseModel):
+    scenario: str
+    name: str
+    turn: int = Field(description="The turn where the customer first raised it (0 is the first turn).")
+
+
+class EscalationReasonOut(BaseModel):
+    kind: Literal["media", "regulator", "legal", "repeat-contact", "high-amount", "vulnerable", "threat"]
+    evidence: str = Field(description="The customer's words that show it, exactly as in the turn.")
+    turn: int
+
+
+class EscalationOut(BaseModel):
+    level: Literal["none", "watch", "high"] = Field(
+        description="none: no sign; watch: one sign; high: a threat, an intention to go to the media, a regulator "
+        "or court, or several signs together."
+    )
+    reasons: list[EscalationReasonOut]
+    advice: str = Field(description="What the course material says to do; empty for none.")
+
+
+class FactOut(BaseModel):
+    kind: Literal["amount", "duration", "date"]
+    words: str = Field(description="As said in the turn.")
+    turn: int
+    value: float | None = Field(
+        description="Yuan for an amount, hours for a duration, days before today for a date; null when the words "
+        "do not name one value (上个月, 去年)."
+    )
+    date: str | None = Field(description="The day a date names (ISO 8601), when it names one.")
+    statute: ArticleOut | None = Field(description="The provision the fact can be checked against, with its text.")
+    implies: str | None = Field(description="What the fact means against that provision, in one sentence.")
+
+
+class AssistResponse(SearchResponse):
+    demands: list[DemandOut] = Field(description="Every demand raised so far, in the order raised.")
+    escalation: EscalationOut
+    facts: list[FactOut] = Field(description="Amounts, durations and dates said in the call, in order.")
 
 
 class StatuteOut(ArticleOut):

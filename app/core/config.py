@@ -74,6 +74,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"CORS origin {origin!r} must be scheme://host[:port], e.g. https://bot.example.com")
         return origins
 
+    @property
+    def documents_dir(self) -> Path:
+        """Uploaded material (app/corpus/documents.py)."""
+        return self.data_dir / "documents"
+
+    @property
+    def feedback_file(self) -> Path:
+        """Agents' feedback, an SQLite database (app/feedback/store.py)."""
+        return self.data_dir / "feedback.sqlite3"
+
     def model_path(self) -> Path | str:
         """The embedded default lives in the model cache; anything else is taken as given."""
         if self.model == DEFAULT_MODEL_NAME:

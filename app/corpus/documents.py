@@ -27,6 +27,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field, ValidationError
 
+from app.core.errors import Unavailable
 from app.core.files import sync_directory, write_synced
 
 log = logging.getLogger("huashu")
@@ -71,7 +72,7 @@ def safe_filename(filename: str) -> str:
     return _SAFE_NAME.sub("_", name).strip("._") or "upload"
 
 
-class StorageError(RuntimeError):
+class StorageError(Unavailable):
     """The document directory cannot be written (missing parent, read-only, full disk)."""
 
 

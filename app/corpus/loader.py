@@ -6,11 +6,13 @@ is one the next build accepts.
 """
 
 import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import BaseModel
+
+from app.core.errors import Conflict
 from app.corpus.documents import DocumentStore, StoredDocument, Upload, upload_order
 from app.corpus.scenarios import Taxonomy, load_taxonomy
 from app.corpus.scripts import Script, ScriptError, load_scripts
@@ -23,14 +25,14 @@ from app.corpus.statutes import (
     load_questions,
     parse_articles,
 )
-from app.ingest.courses import clean_course_text, split_passages
+from app.ingest.courses import Passage, clean_course_text, split_passages
 
 PASSAGES_FILE = Path("courses") / "passages.jsonl"
 ELSEWHERE_FILE = Path("elsewhere.txt")
 CORPUS_STATUTES = "corpus statutes"
 
 
-class ReplacesArticles(StatuteError):
+class ReplacesArticles(Conflict, StatuteError):
     """An uploaded statute that would replace articles already in the corpus, without saying so."""
 
 
@@ -49,7 +51,7 @@ class Corpus:
     book: StatuteBook
     questions: dict[tuple[str, int], list[str]]  # everyday questions by article (corpus/statutes/questions/)
     scripts: list[Script]
-    passages: list[dict]
+    passages: list[Passage]
     elsewhere: list[str]  # matters that are not telecom complaints (corpus/elsewhere.txt)
     digest: str
     replaced: dict[str, list[str]] = field(default_factory=dict)  # upload id → the articles it replaces
@@ -94,11 +96,11 @@ def build_corpus(corpus_dir: Path, uploads: list[Upload]) -> Corpus:
     if problems:
         raise DanglingReferences(problems)
     with (corpus_dir / PASSAGES_FILE).open(encoding="utf-8") as f:
-        passages = [json.loads(line) for line in f if line.strip()]
+        passages = [Passage.model_validate_json(line) for line in f if line.strip()]
     for document, content in uploads:
         if document.kind == "course":
             text = clean_course_text(content)
-            passages += [p.model_dump() for p in split_passages(text, document.id, Path(document.filename).stem)]
+            passages += split_passages(text, document.id, Path(document.filename).stem)
     elsewhere = read_elsewhere(corpus_dir / ELSEWHERE_FILE)
     digest = corpus_digest(corpus_dir, [u.document for u in uploads])
     return Corpus(taxonomy, book, questions, [s for _, s in scripts], passages, elsewhere, digest, replaced)
@@ -169,6 +171,12 @@ def _title(book: StatuteBook, name: str) -> str:
 
 def _label(article: Article) -> str:
     return f"{article.law} {article.article}"
+
+
+class Elsewhere(BaseModel):
+    """A matter that is not a telecom complaint (corpus/elsewhere.txt), searched by `match`."""
+
+    text: str
 
 
 def read_elsewhere(path: Path) -> list[str]:

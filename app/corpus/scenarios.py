@@ -18,6 +18,13 @@ class Scenario(BaseModel):
     says: list[str] = []  # what customers say when it applies, in their words (implied demands too)
 
 
+class Exemplar(BaseModel):
+    """One thing customers say when a scenario applies, searched on its own."""
+
+    scenario: str
+    text: str
+
+
 class Taxonomy(BaseModel):
     groups: dict[str, str]
     scenarios: list[Scenario]

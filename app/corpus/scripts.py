@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, computed_field, field_validator
 
+from app.core.errors import Invalid
 from app.corpus.statutes import ArticleRef, json_problem, validation_problems
 
 
@@ -77,7 +78,7 @@ class Script(BaseModel):
         return slot_names(self.text)
 
 
-class ScriptError(ValueError):
+class ScriptError(Invalid):
     """A script record that cannot be indexed; the message names where it is."""
 
 
@@ -97,7 +98,7 @@ def _parse(lines: list[str], origin: str, scenario_ids: set[str]) -> Iterator[tu
             script = Script.model_validate(json.loads(line))
         except ValidationError as e:
             raise ScriptError(f"{where}: {validation_problems(e)}") from None
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
             raise ScriptError(f"{where}: not valid JSON ({json_problem(e)})") from None
         where = f"{where} ({script.id})"
         unknown = [s for s in script.scenarios if s not in scenario_ids]

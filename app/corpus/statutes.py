@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
+from app.core.errors import Invalid, NotFound
 from app.text.normalize import normalize
 
 LEGACY_FILE = "legacy.jsonl"
@@ -57,18 +58,20 @@ class Resolution:
     in_force: list[Article]
 
 
-class UnknownStatute(LookupError):
+class UnknownStatute(NotFound):
     pass
 
 
-class StatuteError(ValueError):
+class StatuteError(Invalid):
     """A statute record that cannot be used; the message names where it is."""
 
 
-def json_problem(error: ValueError) -> str:
+def json_problem(error: ValueError | RecursionError) -> str:
     """Why json.loads refused a line, in words."""
     if isinstance(error, json.JSONDecodeError):
         return error.msg
+    if isinstance(error, RecursionError):  # thousands of nested brackets: Python's JSON reader gives up
+        return "nested too deeply"
     # The other refusal: an integer of more digits than Python converts (sys.get_int_max_str_digits).
     return f"a number has more than {sys.get_int_max_str_digits()} digits"
 
@@ -82,7 +85,7 @@ def parse_articles(lines: list[str], origin: str) -> list[Article]:
             articles.append(Article.model_validate(json.loads(line)))
         except ValidationError as e:
             raise StatuteError(f"{origin} line {line_no}: {validation_problems(e)}") from None
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
             raise StatuteError(f"{origin} line {line_no}: not valid JSON ({json_problem(e)})") from None
     return articles
 

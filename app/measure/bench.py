@@ -40,6 +40,10 @@ from app.measure.load import (
 )
 
 
+CALLS_FILE = REPO_ROOT / "eval" / "conversations-dev.jsonl"
+CALL_TURNS = 6  # calls of at least this many turns: the cost of what a call has already said
+
+
 @dataclass(frozen=True)
 class Plan:
     queries: int | None  # None: every query of QUERY_FILES
@@ -122,6 +126,8 @@ def measure_in_process(settings: Settings, plan: Plan) -> dict:
             samples["search_cached"].append(timed(engine.search, query, TOP_K))
             samples["baseline"].append(timed(baseline.search, query))
     result = {name: percentiles(ms) for name, ms in samples.items()}
+    assist_ms, latest_ms = measure_live_call(engine, plan)
+    result["assist"], result["latest_turn_search"] = percentiles(assist_ms), percentiles(latest_ms)
     return {
         "queries": len(queries),
         "rounds": plan.rounds,
@@ -129,7 +135,38 @@ def measure_in_process(settings: Settings, plan: Plan) -> dict:
         "search_over_encoder_p50": result["search"]["p50"] / result["encoder"]["p50"],
         "search_p99_over_p50": result["search"]["p99"] / result["search"]["p50"],
         "huashu_over_baseline_p50": result["search"]["p50"] / result["baseline"]["p50"],
+        "assist_over_latest_search_p50": result["assist"]["p50"] / result["latest_turn_search"]["p50"],
     }
+
+
+def measure_live_call(engine, plan: Plan) -> tuple[list[float], list[float]]:
+    """POST /v1/assist's work for calls of at least CALL_TURNS turns, as in a call: every earlier
+    request of the call was answered, so only the latest turn is new (its reading and its query
+    embedding are dropped before the timed request); beside a search of the latest turn alone,
+    from cold. Interleaved per call."""
+    from app.call.assist import Turn, assist
+    from app.measure.evaluation import load_queries as load_calls
+    from app.text.normalize import normalize
+
+    calls = [c for c in load_calls(CALLS_FILE) if len(c["turns"]) >= CALL_TURNS][: plan.queries]
+    assist_ms, search_ms = [], []
+    for call in calls:
+        turns = [Turn(t["role"], t["text"]) for t in call["turns"]]
+        for n in range(1, len(turns)):  # the call so far, request by request
+            if turns[n - 1].role == "customer":
+                assist(engine, turns[:n])
+        latest = turns[-1].text
+        engine.forget(normalize(latest))
+        engine.encoder.clear_query_cache()
+        started = time.perf_counter()
+        assist(engine, turns)
+        assist_ms.append(elapsed_ms(started))
+        engine.forget(normalize(latest))
+        engine.encoder.clear_query_cache()
+        started = time.perf_counter()
+        engine.search(latest, top_k=TOP_K)
+        search_ms.append(elapsed_ms(started))
+    return assist_ms, search_ms
 
 
 def measure_index_build(settings: Settings, plan: Plan) -> dict:
@@ -266,6 +303,8 @@ def format_table(report: dict) -> str:
         ("search, cached query embedding, p50 / p95 / p99 ms", three(p["search_cached_ms"]), ""),
         ("baseline stack, p50 / p95 / p99 ms", three(p["baseline_ms"]), ""),
         ("Huashu ÷ baseline (p50)", f"{p['huashu_over_baseline_p50']:.2f}", ""),
+        ("live call (/v1/assist's work, ≥ 6 turns), p50 / p95 / p99 ms", three(p["assist_ms"]), ""),
+        ("live call ÷ a search of its latest turn (p50)", f"{p['assist_over_latest_search_p50']:.2f}", "≤ 1.5"),
     ]
     for clients, h in report["http"].items():
         rows.append(

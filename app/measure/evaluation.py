@@ -14,11 +14,19 @@ Match (`match` of a search): every complaint query should get `strong`; a query 
 `match: none` or `match: weak` (nothing in the library fits it) should get that level or
 `none`. The report has the confusion table of the levels.
 
+Calls (with `turns`, as POST /v1/assist takes them): hit@1 and hit@3 of the scripts for the
+latest turn against `latest_scenarios`; recall and precision of the demands raised against
+`demands`, and the share of them among the top 5 scripts' scenarios; the escalation level's
+accuracy, the recall of `high` and the share of `none` calls raised to `high`; the recall of the
+facts said (the same kind and words in the same turn). The calls were written as if on
+CALLS_WRITTEN_ON, which their relative dates ("五个月前") count from.
+
 A query may say how it is written (`style`: asr, terse, chat, long, short, yue, implied,
 padded); the hybrid metrics are then also given per style. `check` is the regression check:
 each dev set's hybrid metrics against the expected ones in eval/expected.json.
 """
 
+import datetime
 import json
 import statistics
 import time
@@ -28,6 +36,7 @@ from pathlib import Path
 import jieba
 from rank_bm25 import BM25Okapi
 
+from app.call.assist import Turn, assist
 from app.corpus.statutes import StatuteBook
 from app.search.engine import SearchEngine, Weights
 
@@ -42,7 +51,9 @@ TOLERANCE = 0.02
 CHECKED_METRICS = {
     "complaints": ["hit@1", "hit@3", "coverage@5", "statute_hit@5"],
     "questions": ["recall@5", "recall@10", "mrr@10"],
+    "calls": ["latest_hit@3", "demand_recall", "demands_covered@5", "level_accuracy", "high_recall", "fact_recall"],
 }
+CALLS_WRITTEN_ON = datetime.date(2026, 12, 4)
 
 
 @dataclass
@@ -77,6 +88,22 @@ class QuestionOutcome:
     ms: float
 
 
+@dataclass
+class CallOutcome:
+    id: str
+    style: str | None
+    latest: list[str]  # the scenarios of the latest turn
+    rank: int | None  # of the first script for one of them
+    demands_expected: list[str]
+    demands_found: list[str]
+    demands_covered: int  # expected demands among the top 5 scripts' scenarios
+    level_expected: str
+    level: str
+    facts_expected: int
+    facts_found: int  # of the expected ones
+    ms: float
+
+
 def load_queries(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
@@ -95,7 +122,7 @@ def evaluate_complaints(engine: SearchEngine, queries: list[dict], weights: Weig
     outcomes = []
     for q in queries:
         result = engine.search(q["query"], top_k=RANK_DEPTH, weights=weights)
-        returned = [s.record["scenarios"] for s in result.scripts]
+        returned = [s.record.scenarios for s in result.scripts]
         rank = next((i + 1 for i, ids in enumerate(returned) if set(ids) & set(q["expect"])), None)
         covered = None
         if q.get("cover"):
@@ -201,6 +228,68 @@ def summarize_complaints(outcomes: list[QueryOutcome]) -> dict[str, float | int]
     }
 
 
+def evaluate_calls(engine: SearchEngine, calls: list[dict], weights: Weights) -> list[CallOutcome]:
+    outcomes = []
+    for call in calls:
+        turns = [Turn(t["role"], t["text"]) for t in call["turns"]]
+        started = time.perf_counter()
+        assisted = assist(engine, turns, top_k=RANK_DEPTH, today=CALLS_WRITTEN_ON, weights=weights)
+        ms = (time.perf_counter() - started) * 1000
+        returned = [set(s.record.scenarios) for s in assisted.result.scripts]
+        latest = set(call["latest_scenarios"])
+        expected = list(dict.fromkeys(d["scenario"] for d in call["demands"]))
+        top5 = {sid for ids in returned[:5] for sid in ids}
+        said = {(f.turn, f.kind, f.words) for f in assisted.facts}
+        outcomes.append(
+            CallOutcome(
+                id=call.get("id", ""),
+                style=call.get("style"),
+                latest=sorted(latest),
+                rank=next((i + 1 for i, ids in enumerate(returned) if ids & latest), None),
+                demands_expected=expected,
+                demands_found=[d.scenario for d in assisted.demands],
+                demands_covered=sum(d in top5 for d in expected),
+                level_expected=call["escalation"]["level"],
+                level=assisted.escalation.level,
+                facts_expected=len(call.get("facts", [])),
+                facts_found=sum(_fact_found(f, said) for f in call.get("facts", [])),
+                ms=ms,
+            )
+        )
+    return outcomes
+
+
+def _fact_found(fact: dict, said: set[tuple[int, str, str]]) -> bool:
+    """The same kind in the same turn, the words of one within the other's (两千多块 for 两千多)."""
+    return any(
+        turn == fact["turn"] and kind == fact["kind"] and (words in fact["words"] or fact["words"] in words)
+        for turn, kind, words in said
+    )
+
+
+def summarize_calls(outcomes: list[CallOutcome]) -> dict[str, float | int]:
+    ranks = [o.rank for o in outcomes]
+    expected = sum(len(o.demands_expected) for o in outcomes)
+    found = sum(len(set(o.demands_found)) for o in outcomes)
+    right = sum(len(set(o.demands_found) & set(o.demands_expected)) for o in outcomes)
+    high = [o for o in outcomes if o.level_expected == "high"]
+    quiet = [o for o in outcomes if o.level_expected == "none"]
+    facts = sum(o.facts_expected for o in outcomes)
+    return {
+        "calls": len(outcomes),
+        "latest_hit@1": _mean(r == 1 for r in ranks),
+        "latest_hit@3": _mean(r is not None and r <= 3 for r in ranks),
+        "demand_recall": right / expected if expected else None,
+        "demand_precision": right / found if found else None,
+        "demands_covered@5": sum(o.demands_covered for o in outcomes) / expected if expected else None,
+        "level_accuracy": _mean(o.level == o.level_expected for o in outcomes),
+        "high_recall": _mean(o.level == "high" for o in high) if high else None,
+        "none_raised_to_high": _mean(o.level == "high" for o in quiet) if quiet else None,
+        "fact_recall": sum(o.facts_found for o in outcomes) / facts if facts else None,
+        **_latency(o.ms for o in outcomes),
+    }
+
+
 def summarize_questions(outcomes: list[QuestionOutcome]) -> dict[str, float | int]:
     ranks = [o.rank for o in outcomes]
     return {
@@ -231,8 +320,9 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
     complaints = [q for q in queries if q.get("expect")]
     questions = [q for q in queries if not q.get("expect") and q.get("statutes")]
     out_of_scope = [q for q in queries if q.get("match")]
+    calls = [q for q in queries if q.get("turns")]
     modes = MODES if compare else {"hybrid": None}
-    report: dict = {"complaints": {}, "questions": {}, "styles": {}, "match": {}, "outcomes": []}
+    report: dict = {"complaints": {}, "questions": {}, "calls": {}, "styles": {}, "match": {}, "outcomes": []}
     for mode, dense_weight in modes.items():
         engine.encoder.clear_query_cache()  # each mode pays for its own encoding, as a new query would
         weights = engine.weights
@@ -250,6 +340,11 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
         if questions:
             outcomes = evaluate_questions(engine, questions, weights)
             report["questions"][mode] = summarize_questions(outcomes)
+            if mode == "hybrid":
+                report["outcomes"] += outcomes
+        if calls:
+            outcomes = evaluate_calls(engine, calls, weights)
+            report["calls"][mode] = summarize_calls(outcomes)
             if mode == "hybrid":
                 report["outcomes"] += outcomes
     if questions:
@@ -304,6 +399,11 @@ def format_report(report: dict) -> str:
             cells = "".join(f"{shares[level]:>9.3f}" for level in LEVELS)
             lines.append(f"{expected:<17}" + cells + f"{shares['queries']:>9}")
         parts.append("\n".join(lines) + "\n(share of each level returned, hybrid)")
+    if report["calls"]:
+        metrics = ["latest_hit@1", "latest_hit@3", "demand_recall", "demand_precision", "demands_covered@5"]
+        metrics += ["level_accuracy", "high_recall", "none_raised_to_high", "fact_recall", "p50_ms", "p95_ms"]
+        calls = report["calls"]
+        parts.append(_table(calls, metrics) + f"\n({next(iter(calls.values()))['calls']} calls)")
     if report["questions"]:
         questions = report["questions"]
         text = _table(questions, ["recall@5", "recall@10", "mrr@10", "p50_ms", "p95_ms"])
@@ -315,17 +415,27 @@ def format_report(report: dict) -> str:
 
 
 def _table(summaries: dict[str, dict], metrics: list[str]) -> str:
-    header = f"{'metric':<15}" + "".join(f"{mode:>10}" for mode in summaries)
+    width = max(15, *(len(m) + 1 for m in metrics))
+    header = f"{'metric':<{width}}" + "".join(f"{mode:>10}" for mode in summaries)
     lines = [header, "-" * len(header)]
     for metric in metrics:
         cells = (f"{'-':>10}" if s[metric] is None else f"{s[metric]:>10.3f}" for s in summaries.values())
-        lines.append(f"{metric:<15}" + "".join(cells))
+        lines.append(f"{metric:<{width}}" + "".join(cells))
     return "\n".join(lines)
 
 
 def format_failures(outcomes: list) -> str:
     lines = []
     for o in outcomes:
+        if isinstance(o, CallOutcome):
+            missed = [d for d in o.demands_expected if d not in o.demands_found]
+            if o.rank != 1 or missed or o.level != o.level_expected:
+                lines.append(
+                    f"- call {o.id}: latest {','.join(o.latest)} at rank {o.rank or '>10'}; demands missed "
+                    f"{','.join(missed) or '-'}, found {','.join(o.demands_found) or '-'}; "
+                    f"escalation {o.level} (expected {o.level_expected})"
+                )
+            continue
         if isinstance(o, QuestionOutcome):
             if o.rank is None or o.rank > 5:
                 lines.append(f"- {o.query}\n    rank {o.rank or '>10'}; expected {', '.join(o.expected)}; got {', '.join(o.returned[:5])}")

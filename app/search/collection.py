@@ -1,10 +1,14 @@
 """One searchable collection (scripts, statutes, passages or scenarios): its records and the
-dense and sparse indexes over them, behind one hybrid `search`."""
+dense and sparse indexes over them, behind one hybrid `search`. Records are typed (a Script, an
+ArticleRef, ...): the index layer names each collection's type, and a record is read back as the
+model it was written from."""
 
 import json
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
+from pydantic import BaseModel
 
 from app.search.dense import DenseIndex
 from app.search.hybrid import fuse
@@ -13,9 +17,11 @@ from app.search.sparse import SparseIndex
 RECORDS_FILE = "records.jsonl"
 HASHES_FILE = "text-hashes.json"
 
+Record = TypeVar("Record", bound=BaseModel)
 
-class Collection:
-    def __init__(self, records: list[dict], dense: DenseIndex, sparse: SparseIndex, text_hashes: list[str]):
+
+class Collection(Generic[Record]):
+    def __init__(self, records: list[Record], dense: DenseIndex, sparse: SparseIndex, text_hashes: list[str]):
         self.records = records
         self.dense = dense
         self.sparse = sparse
@@ -24,23 +30,23 @@ class Collection:
 
     @classmethod
     def build(
-        cls, records: list[dict], tokens: list[list[str]], embeddings: np.ndarray, text_hashes: list[str]
-    ) -> "Collection":
+        cls, records: list[Record], tokens: list[list[str]], embeddings: np.ndarray, text_hashes: list[str]
+    ) -> "Collection[Record]":
         return cls(records, DenseIndex.build(embeddings), SparseIndex.build(tokens), text_hashes)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True)
         with (directory / RECORDS_FILE).open("w", encoding="utf-8") as f:
             for record in self.records:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+                f.write(record.model_dump_json() + "\n")
         (directory / HASHES_FILE).write_text(json.dumps(self.text_hashes), encoding="utf-8")
         self.dense.save(directory)
         self.sparse.save(directory)
 
     @classmethod
-    def load(cls, directory: Path) -> "Collection":
+    def load(cls, directory: Path, record_type: type[Record]) -> "Collection[Record]":
         with (directory / RECORDS_FILE).open(encoding="utf-8") as f:
-            records = [json.loads(line) for line in f]
+            records = [record_type.model_validate_json(line) for line in f]
         text_hashes = json.loads((directory / HASHES_FILE).read_text(encoding="utf-8"))
         return cls(records, DenseIndex.load(directory), SparseIndex.load(directory), text_hashes)
 

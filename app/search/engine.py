@@ -27,19 +27,25 @@ relevant statutes and course passages out.
 """
 
 import math
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.corpus.scripts import Script
 from app.corpus.statutes import Article, ArticleRef, StatuteBook, UnknownStatute
 from app.embedding.encoder import Encoder
 from app.index.store import IndexVersion
+from app.ingest.courses import Passage
 from app.search.match import GENERAL_SCENARIOS, Calibration, Match, load_calibration
 from app.text.normalize import normalize, split_clauses
 from app.text.tokenize import legal_terms, tokenize
 
 MAX_CLAUSES = 6
+READINGS_KEPT = 4096  # texts whose scenario scores are kept: the turns of the calls in progress
 DEFAULT_CHANNEL = "phone"  # the service's agents are on the phone unless they say otherwise
 
 
@@ -53,6 +59,7 @@ class Weights:
     detect_ratio: float = 0.7  # scenarios within this fraction of the best one are detected
     max_detected: int = 5
     clause_weight: float = 0.8  # a clause's scenario scores count at this share (0: clauses ignored)
+    context_weight: float = 1.0  # an earlier turn's scenario scores count at this share (a live call)
     diversity: float = 0.2  # score a script loses per higher-ranked script of the same scenario
     other_channel: float = 0.2  # score a script loses when it is not written for the agent's channel
     citation_boost: float = 0.5  # statute score added per citing top script (times its score)
@@ -73,7 +80,7 @@ class ScoredScenario:
 
 @dataclass
 class ScoredScript:
-    record: dict
+    record: Script
     score: float
 
 
@@ -81,6 +88,14 @@ class ScoredScript:
 class ScoredArticle:
     article: Article
     score: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one text says, before any ranking: its scenario scores and how well the library fits it."""
+
+    scenario_score: dict[str, float]
+    match: Match
 
 
 @dataclass
@@ -91,7 +106,7 @@ class SearchResult:
     detected_scenarios: list[ScoredScenario]
     scripts: list[ScoredScript]
     statutes: list[ScoredArticle]
-    passages: list[tuple[dict, float]] = field(default_factory=list)
+    passages: list[tuple[Passage, float]] = field(default_factory=list)
     match: Match | None = None
 
 
@@ -109,7 +124,10 @@ class SearchEngine:
         self.weights = weights
         self.calibration = calibration or load_calibration(encoder.model_id)
         self.scenario_names = {s.id: s.name for s in index.taxonomy.scenarios}
+        self.scenario_groups = {s.id: s.group for s in index.taxonomy.scenarios}
         self.scenario_statutes = {s.id: self._in_force(s.statutes) for s in index.taxonomy.scenarios}
+        self._readings: OrderedDict[tuple[str, Weights], Reading] = OrderedDict()
+        self._readings_lock = threading.Lock()
 
     @property
     def book(self) -> StatuteBook:
@@ -122,49 +140,45 @@ class SearchEngine:
         scenarios: list[str] | None = None,
         weights: Weights | None = None,
         channel: str | None = DEFAULT_CHANNEL,
+        context: Sequence[str] = (),
     ) -> SearchResult:
+        """`context`: what the customer said earlier in the call, oldest first. Its scenarios
+        count at `context_weight`, so the scripts cover the demands still open beside the latest
+        turn's own; a latest turn that fits little by itself ("好的，谢谢") takes the call's
+        fit."""
         started = time.perf_counter()
         w = weights or self.weights
         text = normalize(query)
         tokens = tokenize(text)
-        clauses = query_clauses(text) if w.clause_weight > 0 else []
-        whole_vector, clause_vectors = encode_query_and_clauses(self.encoder.encode_queries, text, clauses)
-        match = self.calibration.assess(self._match_signals(whole_vector, clause_vectors, tokens))
-        # Scenarios and scripts are matched by the clauses' normalised mean, where every demand
-        # weighs the same; statutes and passages by the whole query, whose wording they answer.
-        if clauses:
-            vector = np.mean(clause_vectors, axis=0)
-            vector /= np.linalg.norm(vector)
-        else:
-            vector = whole_vector
+        whole_vector, scenario_score, script_match, match = self._read(text, tokens, w)
+        earlier = [r for r in (self.read(t, w) for t in context) if r.match.level != "none"]
+        for reading in earlier:
+            for sid, score in reading.scenario_score.items():
+                scenario_score[sid] = max(scenario_score[sid], w.context_weight * score)
+        call_fit = max((r.match for r in earlier), key=lambda m: m.confidence, default=match)
+        if match.level != "strong" and call_fit.confidence > match.confidence:
+            match = call_fit
         collections = self.index.collections
         script_records = collections["scripts"].records
-        scenario_score, script_match = self._scenario_scores(vector, tokens, w)
-        # A demand stated in one clause of a long complaint is drowned in the whole query's
-        # match; each clause on its own brings it back.
-        for clause, clause_vector in zip(clauses, clause_vectors):
-            clause_score, _ = self._scenario_scores(clause_vector, tokenize(clause), w)
-            for sid, score in clause_score.items():
-                scenario_score[sid] = max(scenario_score[sid], w.clause_weight * score)
         detected = self._detect(scenario_score, w)
 
         script_score = {
             p: (1 - w.script_scenario) * s
-            + w.script_scenario * max(scenario_score.get(i, 0.0) for i in script_records[p]["scenarios"])
+            + w.script_scenario * max(scenario_score.get(i, 0.0) for i in script_records[p].scenarios)
             for p, s in script_match.items()
         }
         if channel:
             for p in script_score:
-                if channel not in script_records[p]["channels"]:
+                if channel not in script_records[p].channels:
                     script_score[p] -= w.other_channel
         if match.level == "none" and not scenarios:
             # Nothing fits: general handling scripts, not look-alikes, and no scenario claimed.
             detected = []
-            general = {p for p in script_score if script_records[p]["scenarios"][0] in GENERAL_SCENARIOS}
+            general = {p for p in script_score if script_records[p].scenarios[0] in GENERAL_SCENARIOS}
             script_score = {p: s for p, s in script_score.items() if p in general}
         if scenarios:
             wanted = set(scenarios)
-            script_score = {p: s for p, s in script_score.items() if wanted & set(script_records[p]["scenarios"])}
+            script_score = {p: s for p, s in script_score.items() if wanted & set(script_records[p].scenarios)}
         ranked = _diversify(script_score, script_records, w.diversity, top_k)
         scripts = [ScoredScript(script_records[p], script_score[p]) for p in ranked]
 
@@ -179,6 +193,55 @@ class SearchEngine:
         passages = [(collections["passages"].records[p], s) for p, s in _top(passages_found, w.passages)]
         took_ms = (time.perf_counter() - started) * 1000
         return SearchResult(query, self.index.name, took_ms, detected, scripts, statutes, passages, match)
+
+    def read(self, query: str, weights: Weights | None = None) -> "Reading":
+        """The scenario scores and fit of one text, kept for the next request: the turns of a
+        call come back with every request of it."""
+        w = weights or self.weights
+        text = normalize(query)
+        key = (text, w)
+        with self._readings_lock:
+            if key in self._readings:
+                self._readings.move_to_end(key)
+                return self._readings[key]
+        _, scenario_score, _, match = self._read(text, tokenize(text), w)
+        return Reading(scenario_score, match)
+
+    def forget(self, query: str) -> None:
+        """Drop what was kept of a text (the benchmark measures a turn read for the first time)."""
+        text = normalize(query)
+        with self._readings_lock:
+            for key in [key for key in self._readings if key[0] == text]:
+                del self._readings[key]
+
+    def _read(
+        self, text: str, tokens: list[str], w: Weights
+    ) -> tuple[np.ndarray, dict[str, float], dict[int, float], Match]:
+        """The whole text's vector, scenario scores, the scripts' own match and the fit; the
+        scenario scores and the fit are kept (`read`)."""
+        clauses = query_clauses(text) if w.clause_weight > 0 else []
+        whole_vector, clause_vectors = encode_query_and_clauses(self.encoder.encode_queries, text, clauses)
+        match = self.calibration.assess(self._match_signals(whole_vector, clause_vectors, tokens))
+        # Scenarios and scripts are matched by the clauses' normalised mean, where every demand
+        # weighs the same; statutes and passages by the whole query, whose wording they answer.
+        if clauses:
+            vector = np.mean(clause_vectors, axis=0)
+            vector /= np.linalg.norm(vector)
+        else:
+            vector = whole_vector
+        scenario_score, script_match = self._scenario_scores(vector, tokens, w)
+        # A demand stated in one clause of a long complaint is drowned in the whole query's
+        # match; each clause on its own brings it back.
+        for clause, clause_vector in zip(clauses, clause_vectors):
+            clause_score, _ = self._scenario_scores(clause_vector, tokenize(clause), w)
+            for sid, score in clause_score.items():
+                scenario_score[sid] = max(scenario_score[sid], w.clause_weight * score)
+        with self._readings_lock:
+            self._readings[(text, w)] = Reading(dict(scenario_score), match)
+            self._readings.move_to_end((text, w))
+            while len(self._readings) > READINGS_KEPT:
+                self._readings.popitem(last=False)
+        return whole_vector, scenario_score, script_match, match
 
     def match_signals(self, query: str) -> dict[str, float]:
         """The signals `match` is decided from, for calibrating it (`python -m app calibrate`)."""
@@ -212,17 +275,17 @@ class SearchEngine:
         script_match = scripts.search(vector, tokens, len(scripts), w.dense)
         scenarios = self.index.collections["scenarios"]
         description_match = {
-            scenarios.records[p]["id"]: s for p, s in scenarios.search(vector, tokens, len(scenarios), w.dense).items()
+            scenarios.records[p].id: s for p, s in scenarios.search(vector, tokens, len(scenarios), w.dense).items()
         }
         # What customers say when a scenario applies stands for its description when it matches
         # better: an implied demand ("邻居上回赔了钱") shares no word with "高额赔偿".
         exemplars = self.index.collections["exemplars"]
         for p, s in exemplars.search(vector, tokens, w.candidates, w.dense).items():
-            sid = exemplars.records[p]["scenario"]
+            sid = exemplars.records[p].scenario
             description_match[sid] = max(description_match.get(sid, 0.0), w.exemplar * s)
         best_script_match: dict[str, float] = {}
         for position, score in script_match.items():
-            for scenario_id in scripts.records[position]["scenarios"]:
+            for scenario_id in scripts.records[position].scenarios:
                 best_script_match[scenario_id] = max(best_script_match.get(scenario_id, 0.0), score)
         scenario_score = {
             sid: w.scenario_description * description_match.get(sid, 0.0)
@@ -244,7 +307,7 @@ class SearchEngine:
         records = self.index.collections["statutes"].records
         score: dict[tuple[str, int], float] = {}
         for position, s in matched.items():  # an article scores by its best-matching text
-            key = (records[position]["law"], records[position]["article_no"])
+            key = (records[position].law, records[position].article_no)
             score[key] = max(score.get(key, 0.0), s)
         for script in scripts[: w.cited_by_top]:
             for article in self.citations(script.record):
@@ -259,11 +322,11 @@ class SearchEngine:
         ranked = direct + [key for key, _ in _top(score, w.statutes + len(direct)) if key not in direct]
         return [ScoredArticle(self.book.articles[key], score[key]) for key in ranked[: w.statutes]]
 
-    def citations(self, script: dict) -> list[Article]:
+    def citations(self, script: Script) -> list[Article]:
         """The provisions in force that a script's citations stand for."""
-        return self._in_force(ArticleRef.model_validate(ref) for ref in script["citations"])
+        return self._in_force(script.citations)
 
-    def _in_force(self, refs) -> list[Article]:
+    def _in_force(self, refs: Iterable[ArticleRef]) -> list[Article]:
         articles: list[Article] = []
         for ref in refs:
             try:
@@ -296,10 +359,10 @@ def _top(scores: dict, n: int) -> list[tuple]:
     return sorted(scores.items(), key=lambda item: (-item[1], str(item[0])))[:n]
 
 
-def _diversify(score: dict[int, float], records: list[dict], penalty: float, k: int) -> list[int]:
+def _diversify(score: dict[int, float], records: Sequence[Script], penalty: float, k: int) -> list[int]:
     """Greedy top-k where a script loses `penalty` for each chosen script sharing a scenario with
     it, so a second demand's best script can pass a third variant of the first demand's."""
-    scenarios = {p: set(records[p]["scenarios"]) for p in score}
+    scenarios = {p: set(records[p].scenarios) for p in score}
     # Per remaining script, how many chosen ones share a scenario with it: updated once per pick
     # instead of recounted for every candidate at every pick.
     shared = dict.fromkeys(score, 0)

@@ -24,7 +24,7 @@ def admin_client(settings, engine, data_dir):
 
 @pytest.fixture
 def script_ids(engine) -> list[str]:
-    return [record["id"] for record in engine.index.collections["scripts"].records[:2]]
+    return [record.id for record in engine.index.collections["scripts"].records[:2]]
 
 
 def feedback(client, **fields):
@@ -43,7 +43,7 @@ def test_feedback_is_stored_and_summarised_most_down_rated_first(admin_client, s
     summary = admin_client.get(SUMMARY, headers=ADMIN)
     assert summary.status_code == 200
     body = summary.json()
-    titles = {r["id"]: r["title"] for r in engine.index.collections["scripts"].records}
+    titles = {r.id: r.title for r in engine.index.collections["scripts"].records}
     assert body["scripts"] == [
         {"script_id": disliked, "title": titles[disliked], "up": 0, "down": 2, "copied": 0},
         {"script_id": liked, "title": titles[liked], "up": 1, "down": 0, "copied": 2},

@@ -121,7 +121,7 @@ def test_a_surrogate_pair_written_as_escapes_is_one_character(client):
 
 def test_lone_surrogates_in_other_fields_are_422(client, engine):
     assert_clear_4xx(post_json_text(client, search_body(QUERY, scenarios=["\udc00"])), 422, "scenarios.0")
-    script_id = engine.index.collections["scripts"].records[0]["id"]
+    script_id = engine.index.collections["scripts"].records[0].id
     feedback = {"query": QUERY, "script_id": script_id + "\ud800", "signal": "up", "index_version": "v"}
     assert_clear_4xx(post_json_text(client, json.dumps(feedback), "/v1/feedback"), 422, "script_id")
     valid = {**feedback, "query": repeat_to("😡🤬"), "script_id": script_id}

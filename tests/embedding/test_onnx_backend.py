@@ -57,7 +57,7 @@ def test_onnx_engine_gives_the_torch_engine_results(settings, engine, encoder, t
         queries = [json.loads(line)["query"] for line in f][:12]
     for query in queries:
         ours, theirs = engine.search(query, top_k=5), torch_engine.search(query, top_k=5)
-        assert [s.record["id"] for s in ours.scripts] == [s.record["id"] for s in theirs.scripts]
+        assert [s.record.id for s in ours.scripts] == [s.record.id for s in theirs.scripts]
         assert [a.article.key for a in ours.statutes] == [a.article.key for a in theirs.statutes]
 
 

@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from app.corpus.loader import load_corpus
 from app.corpus.scripts import ScriptError
 from app.index.build import Built, build_index
 from app.index.store import (
@@ -29,14 +30,15 @@ def test_build_writes_a_complete_version_and_makes_it_current(tiny_corpus, tmp_p
     version = build_index(tiny_corpus, index_dir, encoder, progress=False).version
     assert current_version(index_dir) == version
     loaded = IndexVersion.load(index_dir)
+    corpus = load_corpus(tiny_corpus)
     assert loaded.manifest["model"] == {"id": encoder.model_id, "dimension": encoder.dimension}
     assert loaded.manifest["counts"] == {
         "scripts": 1,
         "statutes": 63,
         "passages": 2,
         "scenarios": 59,
-        "exemplars": 472,
-        "elsewhere": 26,
+        "exemplars": sum(len(s.says) for s in corpus.taxonomy.scenarios),
+        "elsewhere": len(corpus.elsewhere),
     }
     assert len(loaded.manifest["corpus_digest"]) == 64
     assert not [p for p in (index_dir / "versions").iterdir() if p.name.startswith(".")]

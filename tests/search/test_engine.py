@@ -66,12 +66,12 @@ def test_what_customers_say_counts_as_the_scenario_s_description(engine):
 def test_a_script_not_written_for_the_channel_loses_a_fixed_amount(engine):
     query = "客户在营业厅拿手机对着我们拍视频，说要发到网上"
     found = {
-        channel: {s.record["id"]: s for s in engine.search(query, top_k=300, channel=channel).scripts}
+        channel: {s.record.id: s for s in engine.search(query, top_k=300, channel=channel).scripts}
         for channel in ("phone", "counter", None)
     }
     penalty = engine.weights.other_channel
-    assert any(s.record["channels"] == ["counter"] for s in found[None].values())
+    assert any(s.record.channels == ["counter"] for s in found[None].values())
     for script_id, plain in found[None].items():
-        channels = plain.record["channels"]
+        channels = plain.record.channels
         assert found["phone"][script_id].score == pytest.approx(plain.score - penalty * ("phone" not in channels))
         assert found["counter"][script_id].score == pytest.approx(plain.score - penalty * ("counter" not in channels))

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import pytest
 
 from app.search.engine import _diversify
@@ -27,7 +29,7 @@ def test_document_found_by_both_channels_beats_one_found_by_one():
 
 
 def test_diversify_lets_a_second_scenario_pass_variants_of_the_first():
-    records = [{"scenarios": ["a"]}, {"scenarios": ["a"]}, {"scenarios": ["b"]}, {"scenarios": ["a", "c"]}]
+    records = [SimpleNamespace(scenarios=ids) for ids in (["a"], ["a"], ["b"], ["a", "c"])]  # scripts' scenarios
     score = {0: 0.9, 1: 0.8, 2: 0.7, 3: 0.75}
     assert _diversify(score, records, penalty=0.0, k=4) == [0, 1, 3, 2]
     assert _diversify(score, records, penalty=0.15, k=4) == [0, 2, 1, 3]

@@ -56,4 +56,4 @@ def test_a_clear_complaint_fits_and_a_recipe_gets_general_handling_scripts(engin
     assert recipe.match.confidence < complaint.match.confidence
     assert recipe.detected_scenarios == []
     general = {"intake-listening", "clarification", "resolution-commitment"}
-    assert {s.record["scenarios"][0] for s in recipe.scripts} <= general
+    assert {s.record.scenarios[0] for s in recipe.scripts} <= general

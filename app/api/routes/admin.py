@@ -7,20 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
-from app.admin.jobs import Busy, Job, JobRunner
-from app.admin.uploads import Conflict, Rejected, TooLargeContent, Unsupported, add_document, remove_document
+from app.admin.jobs import Job, JobRunner
+from app.admin.uploads import add_document, remove_document
 from app.api.deps import AdminDep, SettingsDep
 from app.api.schemas import error_responses, text
 from app.corpus.documents import DocumentStore, Kind, StoredDocument
 from app.index.build import Built, build_in_child
 from app.index.operations import use_version
-from app.index.store import (
-    IndexNotFound,
-    IndexNotWritable,
-    IndexUnusable,
-    current_version,
-    list_versions,
-)
+from app.index.store import current_version, list_versions
 from app.ingest.extract import SUPPORTED, Limits
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=error_responses(401, 403))
@@ -113,14 +107,9 @@ def upload_document(
     content again returns the stored document (200, `created: false`). Runs in the thread pool:
     parsing a PDF must not hold up searches."""
     content = file.file.read()
-    try:
-        document, created, replaces = add_document(
-            _store(request), settings.corpus_dir, file.filename or "upload", kind, content, Limits.of(settings), replace
-        )
-    except Rejected as e:
-        raise _refusal(e) from None
-    except RecursionError:  # a JSONL record of thousands of nested brackets: Python's JSON reader gives up
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the file has JSON nested too deeply") from None
+    document, created, replaces = add_document(
+        _store(request), settings.corpus_dir, file.filename or "upload", kind, content, Limits.of(settings), replace
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
     audit.info(
@@ -147,23 +136,10 @@ def list_documents(request: Request, admin: AdminDep) -> list[StoredDocument]:
 def delete_document(document_id: str, request: Request, admin: AdminDep, settings: SettingsDep) -> None:
     """Remove a document: the next index build no longer has it. Refused while other material
     needs it (the answer names what)."""
-    try:
-        removed = remove_document(_store(request), settings.corpus_dir, document_id)
-    except Rejected as e:
-        raise _refusal(e) from None
+    removed = remove_document(_store(request), settings.corpus_dir, document_id)
     if not removed:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id!r}")
     audit.info("%s deleted document %s", admin, document_id)
-
-
-def _refusal(e: Rejected) -> HTTPException:
-    if isinstance(e, Unsupported):
-        return HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(e))
-    if isinstance(e, Conflict):
-        return HTTPException(status.HTTP_409_CONFLICT, str(e))
-    if isinstance(e, TooLargeContent):
-        return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(e))
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e))
 
 
 @router.post(
@@ -182,10 +158,7 @@ def reindex(request: Request, admin: AdminDep, settings: SettingsDep) -> Job:
         live.refresh()
         return built
 
-    try:
-        job = _jobs(request).start("reindex", work)
-    except Busy as e:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
+    job = _jobs(request).start("reindex", work)
     audit.info("%s started re-index job %s", admin, job.id)
     return job
 
@@ -214,14 +187,7 @@ def versions(admin: AdminDep, settings: SettingsDep) -> VersionsOut:
 def rollback(request: Request, admin: AdminDep, settings: SettingsDep, body: RollbackRequest | None = None) -> VersionsOut:
     """Make an earlier version current (by default the one before the current), once it is
     checked intact and built by the service's model."""
-    try:
-        target = use_version(settings, body and body.version)
-    except IndexNotFound as e:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
-    except IndexUnusable as e:  # nothing to roll back from or to, a damaged version, another model
-        raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
-    except IndexNotWritable as e:  # the server's storage, not the request
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(e)) from None
+    target = use_version(settings, body and body.version)
     request.app.state.live.refresh()
     audit.info("%s rolled back to index version %s", admin, target)
     return VersionsOut(current=target, versions=list_versions(settings.index_dir))

@@ -21,11 +21,11 @@ def _store_at(path: Path) -> FeedbackStore:
 
 
 def feedback_store(settings: Settings) -> FeedbackStore:
-    return _store_at(settings.data_dir / "feedback.sqlite3")
+    return _store_at(settings.feedback_file)
 
 
 def script_titles(engine: SearchEngine) -> dict[str, str]:
-    return {record["id"]: record["title"] for record in engine.index.collections["scripts"].records}
+    return {script.id: script.title for script in engine.index.collections["scripts"].records}
 
 
 @router.post(

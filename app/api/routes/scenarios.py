@@ -12,7 +12,7 @@ router = APIRouter(tags=["scenarios"])
 @router.get("/v1/scenarios", responses=error_responses(503))
 def list_scenarios(engine: EngineDep) -> ScenariosResponse:
     """The scenario taxonomy, with the provisions that govern each scenario and how many scripts it has."""
-    counts = Counter(sid for record in engine.index.collections["scripts"].records for sid in record["scenarios"])
+    counts = Counter(sid for script in engine.index.collections["scripts"].records for sid in script.scenarios)
     taxonomy = engine.index.taxonomy
     return ScenariosResponse(
         groups=taxonomy.groups,

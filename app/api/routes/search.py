@@ -13,8 +13,9 @@ from app.api.schemas import (
     StatuteHit,
     error_responses,
 )
+from app.corpus.scripts import Script
 from app.corpus.statutes import UnknownStatute, article_json
-from app.search.engine import SearchEngine
+from app.search.engine import SearchEngine, SearchResult
 
 router = APIRouter(tags=["search"])
 
@@ -32,8 +33,13 @@ def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown scenario id(s): {named}; see GET /v1/scenarios"
         )
     result = engine.search(body.query, top_k=body.top_k, scenarios=body.scenarios, channel=body.channel)
-    return SearchResponse(
-        query=body.query,
+    return SearchResponse(**search_fields(engine, body.query, result))
+
+
+def search_fields(engine: SearchEngine, query: str, result: SearchResult) -> dict:
+    """A search's answer, for /v1/search and for the latest turn of /v1/assist."""
+    return dict(
+        query=query,
         index_version=result.index_version,
         took_ms=round(result.took_ms, 2),
         match=MatchOut(**vars(result.match)),
@@ -41,23 +47,22 @@ def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
         scripts=[_script_out(engine, s.record, s.score) for s in result.scripts],
         statutes=[StatuteHit(**article_json(a.article), score=round(a.score, 4)) for a in result.statutes],
         passages=[
-            PassageOut(document=p["document"], section=p["section"], text=p["text"], score=round(s, 4))
+            PassageOut(document=p.document, section=p.section, text=p.text, score=round(s, 4))
             for p, s in result.passages
         ],
     )
 
 
-def _script_out(engine: SearchEngine, record: dict, score: float) -> ScriptOut:
+def _script_out(engine: SearchEngine, script: Script, score: float) -> ScriptOut:
     citations: list[Citation] = []
-    for ref in record["citations"]:
+    for ref in script.citations:
         try:
-            resolution = engine.book.resolve(ref["law"], ref["article_no"])
+            resolution = engine.book.resolve(ref.law, ref.article_no)
         except UnknownStatute:
             continue
         cited_as = None if resolution.cited.in_force else ArticleOut(**article_json(resolution.cited))
         citations += [Citation(**article_json(a), cited_as=cited_as) for a in resolution.in_force]
-    fields = {
-        k: record[k]
-        for k in ("id", "title", "scenarios", "technique", "situation", "text", "notes", "channels", "slots", "source")
-    }
+    fields = script.model_dump(
+        include={"id", "title", "scenarios", "technique", "situation", "text", "notes", "channels", "slots", "source"}
+    )
     return ScriptOut(**fields, score=round(score, 4), citations=citations)

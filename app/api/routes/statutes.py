@@ -1,8 +1,8 @@
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, Path
 
 from app.api.deps import EngineDep
 from app.api.schemas import ArticleOut, StatuteOut, error_responses
-from app.corpus.statutes import UnknownStatute, article_json
+from app.corpus.statutes import article_json
 
 router = APIRouter(tags=["statutes"])
 
@@ -13,10 +13,7 @@ def get_statute(
 ) -> StatuteOut:
     """One article by its law's full title, short name or alias (消法, 民法典, 电信条例, 合同法 ...).
     A repealed or renumbered provision answers with `superseded_by`, the provisions in force."""
-    try:
-        resolution = engine.book.resolve(law, article_no)
-    except UnknownStatute as e:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
+    resolution = engine.book.resolve(law, article_no)
     article = resolution.cited
     superseded_by = None if article.in_force else [ArticleOut(**article_json(a)) for a in resolution.in_force]
     return StatuteOut(

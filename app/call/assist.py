@@ -1,0 +1,121 @@
+"""A live call (`POST /v1/assist`): the conversation so far in; for the customer's latest turn the
+scripts, statutes and passages a search gives, read in the light of the earlier turns, plus every
+demand raised so far, the escalation warning and the facts said.
+
+Stateless: the caller sends the turns with every request. What the engine reads from a turn is
+kept by text (`SearchEngine.read`), so a call's earlier turns are read once, however often the
+conversation comes back.
+"""
+
+import datetime
+from dataclasses import dataclass
+from typing import Literal
+
+from app.call.escalation import Escalation, assess_escalation
+from app.call.facts import Fact, extract_facts
+from app.search.engine import DEFAULT_CHANNEL, ScoredScript, SearchEngine, SearchResult, Weights
+
+# What a customer asks for or complains about, and who is affected; the process scenarios and the
+# other customer types describe the call, not a demand.
+DEMAND_GROUPS = ("demand", "business")
+RAISED_SITUATIONS = ("vulnerable-customer",)
+DEMAND_RATIO = 0.8  # a turn raises the scenarios within this fraction of its best one
+MAX_DEMANDS_PER_TURN = 3
+# The demand an escalation sign makes (app/call/escalation.py).
+SIGNALLED_DEMANDS = {
+    "media": "media-exposure",
+    "regulator": "escalation-appeal",
+    "high-amount": "high-compensation",
+    "vulnerable": "vulnerable-customer",
+}
+KEPT_FIRST = 3  # the latest turn's best scripts, in the light of the call, stay on top
+CANDIDATES = 30  # scripts ranked before the top ones are chosen to cover the open demands
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Literal["customer", "agent"]
+    text: str
+
+
+@dataclass(frozen=True)
+class Demand:
+    scenario: str
+    name: str
+    turn: int  # where the customer first raised it
+
+
+@dataclass
+class Assisted:
+    result: SearchResult  # for the latest customer turn
+    demands: list[Demand]
+    escalation: Escalation
+    facts: list[Fact]
+
+
+def assist(
+    engine: SearchEngine,
+    turns: list[Turn],
+    top_k: int = 5,
+    channel: str | None = DEFAULT_CHANNEL,
+    today: datetime.date | None = None,
+    weights: Weights | None = None,
+) -> Assisted:
+    customer = [i for i, turn in enumerate(turns) if turn.role == "customer"]
+    if not customer:
+        raise ValueError("the conversation has no customer turn")
+    *earlier, latest = customer
+    # The search reads every customer turn once (the earlier ones as its context); the demands
+    # below find those readings kept.
+    result = engine.search(
+        turns[latest].text, top_k=CANDIDATES, weights=weights, channel=channel,
+        context=[turns[i].text for i in earlier],
+    )
+    demands: dict[str, Demand] = {}
+    for i in customer:
+        for scenario in turn_demands(engine, turns[i].text, weights):
+            demands.setdefault(scenario, Demand(scenario, engine.scenario_names[scenario], i))
+    facts = extract_facts([turn.text for turn in turns], today or datetime.date.today())
+    amounts = [(f.turn, f.words, f.value) for f in facts if f.kind == "amount" and f.value is not None]
+    escalation = assess_escalation([(turn.role, turn.text) for turn in turns], amounts)
+    # A sign of escalation is a demand too: its words are read in their clause, where a turn's
+    # scenario match may have ranked the complaint above it.
+    for reason in sorted(escalation.reasons, key=lambda r: r.turn):
+        scenario = SIGNALLED_DEMANDS.get(reason.kind)
+        if scenario in engine.scenario_names:
+            demands.setdefault(scenario, Demand(scenario, engine.scenario_names[scenario], reason.turn))
+    raised = sorted(demands.values(), key=lambda d: d.turn)
+    result.scripts = covering(result.scripts, raised[::-1], top_k)
+    return Assisted(result, raised, escalation, facts)
+
+
+def covering(ranked: list[ScoredScript], demands: list[Demand], k: int) -> list[ScoredScript]:
+    """The first KEPT_FIRST scripts as ranked, then the best script of each demand they leave
+    uncovered (in the order given), then the best of the rest."""
+    chosen = ranked[:KEPT_FIRST]
+    for demand in demands:
+        if len(chosen) >= k:
+            break
+        if any(demand.scenario in s.record.scenarios for s in chosen):
+            continue
+        best = next((s for s in ranked if demand.scenario in s.record.scenarios and s not in chosen), None)
+        if best:
+            chosen.append(best)
+    return chosen + [s for s in ranked if s not in chosen][: k - len(chosen)]
+
+
+def turn_demands(engine: SearchEngine, text: str, weights: Weights | None = None) -> list[str]:
+    """The demands one customer turn raises: its best scenarios of the demand and business groups,
+    none unless a script fits it well ("好的", "你贵姓" raise nothing)."""
+    reading = engine.read(text, weights)
+    if reading.match.level != "strong":
+        return []
+    groups = engine.scenario_groups
+    scores = sorted(
+        ((s, sid) for sid, s in reading.scenario_score.items() if groups[sid] in DEMAND_GROUPS or sid in RAISED_SITUATIONS),
+        reverse=True,
+    )
+    if not scores:
+        return []
+    floor = scores[0][0] * DEMAND_RATIO
+    return [sid for s, sid in scores[:MAX_DEMANDS_PER_TURN] if s >= floor]

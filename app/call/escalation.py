@@ -1,0 +1,509 @@
+"""Will this complaint escalate? Signs in what the customer has said so far, with the words that show them.
+
+The course material asks the agent to keep the sensitivity (保持敏感度) and to warn early (升级预警) when a
+complaint may leave the call: to the media, to a regulator, to court. A word list would raise "我不会去找记者的"
+and "我儿子在电视台上班", so each cue is read in its clause, after normalisation (traditional characters and
+Cantonese words become simplified Mandarin, so 記者, 消委會 and 告你哋 are the same cues):
+
+- a cue after a negation of the customer's own intention (不会, 不想, 没打算, 不至于 ...) in the same clause
+  counts for nothing, unless a condition stands between them ("要是不处理我就去找记者");
+- a cue that names someone's job or workplace (在电视台上班, 我是律所的前台, 做律师的朋友) counts for nothing;
+  so does something the customer only saw or heard of (在新闻上看到) and a regulator cited for its rules
+  (工信部规定);
+- a place to complain to (记者, 工信部, 律师) with the customer's own action before it (找, 去, 打, 向, 请) or
+  after it (消协投诉), an action that is itself the step (曝光, 发到网上, 起诉, 告你们, 打官司), and a bare
+  mention ("我问过律师了") are signs; the step is concrete when it is taken (已经打了12300, 联系了电视台),
+  prepared (诉状我都写好了) or fixed for now without a condition (今晚把视频发抖音, 明天就去法院立案).
+  "不然我就去工信部" and "我打12300问问" stay signs: a condition or a question, not yet a step;
+- repeat contact is counted (第三次打, 投诉了好几次, 跑了三趟, 不是第一次) or described (一直没人管,
+  之前就提交过);
+- a vulnerable person counts where it bears on a complaint: illness, disability, pregnancy always (住院, 昏迷,
+  聋哑, 怀孕); age (老人, 她八十多了, 七十三) and children (孩子才十一岁, 未成年) when the call has a grievance
+  (被骗, 扣费, 不是她办的), so that "帮我阿嬷办张副卡，她八十岁了" is not an escalation;
+- threats of violence or self-harm (砸了营业厅, 跟你们拼了, 堵她, 不想活了, 跳楼) are always read as threats;
+- a high amount is a sum far above a bill (see `_high_amounts`).
+
+Levels, so that the strip is quiet on ordinary calls and loud only when acting now matters:
+- `high`: any threat; a concrete step to the media, a regulator or court (the complaint is leaving the company,
+  and the course asks for 层层上报 and 专人处理 before it is out of reach); or two or more kinds of sign together
+  (several small signs together are how an escalation builds up);
+- `watch`: one kind of sign (an intention under a condition, a regulator or lawyer mentioned, a repeat contact, a
+  vulnerable person, a high amount);
+- `none`: nothing.
+
+Only customer turns are read: an agent saying "您也可以向工信部申诉" is not the customer's intention.
+"""
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+from app.text.normalize import _dialect, to_simplified
+
+Kind = Literal["media", "regulator", "legal", "repeat-contact", "high-amount", "vulnerable", "threat"]
+Level = Literal["none", "watch", "high"]
+KINDS: tuple[Kind, ...] = ("threat", "media", "regulator", "legal", "high-amount", "repeat-contact", "vulnerable")
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: Kind
+    evidence: str  # exact substring of the original turn text (the words that show it)
+    turn: int  # index of the turn in the conversation
+
+
+@dataclass(frozen=True)
+class Escalation:
+    level: Level
+    reasons: list[Reason]
+    advice: str  # Chinese, what the course material says to do for these reasons ("" for none)
+
+
+# --- Normalised text that remembers where each character came from ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A turn normalised as app.text.normalize does it (and lower-cased), with the original span of every character,
+    so that evidence found in the normalised text is quoted from what the customer said."""
+
+    original: str
+    norm: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def source(self, start: int, end: int) -> str:
+        return self.original[self.starts[start] : self.ends[end - 1]]
+
+    def position(self, original_index: int) -> int:
+        """Where a character of the original is in the normalised text."""
+        return max(bisect.bisect_right(self.starts, original_index) - 1, 0)
+
+
+_INVISIBLE = re.compile(r"[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _normalized(original: str) -> _Text:
+    chars: list[tuple[str, int, int]] = []  # (character, start, end in the original)
+    for i, c in enumerate(original):
+        if _INVISIBLE.match(c):
+            continue
+        folded = unicodedata.normalize("NFKC", c).lower()
+        chars.extend((f, i, i + 1) for f in folded)
+    # Cantonese and Taiwanese words to Mandarin: the Mandarin word spans the dialect word it replaces
+    pattern, words = _dialect()
+    text = "".join(c for c, _, _ in chars)
+    mandarin: list[tuple[str, int, int]] = []
+    done = 0
+    for m in pattern.finditer(text):
+        mandarin.extend(chars[done : m.start()])
+        start, end = chars[m.start()][1], chars[m.end() - 1][2]
+        mandarin.extend((c, start, end) for c in words[m.group()])
+        done = m.end()
+    mandarin.extend(chars[done:])
+    text = "".join(c for c, _, _ in mandarin)
+    simplified = to_simplified(text)
+    if len(simplified) != len(text):  # a phrase conversion changed the length: convert character by character
+        simplified = "".join(to_simplified(c) if len(to_simplified(c)) == 1 else c for c in text)
+    return _Text(original, simplified, tuple(s for _, s, _ in mandarin), tuple(e for _, _, e in mandarin))
+
+
+_CLAUSE_BREAK = re.compile(
+    r"[，。！？；：、,.!?;:~…“”\"'()（）\[\]【】\s]+|(?=但是|可是|不过|否则|不然|要不然|然后|而且|并且|还要)"
+)
+
+
+def _clauses(norm: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in _CLAUSE_BREAK.finditer(norm):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = max(start, m.end())
+    if start < len(norm):
+        spans.append((start, len(norm)))
+    return spans
+
+
+# --- Frames ---------------------------------------------------------------------------------------------------
+
+
+def _any(*parts: str) -> str:
+    """One alternation from word lists (words separated by spaces) and regular expressions."""
+    return "|".join(p.replace(" ", "|") for p in parts)
+
+
+def _group(*parts: str) -> str:
+    return "(?:" + _any(*parts) + ")"
+
+
+# The customer says they will not (or did not) take the step.
+_NEGATION = re.compile(
+    _any(
+        "不会 不想 没打算 不打算 不至于 不用 不必 没必要 不需要 不愿 没想 不是要 没有要 不准备 懒得 犯不着 用不着",
+        "不去 不找 不告 没找 没去 没告 没打 没有找 没有去 不是 并非",
+    )
+)
+# A condition between the negation and the cue starts a new proposition: "要是不处理我就去找记者".
+_CONDITION = re.compile(_any("就 才 的话 否则 不然 要不 再 还是 只能 只好"))
+# "你以为我不敢去找记者吗": the negation is rhetorical.
+_RHETORICAL = re.compile(r"以为|难道|.[吗么]$")
+# The cue names a job or a workplace (在电视台上班, 律所的前台, 我老公是律师), not a step the customer takes.
+_JOB_AFTER = re.compile(
+    r"^.{0,6}?"
+    + _group(
+        "上班 工作 实习 干活 打工 任职 上学 当差 做事 做东西 返工",
+        r"的(?:前台|保安|保洁|员工|同事|领导|护工|护士|司机)",
+    )
+)
+_JOB_BEFORE = re.compile(
+    _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她")
+    + r"(?:也|就|以前|原来)?(?:是|当|做|干|在)[^找去到打向请告]{0,4}$|(?:做|当|干)$"
+)
+# Something the customer saw or heard of; a regulator cited for its rules.
+_OBSERVED = re.compile(
+    _any(
+        "看到 看过 看了 听说 听人说 刷到 据说 广告 报道过 上过 不是说 有人说 别人说 人家说 有人要",
+        "看新闻 新闻说 新闻上 新闻里",
+    )
+)
+_RULES_AFTER = re.compile(r"^.{0,4}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求运营商"))
+_RULES_BEFORE = re.compile(_group("按 按照 根据 依据 依照") + "$")
+
+
+def _negated(clause: str, at: int) -> bool:
+    before = clause[:at]
+    last = None
+    for m in _NEGATION.finditer(before):
+        last = m
+    if last is None or _CONDITION.search(before[last.end() :]):
+        return False
+    return not _RHETORICAL.search(clause)
+
+
+# How concrete a step is.
+_ASK = re.compile(_any("问 咨询 了解 打听"))
+_DONE = re.compile(_any("已经 已 早就 刚刚 刚才"))
+_TAKEN = re.compile(_any("了 过"))
+_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好"))
+_SOON = re.compile(_any("今天 今晚 明天 明早 明日 听日 马上 立刻 立马 现在就 这就 下午 一会儿 待会"))
+_IF = re.compile(
+    _any("不然 否则 要不 要么 要是 如果 假如 万一 的话 不行 再不 再这样 再这么 再拖 再推 推脱", r"[不没].{0,10}就")
+)
+
+
+def _concrete(clause: str, prev: str, step: int, cue_end: int, whole: str) -> bool:
+    """A step taken or prepared; or one fixed for now (了, 今晚, 明天就) without a condition; never a question."""
+    if _ASK.search(clause[step : cue_end + 4]):
+        return False
+    if _DONE.search(clause[:step]) or _PREPARED.search(whole):
+        return True
+    if _IF.search(prev + "，" + clause[:step]):
+        return False
+    return bool(_TAKEN.search(clause[step:]) or _SOON.search(clause[:step]))
+
+
+# --- Cues -----------------------------------------------------------------------------------------------------
+
+_STEP_BEFORE = _group(
+    "找 去 到 上 打 拨 向 跟 给 请 联系 叫 委托 咨询 问问 报料给 爆料给",
+    "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 写信给 递到 递给 交到",
+)
+_STEP_AFTER = _group("投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见", r"告(?!诉)")
+
+# Places the complaint can go to.
+_PLACES: dict[Kind, str] = {
+    "media": _any(
+        "记者 媒体 传媒 电视台 报社 报纸 日报 晚报 早报 时报 电台 央视 焦点访谈 315晚会 新闻热线 报料热线 爆料热线",
+        "大v 网红 都市频道",
+    ),
+    "regulator": _any(
+        "工信部 公信部 信产部 通管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
+        "市长热线 市民热线 政府热线 市长信箱 省长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
+        "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委",
+        r"(?<!\d)(?:12300|12315|12345)(?!\d)",
+    ),
+    "legal": _any("律师 律所 律师事务所 法院 法庭 法律顾问 检察院"),
+}
+# Places that are only a sign with the customer's action (有关部门 alone is often just "the rules").
+_WEAK_PLACES: dict[Kind, str] = {"regulator": _any("有关部门 相关部门 上级部门 主管部门 监管部门 政府部门 政府")}
+_PLATFORMS = _group(
+    "网上 网络上 微博 抖音 快手 朋友圈 小红书 论坛 贴吧 头条 b站 知乎 公众号 视频号 dcard ptt 脸书 facebook fb ig",
+    "youtube 推特 twitter threads 连登 lihkg",
+)
+# Actions that are themselves the step.
+_STEPS: dict[Kind, str] = {
+    "media": _any(
+        "曝光 上热搜 上新闻 上电视 报料 爆料",
+        r"(?:发|挂|贴|晒|传|放|写|上传)(?:到|在|上)?.{0,4}?" + _PLATFORMS,
+        r"(?:在|到|上)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享)",
+        r"让(?:全网|大家|所有人|全国人民|网友)(?:都|来)?(?:知道|看看|评评理)",
+    ),
+    "regulator": _any("越级投诉 举报你们", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
+    "legal": _any(
+        "起诉 告到底 打官司 走法律 法律程序 法律途径 法律手段 司法程序 诉讼 仲裁 律师函 上法院 对簿公堂",
+        "法院见 法庭见",
+        r"(?<![广报公通警预转忠被原])告(?:你|您|他|死)们?",
+        r"追究.{0,6}法律责任",
+    ),
+}
+_CONTACT = "打 来电 致电 打电话 打过来 打来 投诉 反映 找 联系 来 去 问 报修 报障 催 申请 说 提交 跑"
+_COUNT = r"(?!交道)(?:好|很|无数|n|多少)?(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+"
+_REPEAT = re.compile(
+    _any(
+        r"第(?:[二三四五六七八九十两几]+|[2-9]|\d\d)(?:次|回)" + _group(_CONTACT, "了 啊 呀"),
+        _group(_CONTACT, "找你们 找过你们") + r"(?:了|过)+.{0,4}?" + _COUNT + _group("次 回 遍 趟 个电话") + "(?!交道)",
+        _group(_CONTACT, "找你们 找过你们") + r".{0,4}?" + _COUNT + _group("次 回 遍 趟") + "(?!交道)",
+        r"(?:多|好几|几|[二三四五六七八九十两]+|[2-9])次" + _group(_CONTACT),
+        r"不是第一次|又打(?:来|过来|电话)?了|每次(?:打|来电|打电话|打过来|投诉)(?:过来|来)?都",
+        r"(?:每天|每日|天天)(?:都)?(?:打|来)",
+        r"(?:一直|始终|总是|老是|每次|从来|根本)都?(?:没人|没有人|没|不)"
+        r"(?:管|处理|解决|理|回复|回电|回电话|给我回|联系我|跟进|上门)",
+        r"说了(?:多少|好几|几|无数|[二三四五六七八九十两]+|[2-9])(?:遍|次)",
+    )
+)
+# A contact before this one, unless the customer was content with it ("上次打电话你们处理得挺好").
+_EARLIER_CONTACT = re.compile(
+    r"(?:已经|之前|上次|上周|昨天|前天|前几天|上个月|早上|上午)(?:就|也|都)?(?:已经)?"
+    + _group("打过 打了电话 打过电话 反映过 投诉过 报修过 报过修 报过障 来电过 联系过 问过 来过 提交过 申请过")
+)
+_CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说清楚了"))
+
+# Illness, disability, pregnancy: always the customer's situation.
+_FRAIL = re.compile(
+    _any(
+        "孕妇 怀孕 残疾 残障 盲人 视障 听障 聋哑 耳聋 听力不好 瘫痪 住院 病人 生病 重病 癌症 手术 化疗 透析 卧床",
+        "行动不便 病危 昏迷 植物人 心脏病 抢救 重症",
+    )
+)
+_AGE = r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)"
+_CHILD_AGE = r"(?:十[一二三四五六七]|[一二三四五六七八九十]|1[0-7]|[1-9])岁"
+_PERSON = "妈 爸 母 父 奶奶 爷爷 外婆 外公 姥姥 姥爷 阿嬷 阿公 老伴 婆婆 公公 岳母 岳父 老人家 她 他"
+# Age and childhood: when the call has a grievance.
+_OLD = re.compile(
+    _any(
+        "老年人 老太太 老太 老大爷 老爷子 老奶奶 老爷爷 上了年纪 年纪大 岁数大 年纪这么大 孤寡 独居 空巢 低保",
+        "腿脚不好 腿脚不便 眼睛不好 视力不好 耳朵不好 身体不好",
+        r"老人(?!机)",
+        _AGE + r"(?:多|几)?岁",
+        _group(_PERSON) + r"(?:都|已经|今年|都已经|快)?" + _AGE + r"多?(?:了|周岁)?(?![块元万个兆分号g\d])",
+    )
+)
+_CHILD = re.compile(
+    _any(
+        "未成年 小学生 初中生 中学生 儿童",
+        r"(?:才|只有|刚|未满)" + _CHILD_AGE,
+        r"(?:儿子|女儿|孩子)(?:今年|才)?" + _CHILD_AGE,
+        _CHILD_AGE + r"的?(?:儿子|女儿|孩子)",
+    )
+)
+# A child mentioned in passing ("带孩子出去玩") counts only with what happened to them.
+_KID = re.compile(_any("小孩 孩子 小朋友"))
+_KID_AFFECTED = re.compile(
+    _any("被 给 让 偷偷 充值 游戏 扣 骗 办了 办的 用的 网课 上课 作业 联系不上 打不通 不懂 不会")
+)
+_GRIEVANCE = re.compile(
+    _any(
+        "投诉 骗 忽悠 坑 欺负 骂 嫌 扣 多收 乱收 停了 停机 断了 断网 坏了 没信号 打不出 打不通 联系不上 不认",
+        "退 赔 取消 凭什么 为什么 怎么回事 过分 不合理 没告诉 没说 看不清 冒用 盗用 冒名 干坏事 不是她办 不是他办",
+        "不是我办 没办过 呃",
+    )
+)
+_THREAT = re.compile(
+    _any(
+        r"砸.{0,6}?(?:营业厅|门店|店|柜台|公司|电脑|基站|机房|东西)",
+        r"(?:营业厅|门店|柜台|东西)(?:给|都|全)?砸",
+        r"(?:跟|和)(?:你们|你)(?:拼了|拼命|同归于尽)",
+        "同归于尽 弄死 杀了 收拾你 放火 烧了你们 炸了你们 炸掉 血溅 见一个打一个 一拳",
+        "拿刀 带刀 动刀 菜刀 汽油 炸药 硫酸 煤气罐 球棒 棒球棍 铁棍 铁棒 棍子 砖头",
+        r"(?:砍|捅|揍)(?:死|了)?你|(?<!打)打死(?!我也|也)|找人来?(?:收拾|弄|砸|堵|打)|让你们?好看|堵(?:她|他|你|人)",
+        "不想活 不活了 活不下去 撑不下去 活够了 活着没意思 死了算了 死给你们看 死在你们 自杀 自焚 跳楼 跳下去 跳河",
+        r"喝药|喝农药|安眠药|割腕|上吊|寻死|轻生|一了百了|(?<![你们])去死|在.{0,6}?(?:楼顶|天台)",
+    )
+)
+
+
+@dataclass(frozen=True)
+class _Sign:
+    kind: Kind
+    concrete: bool  # a step to the media, a regulator or court taken, prepared or fixed for now
+    turn: int
+    start: int  # in the normalised turn
+    end: int
+
+
+@dataclass(frozen=True)
+class _Clause:
+    text: str
+    prev: str  # the clause before it in the turn
+    offset: int  # where it starts in the normalised turn
+    turn: int
+    whole: str  # the normalised turn
+
+    def sign(self, kind: Kind, start: int, end: int, concrete: bool = False) -> _Sign:
+        return _Sign(kind, concrete, self.turn, self.offset + start, self.offset + end)
+
+
+def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
+    signs = []
+    for m in re.finditer(places, c.text):
+        before, after = c.text[: m.start()], c.text[m.end() :]
+        if _negated(c.text, m.start()) or _JOB_AFTER.match(after) or _OBSERVED.search(before):
+            continue
+        if _RULES_AFTER.match(after) or _RULES_BEFORE.search(before):
+            continue
+        step = re.search(r".*(" + _STEP_BEFORE + r")[^，]{0,4}$", before)  # the action nearest the place
+        then = re.match(r"^.{0,3}?" + _STEP_AFTER, after)
+        if step and not re.search(r"[是在]", before[step.end(1) :]):
+            end = m.end() + then.end() if then else m.end()
+            signs.append(c.sign(kind, step.start(1), end, _concrete(c.text, c.prev, step.start(1), end, c.whole)))
+        elif then:
+            end = m.end() + then.end()
+            signs.append(c.sign(kind, m.start(), end, _concrete(c.text, c.prev, m.start(), end, c.whole)))
+        elif not weak and not _JOB_BEFORE.search(before):
+            signs.append(c.sign(kind, m.start(), m.end()))
+    return signs
+
+
+def _clause_signs(c: _Clause, grievance: bool) -> list[_Sign]:
+    signs = []
+    for kind, places in _PLACES.items():
+        signs += _places(kind, places, False, c)
+    for kind, places in _WEAK_PLACES.items():
+        signs += _places(kind, places, True, c)
+    for kind, steps in _STEPS.items():
+        for m in re.finditer(steps, c.text):
+            if not _negated(c.text, m.start()) and not _OBSERVED.search(c.text[: m.start()]):
+                signs.append(c.sign(kind, m.start(), m.end(), _concrete(c.text, c.prev, m.start(), m.end(), c.whole)))
+    if not _CONTENT.search(c.whole) and not any(re.search(places, c.text) for places in _PLACES.values()):
+        signs += [c.sign("repeat-contact", m.start(), m.end()) for m in _EARLIER_CONTACT.finditer(c.text)]
+    patterns = [("repeat-contact", _REPEAT), ("threat", _THREAT), ("vulnerable", _FRAIL)]
+    if grievance:
+        patterns += [("vulnerable", _OLD), ("vulnerable", _CHILD)]
+        if _KID_AFFECTED.search(c.whole):
+            patterns.append(("vulnerable", _KID))
+    for kind, pattern in patterns:
+        for m in pattern.finditer(c.text):
+            if not _negated(c.text, m.start()) and not (kind == "vulnerable" and _JOB_AFTER.match(c.text[m.end() :])):
+                signs.append(c.sign(kind, m.start(), m.end()))
+    return signs
+
+
+def _turn_clauses(turn: int, text: _Text) -> list[_Clause]:
+    spans = _clauses(text.norm)
+    return [
+        _Clause(text.norm[a:b], text.norm[spans[i - 1][0] : spans[i - 1][1]] if i else "", a, turn, text.norm)
+        for i, (a, b) in enumerate(spans)
+    ]
+
+
+def _has_grievance(clauses: list[_Clause]) -> bool:
+    return any(not _negated(c.text, m.start()) for c in clauses for m in _GRIEVANCE.finditer(c.text))
+
+
+# --- High amounts ---------------------------------------------------------------------------------------------
+
+_CLAIM = re.compile(_any("赔 补偿 补到 补给 精神 损失 误工 骗 被盗 盗刷"))
+_CHARGE = re.compile(_any("账单 帐单 话费 扣 收了 收我 多收 乱收 漫游 月租 违约金 分期 要还 缴 交 费"))
+CLAIM_YUAN = 1000
+CHARGE_YUAN = 3000
+STATUTORY_MULTIPLE, STATUTORY_MINIMUM_YUAN = 3, 500
+
+
+def _high_amounts(clauses: dict[int, list[_Clause]], texts: dict[int, _Text], amounts) -> list[tuple[int, str]]:
+    """Sums far above a bill that the customer claims or disputes, as (turn, words).
+
+    - A claim (赔, 补偿, 精神损失, 被骗 ... in the amount's clause or the one before) of 1,000 yuan or more: several
+      monthly bills, beyond any refund of a charge, and what the course's 高额赔偿 handling is for. When the call
+      also says what was charged, a claim above three times that and above 500 yuan counts too: more than
+      消费者权益保护法第55条 could award (three times the price, at least 500).
+    - A disputed charge (账单, 扣, 漫游, 违约金, 分期 ...) of 3,000 yuan or more: twenty times a typical monthly
+      bill, bill shock (roaming, a lost phone's instalments) that no agent can waive on the call. Charges below
+      that (a 1,500 yuan early-termination fee) are ordinary disputes.
+    """
+    claims, charges = [], []
+    for turn, words, yuan in amounts:
+        if turn not in texts or not words or words not in texts[turn].original:
+            continue
+        at = texts[turn].position(texts[turn].original.index(words))
+        c = next((c for c in reversed(clauses[turn]) if c.offset <= at), None)
+        context = c.prev + "，" + c.text if c else ""
+        if _CLAIM.search(context):
+            claims.append((turn, words, yuan))
+        elif _CHARGE.search(context):
+            charges.append((turn, words, yuan))
+    charged = max((yuan for _, _, yuan in charges), default=None)
+    statutory = max(STATUTORY_MULTIPLE * charged, STATUTORY_MINIMUM_YUAN) if charged else None
+    high = [(t, w) for t, w, y in claims if y >= CLAIM_YUAN or (statutory and y > statutory)]
+    return sorted(high + [(t, w) for t, w, y in charges if y >= CHARGE_YUAN])
+
+
+# --- Advice ---------------------------------------------------------------------------------------------------
+
+# From the course material: 专人处理, 固定证据, 层层上报/逐级上报, 首问负责, 至少要告知回复时间 (超过回复日期 is the
+# company's fault at the regulator), 先对用户情绪进行安抚再处理事情, 媒体曝光: 平淡处之、转移话题、目的引导,
+# 高额赔偿: 破唱片机法、需要证据、向上级领导申请, 忌轻易说出"你可上法院、消协告我去", 特殊客户服务机制,
+# 主要依靠…公安机关等外部支持.
+_SITUATION: dict[Kind, str] = {
+    "threat": (
+        "客户情绪激烈、有过激言语：语气保持平和，不争辩、不刺激，先安抚情绪；涉及人身安全的，依靠公安机关等外部支持。"
+    ),
+    "media": "客户提到媒体曝光：平淡处之，不争辩，把话题引回把问题处理好这件事上。",
+    "regulator": "客户可能向主管部门申诉：对问题给予充分重视，有问题立即解决，不拖延、不推诿。",
+    "legal": "客户提到法律途径：不说“您可以去告”之类的话，讲清依法依规能为客户做的处理。",
+    "high-amount": "客户提出高额赔偿：表示理解，不当场承诺金额，说明赔偿需要依据，反复说明能为直接损失做的补偿。",
+    "repeat-contact": "客户已多次来电：首问负责，先致歉，查看之前的记录，不让客户重复说明。",
+    "vulnerable": "涉及老人、未成年人或病人等特殊客户：耐心说明，优先处理。",
+}
+_STEPS_ORDER = (
+    "层层上报",
+    "专人处理",
+    "固定证据（通话记录、工单、业务凭据）",
+    "告知明确的回复时间并按时回复",
+    "跟踪到问题解决",
+)
+_KIND_STEPS: dict[Kind, tuple[int, ...]] = {
+    "threat": (0, 1, 2),
+    "media": (0, 1, 2, 3),
+    "regulator": (0, 1, 2, 3),
+    "legal": (0, 2, 3),
+    "high-amount": (0, 2),
+    "repeat-contact": (3, 4),
+    "vulnerable": (4,),
+}
+
+
+def _advice(kinds: list[Kind], level: Level) -> str:
+    if not kinds:
+        return ""
+    steps = sorted({i for kind in kinds for i in _KIND_STEPS[kind]})
+    lead = "升级预警。" if level == "high" else "保持敏感度，防止投诉升级。"
+    return lead + "".join(_SITUATION[k] for k in kinds) + "处理上：" + "，".join(_STEPS_ORDER[i] for i in steps) + "。"
+
+
+# --- The assessment -------------------------------------------------------------------------------------------
+
+
+def assess_escalation(turns: list[tuple[str, str]], amounts: list[tuple[int, str, float]] = ()) -> Escalation:
+    """The escalation signs in a call's customer turns, oldest first; `amounts` are (turn, words, yuan)."""
+    texts = {i: _normalized(text) for i, (role, text) in enumerate(turns) if role == "customer"}
+    clauses = {turn: _turn_clauses(turn, text) for turn, text in texts.items()}
+    grievance = _has_grievance([c for cs in clauses.values() for c in cs])
+    signs = [sign for cs in clauses.values() for c in cs for sign in _clause_signs(c, grievance)]
+    reasons, seen = [], set()
+    for sign in sorted(signs, key=lambda s: (s.turn, not s.concrete, s.start, s.start - s.end)):
+        if (sign.kind, sign.turn) not in seen:  # one reason per kind and turn: a concrete step first, else the first
+            seen.add((sign.kind, sign.turn))
+            reasons.append(Reason(sign.kind, texts[sign.turn].source(sign.start, sign.end), sign.turn))
+    reasons += [Reason("high-amount", words, turn) for turn, words in _high_amounts(clauses, texts, amounts)]
+    reasons.sort(key=lambda r: (r.turn, KINDS.index(r.kind)))
+
+    kinds = [k for k in KINDS if any(r.kind == k for r in reasons)]
+    if not kinds:
+        level: Level = "none"
+    elif "threat" in kinds or any(s.concrete for s in signs) or len(kinds) >= 2:
+        level = "high"
+    else:
+        level = "watch"
+    return Escalation(level, reasons, _advice(kinds, level))

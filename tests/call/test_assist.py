@@ -1,0 +1,74 @@
+"""A live call against the real engine: demands as they are raised, the call's topic kept when
+the latest turn says little, and the open demands among the top scripts."""
+
+import datetime
+
+import pytest
+
+from app.call.assist import Turn, assist, covering, turn_demands
+from app.search.engine import ScoredScript
+
+TODAY = datetime.date(2026, 12, 4)
+CALL = [
+    Turn("customer", "我这个月流量不对，多扣了二百块"),
+    Turn("agent", "非常抱歉，我帮您查一下详单"),
+    Turn("customer", "查什么查，我要精神赔偿"),
+    Turn("agent", "理解您的心情"),
+    Turn("customer", "不然我就去工信部投诉，还要找记者曝光"),
+]
+
+
+def test_demands_are_listed_with_the_turn_that_raised_them(engine):
+    assisted = assist(engine, CALL, today=TODAY)
+    first_raised = {d.scenario: d.turn for d in assisted.demands}
+    assert first_raised["data-billing"] == 0
+    assert first_raised["emotional-damages"] == 2
+    assert first_raised["media-exposure"] == 4
+    assert all(engine.scenario_groups[d.scenario] != "process" for d in assisted.demands)
+
+
+def test_the_top_scripts_cover_the_open_demands_latest_first(engine):
+    def covered(top_k):
+        return {sid for s in assist(engine, CALL, top_k=top_k, today=TODAY).result.scripts for sid in s.record.scenarios}
+
+    assert {"emotional-damages", "media-exposure"} <= covered(5)
+    assert {"data-billing", "emotional-damages", "media-exposure"} <= covered(8)
+
+
+def test_escalation_and_facts_come_with_the_answer(engine):
+    assisted = assist(engine, CALL, today=TODAY)
+    assert assisted.escalation.level == "high"
+    assert {r.kind for r in assisted.escalation.reasons} >= {"media", "regulator"}
+    assert [(f.kind, f.words, f.value) for f in assisted.facts if f.kind == "amount"] == [("amount", "二百块", 200.0)]
+
+
+def test_a_latest_turn_that_says_little_keeps_the_call_on_its_topic(engine):
+    call = [Turn("customer", "我家宽带断了三天了，报修也没人来"), Turn("agent", "我马上帮您催"), Turn("customer", "好的，谢谢")]
+    assert engine.search("好的，谢谢").match.level != "strong"  # on its own it fits little
+    assisted = assist(engine, call, today=TODAY)
+    assert assisted.result.match.level == "strong"
+    assert "broadband-fault" in assisted.result.scripts[0].record.scenarios
+    assert turn_demands(engine, "好的，谢谢") == []
+
+
+def test_the_agent_turns_raise_no_demand_and_no_escalation(engine):
+    call = [Turn("agent", "您也可以向工信部申诉，或者找消协"), Turn("customer", "我想把套餐换成便宜一点的")]
+    assisted = assist(engine, call, today=TODAY)
+    assert all(d.turn == 1 for d in assisted.demands)
+    assert assisted.escalation.level == "none"
+
+
+def test_a_conversation_without_a_customer_turn_is_refused(engine):
+    with pytest.raises(ValueError, match="no customer turn"):
+        assist(engine, [Turn("agent", "您好")])
+
+
+def test_covering_keeps_the_first_scripts_then_adds_one_per_uncovered_demand():
+    def script(*scenarios):
+        return ScoredScript(record=type("Script", (), {"scenarios": list(scenarios)})(), score=0.0)
+
+    a1, a2, a3, b, c = script("a"), script("a"), script("a"), script("b"), script("c")
+    demand = lambda sid: type("Demand", (), {"scenario": sid})()  # noqa: E731
+    chosen = covering([a1, a2, a3, b, c], [demand("c"), demand("b"), demand("a")], k=4)
+    assert chosen == [a1, a2, a3, c]
+    assert covering([a1, a2, a3, b, c], [demand("a")], k=5) == [a1, a2, a3, b, c]

@@ -1,0 +1,253 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.call.escalation import assess_escalation
+
+
+def customer(*texts):
+    return [("customer", t) for t in texts]
+
+
+def kinds(escalation):
+    return {r.kind for r in escalation.reasons}
+
+
+# (what the customer says, level, kinds)
+CASES = [
+    # media: a step taken or fixed for now is high, an intention under a condition is a sign
+    ("我已经把视频发到抖音上了，好多人在转", "high", {"media"}),
+    ("今晚我就把这事发到微博上", "high", {"media"}),
+    ("我已经联系了电视台的记者", "high", {"media"}),
+    ("再不解决我就去找记者曝光你们", "watch", {"media"}),
+    ("我要把这事发到网上，让大家评评理", "watch", {"media"}),
+    # regulator
+    ("我今天上午已经打了12300", "high", {"regulator"}),
+    ("我已经向通管局反映了", "high", {"regulator"}),
+    ("我明天就去消协投诉，材料都写好了", "high", {"regulator"}),
+    ("你们要是不想处理，我就去工信部", "watch", {"regulator"}),
+    ("我去消协问过了，他们说这种可以不认", "watch", {"regulator"}),
+    # legal
+    ("我已经请了律师，准备起诉你们", "high", {"legal"}),
+    ("我律师函都写好了", "high", {"legal"}),
+    ("大不了跟你们打官司", "watch", {"legal"}),
+    ("律师告诉我这样收费不合法", "watch", {"legal"}),
+    # repeat contact
+    ("这是我第三次打电话了", "watch", {"repeat-contact"}),
+    ("我投诉了好几次，一直没人管", "watch", {"repeat-contact"}),
+    ("这已经不是第一次了，每次打来都说在处理", "watch", {"repeat-contact"}),
+    ("光猫坏了，来回营业厅跑三趟", "watch", {"repeat-contact"}),
+    # vulnerable
+    ("我妈八十多了，被营业员忽悠办了两百块的套餐", "watch", {"vulnerable"}),
+    ("我老婆怀孕在家，宽带断了三天没人修", "watch", {"vulnerable"}),
+    ("我孩子偷偷充值了游戏，扣了好多钱", "watch", {"vulnerable"}),
+    ("我爸住院了，手机要开着等医生电话", "watch", {"vulnerable"}),
+    # threats: always high
+    ("再不给我解决，我就砸了你们营业厅", "high", {"threat"}),
+    ("我跟你们拼了", "high", {"threat"}),
+    ("钱都被扣光了，我不想活了", "high", {"threat"}),
+    ("你们不退钱我就从楼上跳下去", "high", {"threat"}),
+    ("把她工号给我，我去你们呼叫中心门口堵她", "high", {"threat"}),
+    # two kinds of sign together
+    ("我第三次打电话了，我爸瘫痪在床就靠这个电话", "high", {"repeat-contact", "vulnerable"}),
+    ("打了五次电话没人管，不给解决我就去工信部", "high", {"repeat-contact", "regulator"}),
+    # traditional characters and Cantonese
+    ("我要搵記者曝光你哋", "watch", {"media"}),
+    ("我已經搵咗律師", "high", {"legal"}),
+    ("再唔處理我就去消委會投訴", "watch", {"regulator"}),
+    ("我已經入咗表去通訊事務管理局投訴你哋", "high", {"regulator"}),
+    ("我要告你哋", "watch", {"legal"}),
+    ("你哋再係咁我就跳樓", "high", {"threat"}),
+    ("這是我第三次打電話了", "watch", {"repeat-contact"}),
+    ("我阿媽八十幾歲，被你哋呃咗辦套餐", "watch", {"vulnerable"}),
+    # not escalations: negations, jobs, workplaces, rules, past events, things seen, no grievance
+    ("我不会去找记者的，就想把钱退回来", "none", set()),
+    ("我儿子在电视台上班，他说这个很常见", "none", set()),
+    ("我個仔喺電視台做嘢，佢話你哋個plan幾抵", "none", set()),
+    ("我是律所的前台，单位宽带断了", "none", set()),
+    ("我有个做律师的朋友看了合同，说条款没问题", "none", set()),
+    ("上次打电话你们处理得挺好", "none", set()),
+    ("你们广告说投诉必究", "none", set()),
+    ("我老公是律师，不过这点小事不至于", "none", set()),
+    ("我也没打算告你们，就是想问清楚", "none", set()),
+    ("不至于去工信部，你们给我查清楚就行", "none", set()),
+    ("工信部不是有规定吗，携号转网可以线上办", "none", set()),
+    ("我在新闻上看到你们的新套餐", "none", set()),
+    ("cx称不会投诉 只想知道去哪申诉", "none", set()),
+    ("我在医院上班，晚上才有空", "none", set()),
+    ("我不会跳楼的，你放心，就是生气", "none", set()),
+    ("我带孩子出去玩了几天，回来宽带就坏了", "none", set()),
+    ("我想帮我阿嬷办张副卡，她八十岁了，能打电话就行", "none", set()),
+    ("你们聋了吗，我说了流量不对", "none", set()),
+    ("我打死也不办这个套餐了", "none", set()),
+    ("我的手机号是13812300456", "none", set()),
+    ("我是第一次打电话，宽带很慢", "none", set()),
+    ("之前也和你们打过几次交道，这次想办个宽带", "none", set()),
+]
+
+
+@pytest.mark.parametrize("text,level,expected", CASES, ids=[c[0] for c in CASES])
+def test_level_and_kinds(text, level, expected):
+    escalation = assess_escalation(customer(text))
+    assert (escalation.level, kinds(escalation)) == (level, expected)
+
+
+@pytest.mark.parametrize("text,level,expected", CASES, ids=[c[0] for c in CASES])
+def test_evidence_is_the_words_in_the_turn(text, level, expected):
+    turns = [
+        ("agent", "您好，请问有什么可以帮您？"),
+        ("customer", "流量不对"),
+        ("agent", "我帮您查一下"),
+        ("customer", text),
+    ]
+    escalation = assess_escalation(turns)
+    for reason in escalation.reasons:
+        assert reason.turn == 3
+        assert reason.evidence and reason.evidence in turns[3][1]
+
+
+def test_the_evidence_shows_the_step():
+    [reason] = assess_escalation(customer("再不解决我就去找记者曝光你们")).reasons
+    assert reason.evidence == "找记者曝光"
+    [reason] = assess_escalation(customer("我要搵記者曝光你哋")).reasons
+    assert reason.evidence == "搵記者曝光"
+    [reason] = assess_escalation(customer("我已经去12315投诉了")).reasons
+    assert reason.evidence == "去12315投诉"
+
+
+def test_a_condition_keeps_an_intention_a_sign_until_the_step_is_taken():
+    assert assess_escalation(customer("不然我明天就去工信部")).level == "watch"
+    assert assess_escalation(customer("我明天就去工信部")).level == "high"
+    assert assess_escalation(customer("你们要是再拖，我已经联系了电视台")).level == "high"
+    assert assess_escalation(customer("不认的话我找律师问问")).level == "watch"
+
+
+def test_agent_turns_never_count():
+    turns = [
+        ("customer", "我的宽带断了三天"),
+        ("agent", "如果您不满意，也可以打12300向工信部申诉，或者找律师起诉，我第三次跟您确认"),
+        ("customer", "好的，那你们尽快修"),
+    ]
+    assert assess_escalation(turns) == assess_escalation([turns[0], ("agent", ""), turns[2]])
+    assert assess_escalation(turns).level == "none"
+
+
+def test_a_threat_is_high_whatever_came_before():
+    turns = customer("流量不对", "我要一个说法", "你们再推我就跟你们拼了")
+    escalation = assess_escalation(turns)
+    assert escalation.level == "high"
+    assert [(r.kind, r.turn) for r in escalation.reasons] == [("threat", 2)]
+
+
+def test_signs_in_different_turns_add_up():
+    escalation = assess_escalation(customer("我都打了好几次了", "我妈七十多岁了，手机停了联系不上"))
+    assert escalation.level == "high"
+    assert [(r.kind, r.turn) for r in escalation.reasons] == [("repeat-contact", 0), ("vulnerable", 1)]
+
+
+def test_the_same_kind_twice_is_still_one_sign():
+    escalation = assess_escalation(customer("我问过律师了", "律师说你们这样不对"))
+    assert escalation.level == "watch"
+    assert [r.turn for r in escalation.reasons] == [0, 1]
+
+
+def test_a_demand_far_above_the_bill_is_high_amount():
+    turns = customer("你们多扣了我200块", "我要你们赔我5000块精神损失费")
+    escalation = assess_escalation(turns, [(0, "200块", 200.0), (1, "5000块", 5000.0)])
+    assert escalation.level == "watch"
+    assert [(r.kind, r.evidence, r.turn) for r in escalation.reasons] == [("high-amount", "5000块", 1)]
+
+
+def test_treble_damages_are_not_a_high_amount():
+    turns = customer("你们多扣了我200块", "按法律要赔三倍，赔我600块")
+    assert assess_escalation(turns, [(0, "200块", 200.0), (1, "600块", 600.0)]).level == "none"
+
+
+def test_without_the_disputed_sum_a_thousand_yuan_demand_is_high():
+    turns = customer("宽带断了一个星期", "你们至少赔我一千块")
+    assert kinds(assess_escalation(turns, [(1, "一千块", 1000.0)])) == {"high-amount"}
+    assert assess_escalation(turns, [(1, "一千块", 300.0)]).level == "none"
+
+
+def test_a_disputed_charge_is_high_from_three_thousand_yuan():
+    turns = customer("去日本玩了五天，回来账单一万二", "提前解约要交一千五违约金")
+    escalation = assess_escalation(turns, [(0, "一万二", 12000.0), (1, "一千五", 1500.0)])
+    assert [(r.kind, r.evidence, r.turn) for r in escalation.reasons] == [("high-amount", "一万二", 0)]
+    assert assess_escalation(turns[1:], [(0, "一千五", 1500.0)]).level == "none"
+
+
+def test_a_refund_of_a_charge_is_not_a_claim():
+    turns = customer("孩子用话费充了一千二的游戏，你们得给我退了")
+    assert "high-amount" not in kinds(assess_escalation(turns, [(0, "一千二", 1200.0)]))
+
+
+def test_amounts_said_by_the_agent_or_not_in_the_turn_are_ignored():
+    turns = [("agent", "最多赔您5000块"), ("customer", "赔我5000块")]
+    escalation = assess_escalation(turns, [(0, "5000块", 5000.0), (1, "8000块", 8000.0)])
+    assert escalation.level == "none"
+
+
+def test_advice_for_each_kind_and_none_for_nothing():
+    assert assess_escalation(customer("宽带断了")).advice == ""
+    threat = assess_escalation(customer("我跟你们拼了")).advice
+    assert "安抚情绪" in threat and "层层上报" in threat and "专人处理" in threat
+    media = assess_escalation(customer("我要找记者曝光")).advice
+    assert all(step in media for step in ("层层上报", "专人处理", "固定证据", "回复时间"))
+
+
+def test_advice_for_several_kinds_says_each_step_once():
+    advice = assess_escalation(customer("我要去工信部投诉，还要找记者曝光，我第三次打电话了")).advice
+    for step in ("层层上报", "专人处理", "固定证据", "回复时间"):
+        assert advice.count(step) == 1
+    assert "媒体" in advice and "主管部门" in advice and "多次来电" in advice
+
+
+def test_advice_is_calm():
+    turns = customer("我要去工信部，找记者，请律师告你们，我跟你们拼了，第三次打了")
+    advice = assess_escalation(turns).advice
+    assert not any(word in advice for word in ("威胁", "无理", "闹事", "后果自负", "知难而退"))
+
+
+def test_empty_and_odd_text():
+    assert assess_escalation([]).level == "none"
+    assert assess_escalation(customer("\u200b", "  ", "？？？")).level == "none"
+
+
+PIECES = [
+    "我已经",
+    "不会",
+    "找",
+    "記者",
+    "消委會",
+    "告你哋",
+    "律师",
+    "第三次打",
+    "老人",
+    "八十多了",
+    "被骗",
+    "跳樓",
+    "，",
+    "。",
+    " ",
+    "\u200b",
+    "ＡＢ",
+    "冇",
+    "咗",
+    "12300",
+    "了",
+    "明天就",
+    "不然",
+    "搵",
+    "一萬二",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["customer", "agent"]), st.lists(st.sampled_from(PIECES)).map("".join))))
+def test_evidence_is_always_words_of_a_customer_turn(turns):
+    escalation = assess_escalation(turns)
+    assert escalation.level in ("none", "watch", "high")
+    assert (escalation.level == "none") == (not escalation.reasons) == (escalation.advice == "")
+    for reason in escalation.reasons:
+        role, text = turns[reason.turn]
+        assert role == "customer" and reason.evidence and reason.evidence in text
