@@ -57,10 +57,10 @@ def corpus_pairs(corpus) -> list[Pair]:
     scenario_records, scenario_texts = documents["scenarios"]
     script_records, script_texts = documents["scripts"]
     statute_records, statute_texts = documents["statutes"]
-    scenario_text = {r["id"]: t for r, t in zip(scenario_records, scenario_texts)}
+    scenario_text = {r.id: t for r, t in zip(scenario_records, scenario_texts)}
     scripts_of: dict[str, list[int]] = {}
     for i, record in enumerate(script_records):
-        for scenario in record["scenarios"]:
+        for scenario in record.scenarios:
             scripts_of.setdefault(scenario, []).append(i)
     pairs = []
     for scenario in corpus.taxonomy.scenarios:
@@ -72,14 +72,14 @@ def corpus_pairs(corpus) -> list[Pair]:
     # An article's first text is the whole article; its paragraphs and questions follow.
     whole: dict[tuple[str, int], str] = {}
     for record, text in zip(statute_records, statute_texts):
-        whole.setdefault((record["law"], record["article_no"]), text)
+        whole.setdefault((record.law, record.article_no), text)
     for article in corpus.book.current_articles():
         for question in corpus.questions.get(article.key, []):
             pairs.append(Pair(normalize(question), whole[(article.law, article.article_no)],
                               f"article:{article.law}:{article.article_no}", "question-article"))
     for record, text in zip(script_records, script_texts):
-        group = f"scenario:{record['scenarios'][0]}"
-        pairs.append(Pair(normalize(record["situation"]), text, group, "situation-script"))
+        group = f"scenario:{record.scenarios[0]}"
+        pairs.append(Pair(normalize(record.situation), text, group, "situation-script"))
     return pairs
 
 
