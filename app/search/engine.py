@@ -60,6 +60,7 @@ class Weights:
     max_detected: int = 5
     clause_weight: float = 0.8  # a clause's scenario scores count at this share (0: clauses ignored)
     context_weight: float = 1.0  # an earlier turn's scenario scores count at this share (a live call)
+    unfit_turn_script: float = 0.5  # a latest turn that fits little alone: its own script match counts at this share
     diversity: float = 0.2  # score a script loses per higher-ranked script of the same scenario
     other_channel: float = 0.2  # score a script loses when it is not written for the agent's channel
     citation_boost: float = 0.5  # statute score added per citing top script (times its score)
@@ -156,14 +157,17 @@ class SearchEngine:
             for sid, score in reading.scenario_score.items():
                 scenario_score[sid] = max(scenario_score[sid], w.context_weight * score)
         call_fit = max((r.match for r in earlier), key=lambda m: m.confidence, default=match)
+        own_share = 1 - w.script_scenario
         if match.level != "strong" and call_fit.confidence > match.confidence:
+            # "好的，谢谢" matches the script that says thanks, not the call's topic.
             match = call_fit
+            own_share *= w.unfit_turn_script
         collections = self.index.collections
         script_records = collections["scripts"].records
         detected = self._detect(scenario_score, w)
 
         script_score = {
-            p: (1 - w.script_scenario) * s
+            p: own_share * s
             + w.script_scenario * max(scenario_score.get(i, 0.0) for i in script_records[p].scenarios)
             for p, s in script_match.items()
         }
