@@ -2,7 +2,7 @@
 // change the page asks POST /v1/assist about the whole call and shows the demands raised so far,
 // the escalation warning, the facts said and the scripts for the latest customer turn.
 import {
-  $, el, readAnswer, errorMessage, renderMatch, scriptItem, citation, highlightTerms, scenarioNames,
+  $, el, postJson, visibleChars, errorMessage, renderMatch, scriptItem, citation, highlightTerms, scenarioNames,
 } from "./cards.js";
 
 const TOP_K = 5;
@@ -128,11 +128,9 @@ function parseTranscript(text) {
   return turns.map((turn) => ({ ...turn, text: turn.text.trim() })).filter((turn) => visible(turn.text));
 }
 
-// The service refuses a turn of only spaces, control or format characters (zero-width, direction
-// marks): such a turn is not added, rather than making every later request fail.
-function visible(text) {
-  return /[^\s\p{Cc}\p{Cf}]/u.test(text);
-}
+// The service refuses a turn with nothing visible: such a turn is not added, rather than making
+// every later request fail.
+const visible = (text) => visibleChars(text) > 0;
 
 function hasSpeakers(text) {
   return text.split(/\r?\n/).some((line) => SPEAKER_LINE.test(line)) && /\n/.test(text.trim());
@@ -171,12 +169,7 @@ async function assist(note = "") {
   try {
     // Not aborted when a newer turn comes: the server finishes it anyway, and the ticket below
     // drops its answer, whichever arrives first.
-    const response = await fetch("/v1/assist", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ turns, top_k: TOP_K }),
-    });
-    const body = await readAnswer(response);
+    const body = await postJson("/v1/assist", { turns, top_k: TOP_K });
     const names = await scenarioNames;
     if (ticket !== call.ticket) return;
     render(body, offset, names);

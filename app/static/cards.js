@@ -39,13 +39,26 @@ export class ApiError extends Error {
 // The service answered, but its body could not be read (cut off, or not JSON).
 export class BrokenAnswer extends Error {}
 
-// The JSON of an answer, or the ApiError or BrokenAnswer saying why there is none. A request
-// cancelled while its body arrives also ends here: the caller checks that before showing anything.
-export async function readAnswer(response) {
+// POST `payload` to `path`: the JSON of the answer, or the ApiError or BrokenAnswer saying why
+// there is none. A request cancelled while its body arrives also ends here: the caller checks
+// that before showing anything.
+export async function postJson(path, payload, signal) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(payload),
+    signal,
+  });
   const body = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, body?.detail);
   if (!body) throw new BrokenAnswer("unreadable response body");
   return body;
+}
+
+// What the service counts as visible: not white space, control or format characters (zero-width,
+// direction marks).
+export function visibleChars(text) {
+  return (text.match(/[^\s\p{Cc}\p{Cf}]/gu) || []).length;
 }
 
 // What the agent reads is Chinese; the service's own detail (English, for developers) goes to

@@ -1,6 +1,6 @@
 // Search mode: the agent describes the complaint, scripts come while typing.
 import {
-  $, el, readAnswer, errorMessage, renderMatch, scriptItem, lawTitle, highlightTerms, highlighted, scenarioNames,
+  $, el, postJson, visibleChars, errorMessage, renderMatch, scriptItem, lawTitle, highlightTerms, highlighted, scenarioNames,
 } from "./cards.js";
 
 const TOP_K = 5;
@@ -95,24 +95,14 @@ function run() {
   search(query, state.scenario, note);
 }
 
-// What the service counts as visible: not white space, control or format characters.
-function visibleChars(text) {
-  return (text.match(/[^\s\p{Cc}\p{Cf}]/gu) || []).length;
-}
-
 async function search(query, scenario, note = "") {
   state.controller?.abort();
   const controller = (state.controller = new AbortController());
   results.classList.add("loading");
   setStatus("正在检索…");
   try {
-    const response = await fetch("/v1/search", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query, top_k: TOP_K, ...(scenario && { scenarios: [scenario] }) }),
-      signal: controller.signal,
-    });
-    const body = await readAnswer(response);
+    const payload = { query, top_k: TOP_K, ...(scenario && { scenarios: [scenario] }) };
+    const body = await postJson("/v1/search", payload, controller.signal);
     const names = await scenarioNames;
     if (controller.signal.aborted) return;
     render(query, scenario, body, names, note);
