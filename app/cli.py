@@ -382,8 +382,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         get_settings()
     except ValidationError as e:  # a setting no command can work with, refused before anything starts
-        problems = (f"{'.'.join(map(str, p['loc'])) or 'settings'}: {p['msg'].removeprefix('Value error, ')}" for p in e.errors())
-        print(f"error: {'; '.join(problems)}", file=sys.stderr)
+        problems = [(".".join(map(str, p["loc"])) or "settings", p["msg"].removeprefix("Value error, ")) for p in e.errors()]
+        print("error: " + "; ".join(f"{where}: {message}" for where, message in problems), file=sys.stderr)
         sys.exit(1)
     try:
         args.func(args)

@@ -226,12 +226,16 @@ def test_a_published_script_is_searchable_and_the_seconds_it_took_are_printed(in
     script = {**SCRIPT, "id": "premium-number/e2e-edited", "text": SCRIPT["text"] + "靓号的协议期满后可以申请取消保底。"}
     query = "客户买了尾号888的靓号，每月保底两百太贵想取消"
     with running_server(index_copy, tmp_path, ADMIN_TOKENS=f"editor:{TOKEN}") as base:
+        server = listening_pid(int(base.rsplit(":", 1)[1]))
         with httpx.Client(base_url=base, headers=AUTH, timeout=30) as client:
             assert client.get("/v1/admin/whoami").json() == {"label": "editor"}
+            assert client.post("/v1/search", json={"query": query}).status_code == 200
+            before = rss_mb(server)
             created = client.post(f"/v1/admin/scripts/{script['id']}", json={"script": script})
             assert created.status_code == 201, created.text
             started = time.monotonic()
-            job = client.post(f"/v1/admin/scripts/{script['id']}/publish", json={"revision": created.json()["revision"]})
+            revision = created.json()["revision"]
+            job = client.post(f"/v1/admin/scripts/{script['id']}/publish", json={"revision": revision})
             assert job.status_code == 202, job.text
 
             def searchable() -> bool:
@@ -244,4 +248,9 @@ def test_a_published_script_is_searchable_and_the_seconds_it_took_are_printed(in
             assert job["state"] == "succeeded" and job["done"] == job["total"] >= 1
             change = client.get("/v1/admin/changes", params={"target": script["id"]}).json()["changes"][0]
             assert change["who"] == "editor" and change["after"]["text"] == script["text"]
-    print(f"\npublish to searchable: {seconds:.1f} s ({job['total']} text(s) embedded)")
+            after = rss_mb(server)
+    print(
+        f"\npublish to searchable: {seconds:.1f} s ({job['total']} text(s) embedded in the serving process); "
+        f"serving RSS {before:.0f} MB before, {after:.0f} MB after"
+    )
+    assert after <= 1.2 * before  # built in the serving process: only what one encoder call keeps

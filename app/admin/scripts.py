@@ -74,7 +74,9 @@ class ScriptState(BaseModel):
     published: Script | None = Field(description="The script as the next build has it; null when it has none.")
     draft: Script | None
     draft_deletes: bool = Field(description="Publishing removes the script.")
-    revision: int = Field(description="Raised by every saved change of this id; a change names the one it started from.")
+    revision: int = Field(
+        description="Raised by every saved change of this id; a change names the one it started from."
+    )
     cited: list[Cited] = Field(description="The citations of the draft (or of the published script), with their text.")
     problems: list[Problem] = Field(description="What keeps the draft from being published, as the corpus is now.")
 
@@ -105,7 +107,9 @@ class Change(BaseModel):
 
 
 class NewScenario(BaseModel):
-    id: str = Field(max_length=60, description="Lowercase ASCII words joined by '-'.", json_schema_extra={"pattern": SCENARIO_ID})
+    id: str = Field(
+        max_length=60, description="Lowercase ASCII words joined by '-'.", json_schema_extra={"pattern": SCENARIO_ID}
+    )
     name: str = Field(min_length=1, max_length=60)
     group: str = Field(description="A group of the taxonomy (GET /v1/scenarios: `groups`).")
     looks_like: list[str] = Field(
@@ -128,7 +132,8 @@ class NewScenario(BaseModel):
         return value
 
     def scenario(self) -> Scenario:
-        return Scenario(id=self.id, group=self.group, name=self.name, looks_like="；".join(self.looks_like), says=self.says)
+        looks_like = "；".join(self.looks_like)  # the taxonomy's one description
+        return Scenario(id=self.id, group=self.group, name=self.name, looks_like=looks_like, says=self.says)
 
 
 class StaleRevision(Conflict):
@@ -157,7 +162,8 @@ class EditStore:
 
     def connect(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction: the reads in it see no other writer's change until it ends."""
-        if not self._created:  # on first use: a data directory that cannot be written fails requests (503), not the start
+        # On first use: a data directory that cannot be written fails requests (503), not the start.
+        if not self._created:
             create_database(self.path, "edits", SCHEMA)
             self._created = True
         return connection(self.path, "edits")
@@ -187,7 +193,8 @@ class EditStore:
     @staticmethod
     def edits(db: sqlite3.Connection) -> Edits:
         scripts = {i: _script(p) for i, p in db.execute("SELECT id, published FROM scripts WHERE edited = 1")}
-        scenarios = [Scenario.model_validate_json(r) for (r,) in db.execute("SELECT record FROM scenarios ORDER BY rowid")]
+        records = db.execute("SELECT record FROM scenarios ORDER BY rowid")
+        scenarios = [Scenario.model_validate_json(r) for (r,) in records]
         return Edits(scripts, scenarios)
 
     @staticmethod
@@ -196,7 +203,9 @@ class EditStore:
         values = {k: _json(v) if k in ("published", "draft") else v for k, v in values.items()}
         db.execute("INSERT OR IGNORE INTO scripts (id, revision) VALUES (?, 0)", (script_id,))
         assignments = ", ".join(f"{column} = ?" for column in values)
-        db.execute(f"UPDATE scripts SET {assignments}, revision = revision + 1 WHERE id = ?", (*values.values(), script_id))
+        db.execute(
+            f"UPDATE scripts SET {assignments}, revision = revision + 1 WHERE id = ?", (*values.values(), script_id)
+        )
 
     @staticmethod
     def add_scenario(db: sqlite3.Connection, scenario: Scenario) -> None:
@@ -227,6 +236,8 @@ class EditStore:
 
 def published_edits(path: Path) -> Edits:
     """What admins published, as every index build applies it."""
+    if not path.exists():  # nothing edited yet: a build never needs the data directory to be writable
+        return Edits()
     store = EditStore(path)
     with store.connect() as db:
         return store.edits(db)
@@ -285,7 +296,7 @@ class ScriptEditor:
             problems = self._builds(edits, parsed.id, parsed)
         return problems, cited
 
-    def create(self, script_id: str, script: dict, who: str) -> ScriptState:
+    def create(self, script_id: str, script: dict) -> ScriptState:
         """A new script, as a draft."""
         row, edits, corpus = self._read(script_id)
         if _exists(script_id, row, corpus):
@@ -294,7 +305,7 @@ class ScriptEditor:
         row, _ = self._commit(script_id, row["revision"], draft=parsed, draft_deletes=0)
         return self._state(script_id, row, None, corpus, edits)
 
-    def save(self, script_id: str, script: dict, revision: int, who: str) -> ScriptState:
+    def save(self, script_id: str, script: dict, revision: int) -> ScriptState:
         """The draft of an existing script (published, or a draft not yet published)."""
         row, edits, corpus = self._read(script_id)
         published = _published(script_id, corpus)
@@ -381,7 +392,9 @@ class ScriptEditor:
             row, edits = self.store.row(db, script_id) or _NO_ROW, self.store.edits(db)
         return row, edits, self.corpus(edits)
 
-    def _commit(self, script_id: str, revision: int, record: tuple | None = None, **values) -> tuple[dict, Change | None]:
+    def _commit(
+        self, script_id: str, revision: int, record: tuple | None = None, **values
+    ) -> tuple[dict, Change | None]:
         """Store a checked change if the script is still at `revision`; with `record` (kind, who,
         the script before), the change record in the same transaction. Returns the row after."""
         with self.store.connect() as db:
@@ -398,7 +411,8 @@ class ScriptEditor:
         """The script, once it has no problem; EditRefused otherwise."""
         problems, cited, parsed = _check(script, corpus)
         if parsed and parsed.id != script_id:
-            problems.insert(0, Problem(field="id", message=f"is {parsed.id}, but the path names {script_id}: make them equal"))
+            mismatch = f"is {parsed.id}, but the path names {script_id}: make them equal"
+            problems.insert(0, Problem(field="id", message=mismatch))
         if parsed and not problems:
             problems = self._builds(edits, script_id, parsed)
         if problems:
@@ -441,13 +455,16 @@ def _check(script: dict, corpus: Corpus) -> tuple[list[Problem], list[Cited], Sc
     try:
         parsed = Script.model_validate(script)
     except ValidationError as e:
-        problems += [Problem(field=_field(p["loc"]), message=p["msg"].removeprefix("Value error, ")) for p in e.errors()]
+        problems += [
+            Problem(field=_field(p["loc"]), message=p["msg"].removeprefix("Value error, ")) for p in e.errors()
+        ]
     scenarios = corpus.taxonomy.by_id()
     for i, scenario in enumerate(script.get("scenarios") if isinstance(script.get("scenarios"), list) else []):
         if isinstance(scenario, str) and scenario not in scenarios:
             problems.append(Problem(
                 field=f"scenarios[{i}]",
-                message=f"unknown scenario {scenario!r}: choose one of GET /v1/scenarios, or add it (POST /v1/admin/scenarios)",
+                message=f"unknown scenario {scenario!r}: choose one of GET /v1/scenarios, "
+                "or add it (POST /v1/admin/scenarios)",
             ))
     cited = []
     for i, raw in enumerate(script.get("citations") if isinstance(script.get("citations"), list) else []):

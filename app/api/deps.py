@@ -50,7 +50,9 @@ def admin_caller(tokens: dict[str, str], authorization: str) -> str:
 
 
 # States in the OpenAPI schema that admin paths take a bearer token; admin_caller checks it.
-ADMIN_TOKEN_SCHEME = HTTPBearer(scheme_name="AdminToken", description="ADMIN_TOKEN or one of ADMIN_TOKENS", auto_error=False)
+ADMIN_TOKEN_SCHEME = HTTPBearer(
+    scheme_name="AdminToken", description="ADMIN_TOKEN or one of ADMIN_TOKENS", auto_error=False
+)
 
 
 def require_admin(

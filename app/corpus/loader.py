@@ -117,7 +117,8 @@ def build_corpus(corpus_dir: Path, uploads: list[Upload], edits: Edits = Edits()
     script_files += [(_origin(d), content.splitlines()) for d, content in uploads if d.kind == "script"]
     scripts = load_scripts(script_files, set(taxonomy.by_id()))
     if edits.scripts:  # checked as records too: what was valid when published stays so, or the build says why
-        edited = load_scripts([(EDITED, [s.model_dump_json() for s in edits.scripts.values() if s])], set(taxonomy.by_id()))
+        lines = [s.model_dump_json() for s in edits.scripts.values() if s]
+        edited = load_scripts([(EDITED, lines)], set(taxonomy.by_id()))
         scripts = [(w, s) for w, s in scripts if s.id not in edits.scripts] + edited
     problems = _unresolved(book, article_origins, scripts)
     if problems:

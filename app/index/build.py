@@ -86,9 +86,10 @@ class TooManyNewTexts(BuildFailed):
 
 
 # A publish changes a script or two. Embedding them in the serving process, with the encoder it has
-# loaded, saves a child's start and model load: most of a publish's seconds (docs/performance.md).
-# More new texts than this (uploads not yet indexed) go to a child, for the memory build_in_child keeps.
-IN_PROCESS_TEXTS = 32
+# loaded, saves a child's start and model load: most of a publish's seconds (docs/performance.md,
+# Publishing a script). One encoder call at most: more new texts (uploads not yet indexed) go to a
+# child, for the memory build_in_child gives back.
+IN_PROCESS_TEXTS = EMBED_BATCH
 
 
 def build_small_in_process(

@@ -105,7 +105,8 @@ def test_admin_tokens_alone_enable_the_admin_api(make_client):
 def test_get_lists_and_shows_a_corpus_script_with_its_citations(client):
     listed = client.get("/v1/admin/scripts", params={"scenario": "double-refund", "limit": 500}, headers=AUTH).json()
     assert EXISTING in [s["id"] for s in listed["scripts"]]
-    assert all("double-refund" in s["scenarios"] for s in listed["scripts"]) and listed["total"] == len(listed["scripts"])
+    assert all("double-refund" in s["scenarios"] for s in listed["scripts"])
+    assert listed["total"] == len(listed["scripts"])
     one = state(client, EXISTING)
     assert one["published"]["id"] == EXISTING and one["draft"] is None and one["revision"] == 0
     assert one["problems"] == [] and all(c["found"] and c["text"] for c in one["cited"])

@@ -179,7 +179,9 @@ def test_published_edits_replace_delete_and_add_scripts_and_scenarios(tmp_path):
     plain = load_corpus(corpus_dir)
     sample = Script.model_validate(SAMPLE_SCRIPT)
     added = Scenario(id="lighthouse-visit", group="business", name="灯塔参观", looks_like="客户参观灯塔时没信号")
-    new = Script.model_validate({**VALID, "id": "lighthouse-visit/signal", "scenarios": ["lighthouse-visit"], "citations": []})
+    new = Script.model_validate(
+        {**VALID, "id": "lighthouse-visit/signal", "scenarios": ["lighthouse-visit"], "citations": []}
+    )
     edited = sample.model_copy(update={"text": "我非常愿意协助您，加倍赔偿需要有欺诈的事实。"})
 
     corpus = load_corpus(corpus_dir, edits=Edits({sample.id: edited, new.id: new}, [added]))

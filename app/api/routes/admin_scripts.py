@@ -43,7 +43,7 @@ ScriptBody = Annotated[dict, Field(description="A script record: id, title, scen
 
 
 class EditRefusedOut(ValidationErrorOut):
-    problems: list[Problem] = Field(default=[], description="What keeps the script from being stored, each with its field.")
+    problems: list[Problem] = Field(default=[], description="What keeps the script from being stored, by field.")
     cited: list[Cited] = Field(default=[], description="Its citations, with their text.")
 
 
@@ -115,7 +115,7 @@ def get_script(script_id: ScriptId, request: Request, admin: AdminDep) -> Script
 )
 def create_script(script_id: ScriptId, request: Request, admin: AdminDep, body: ScriptIn) -> ScriptState:
     """A new script, saved as a draft (`script.id` must be the path's id)."""
-    state = _editor(request).create(script_id, body.script, admin)
+    state = _editor(request).create(script_id, body.script)
     audit.info("%s created a draft of new script %s", admin, script_id)
     return state
 
@@ -126,7 +126,7 @@ def create_script(script_id: ScriptId, request: Request, admin: AdminDep, body: 
 )
 def save_script(script_id: ScriptId, request: Request, admin: AdminDep, body: ScriptRevisionIn) -> ScriptState:
     """Save the draft of a script; published only by POST .../publish."""
-    state = _editor(request).save(script_id, body.script, body.revision, admin)
+    state = _editor(request).save(script_id, body.script, body.revision)
     audit.info("%s saved a draft of script %s (revision %d)", admin, script_id, state.revision)
     return state
 
@@ -202,7 +202,8 @@ def revert_change(
     """Publish what the change replaced (its `before`), recorded as a change of its own, and re-index."""
     changes = []
     job = _jobs(request).start(
-        "publish", rebuild(request, settings, small=True), before=lambda: changes.append(_editor(request).revert(change_id, admin))
+        "publish", rebuild(request, settings, small=True),
+        before=lambda: changes.append(_editor(request).revert(change_id, admin)),
     )
     audit.info("%s reverted change %d (change %d), job %s", admin, change_id, changes[0].id, job.id)
     return job
