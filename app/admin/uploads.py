@@ -8,7 +8,7 @@ from pathlib import Path
 from app.core.errors import Conflict, Invalid
 from app.corpus.documents import DocumentStore, Kind, StoredDocument, Upload
 from app.corpus.loader import DanglingReferences, Edits, ReplacesArticles, build_corpus
-from app.corpus.scripts import ScriptError
+from app.corpus.scripts import ScriptError, parse_scripts
 from app.corpus.statutes import StatuteError
 from app.ingest.courses import clean_course_text
 from app.ingest.extract import Limits, extension, extract_text
@@ -43,6 +43,12 @@ def add_document(
             message = str(e).replace(f" ({document.id})", "")  # an id the admin never sees: it is not stored
             raise (Conflict if isinstance(e, ReplacesArticles) else Invalid)(message) from None
         replaces.extend(corpus.replaced.get(document.id, []))
+        if kind == "script":  # an id an admin edited or added stands for the script: an upload would vanish behind it
+            ids = [s.id for s in parse_scripts(text.splitlines(), filename, set(corpus.taxonomy.by_id()))]
+            edited = [i for i in ids if i in edits.scripts]
+            if edited:
+                raise Invalid(f"{filename}: script id(s) {', '.join(edited)} edited by an admin: choose other ids, "
+                              "or edit those scripts (GET /v1/admin/scripts/<id>)")
 
     document, created = store.add(filename, kind, content, text, replace=replace and kind == "statute", check=check)
     return document, created, replaces

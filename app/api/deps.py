@@ -29,6 +29,26 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[SearchEngine, Depends(get_engine)]
 
 
+def known_query(request: Request) -> None:
+    """Refuse query parameters the route does not take (422, naming those it takes), and one given
+    twice: a misspelt one would otherwise be ignored without a word, and all but one of the
+    repeated."""
+    route = request.scope.get("route")
+    taken = {param.alias for param in route.dependant.query_params} if route else set()
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in taken]
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"unknown query parameter(s) {', '.join(map(repr, unknown))}: this path takes "
+            + (", ".join(sorted(taken)) or "none"),
+        )
+    twice = [name for name in dict.fromkeys(request.query_params) if len(request.query_params.getlist(name)) > 1]
+    if twice:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"query parameter(s) {', '.join(map(repr, twice))} given more than once"
+        )
+
+
 ADMIN_PREFIX = "/v1/admin/"
 
 

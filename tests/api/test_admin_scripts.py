@@ -179,6 +179,8 @@ def test_a_save_with_a_stale_revision_is_409_and_keeps_the_first_save(client):
     assert client.delete(f"/v1/admin/scripts/{EXISTING}", params={"revision": 0}, headers=AUTH).status_code == 409
     assert client.delete(f"/v1/admin/scripts/{EXISTING}/draft", params={"revision": 0}, headers=AUTH).status_code == 409
     assert client.post(f"/v1/admin/scripts/{EXISTING}/publish", json={"revision": 0}, headers=AUTH).status_code == 409
+    misspelt = client.delete(f"/v1/admin/scripts/{EXISTING}/draft", params={"rev": 1}, headers=AUTH)
+    assert misspelt.status_code == 422 and "'rev'" in misspelt.json()["detail"] and "revision" in misspelt.json()["detail"]
     discarded = client.delete(f"/v1/admin/scripts/{EXISTING}/draft", params={"revision": 1}, headers=AUTH).json()
     assert discarded["draft"] is None and discarded["revision"] == 2
     assert client.post(f"/v1/admin/scripts/{EXISTING}/publish", json={"revision": 2}, headers=AUTH).status_code == 409
@@ -287,7 +289,7 @@ def test_a_publish_while_a_job_runs_is_409_and_publishes_nothing(client):
     assert client.get("/v1/admin/changes", headers=AUTH).json()["changes"] == []
 
 
-def test_a_statute_an_edited_script_cites_cannot_be_deleted(client):
+def test_uploads_and_deletes_of_documents_are_checked_with_the_edits(client):
     law = {"law": "编辑测试管理办法", "short": "编辑办法", "article": "第一条", "article_no": 1, "text": "受理申诉后十五日内答复。"}
     body = (json.dumps(law, ensure_ascii=False) + "\n").encode()
     uploaded = client.post("/v1/admin/documents", files={"file": ("办法.jsonl", body)}, data={"kind": "statute"},
@@ -297,6 +299,11 @@ def test_a_statute_an_edited_script_cites_cannot_be_deleted(client):
     publish(client, NEW["id"])
     refused = client.delete(f"/v1/admin/documents/{uploaded['id']}", headers=AUTH)
     assert refused.status_code == 409 and NEW["id"] in refused.json()["detail"]
+    # An upload of a script with that id would vanish behind the edited one: refused.
+    again = (json.dumps({**NEW, "citations": []}, ensure_ascii=False) + "\n").encode()
+    shadowed = client.post("/v1/admin/documents", files={"file": ("s.jsonl", again)}, data={"kind": "script"},
+                           headers=AUTH)
+    assert shadowed.status_code == 422 and "edited by an admin" in shadowed.json()["detail"]
 
 
 def test_an_unwritable_data_directory_is_503_with_the_remedy(make_client, tmp_path):

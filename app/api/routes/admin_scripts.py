@@ -5,17 +5,21 @@ a publish re-indexes in the background (only what changed is embedded)."""
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from pydantic import BaseModel, Field
 from starlette.convertors import Convertor, register_url_convertor
 
 from app.admin.jobs import Job
 from app.admin.scripts import Change, Cited, NewScenario, Problem, ScriptEditor, ScriptList, ScriptState
-from app.api.deps import AdminDep, SettingsDep
+from app.api.deps import AdminDep, SettingsDep, known_query
 from app.api.routes.admin import STORAGE_FAILED, _jobs, rebuild
 from app.api.schemas import ValidationErrorOut, error_responses, text
 
-router = APIRouter(prefix="/v1/admin", tags=["admin: scripts"], responses=error_responses(401, 403))
+# A query parameter a path does not take is refused (422), as a misspelt `revision` must be.
+router = APIRouter(
+    prefix="/v1/admin", tags=["admin: scripts"], responses=error_responses(401, 403, 422),
+    dependencies=[Depends(known_query)],
+)
 audit = logging.getLogger("huashu.audit")
 SCRIPT_ID = r"^[a-z0-9-]+/[a-z0-9-]+$"  # as the corpus schema has it: one '/' between two parts
 
@@ -50,7 +54,8 @@ class EditRefusedOut(ValidationErrorOut):
 def edit_errors(*errors: int | tuple[int, str]) -> dict[int | str, dict]:
     """The errors of a route that stores an edit: its 422 lists the problems one by one."""
     refused = "The script has problems (`problems`, each with its field); nothing stored"
-    return {**error_responses(*errors, (503, STORAGE_FAILED)), 422: {"model": EditRefusedOut, "description": refused}}
+    responses = error_responses(400, (404, "No such script (a script id has two parts)"), *errors, (503, STORAGE_FAILED))
+    return {**responses, 422: {"model": EditRefusedOut, "description": refused}}
 
 
 class ScriptIn(BaseModel):
@@ -58,15 +63,15 @@ class ScriptIn(BaseModel):
 
 
 class ScriptRevisionIn(ScriptIn):
-    revision: int = Field(ge=0, description="The revision the draft starts from (ScriptState.revision).")
+    revision: int = Field(ge=0, strict=True, description="The revision the draft starts from (ScriptState.revision).")
 
 
 class RevisionIn(BaseModel):
-    revision: int = Field(ge=0, description="The revision published (ScriptState.revision).")
+    revision: int = Field(ge=0, strict=True, description="The revision published (ScriptState.revision).")
 
 
 class ValidateIn(ScriptIn):
-    new: bool = Field(default=False, description="A new script: its id must not be taken.")
+    new: bool = Field(default=False, strict=True, description="A new script: its id must not be taken.")
 
 
 class Validation(BaseModel):
@@ -82,7 +87,7 @@ def _editor(request: Request) -> ScriptEditor:
     return request.app.state.scripts
 
 
-@router.get("/scripts", responses=error_responses(422, (503, STORAGE_FAILED)))
+@router.get("/scripts", responses=error_responses((503, STORAGE_FAILED)))
 def list_scripts(
     request: Request,
     admin: AdminDep,
@@ -95,7 +100,7 @@ def list_scripts(
     return _editor(request).summaries(scenario, q, limit, offset)
 
 
-@router.post("/scripts/validate", responses=error_responses(422, (503, STORAGE_FAILED)))
+@router.post("/scripts/validate", responses=error_responses(400, (503, STORAGE_FAILED)))
 def validate_script(request: Request, admin: AdminDep, body: ValidateIn) -> Validation:
     """The problems of a script as the corpus is now, each with its field, and its citations with
     their text (for checks while typing). Stores nothing."""
@@ -122,7 +127,7 @@ def create_script(script_id: ScriptId, request: Request, admin: AdminDep, body: 
 
 @router.put(
     "/scripts/{script_id:script_id}",
-    responses=edit_errors((404, "No such script"), (409, "`revision` is not the current one")),
+    responses=edit_errors((409, "`revision` is not the current one")),
 )
 def save_script(script_id: ScriptId, request: Request, admin: AdminDep, body: ScriptRevisionIn) -> ScriptState:
     """Save the draft of a script; published only by POST .../publish."""
@@ -134,7 +139,7 @@ def save_script(script_id: ScriptId, request: Request, admin: AdminDep, body: Sc
 @router.delete(
     "/scripts/{script_id:script_id}",
     responses=error_responses(
-        (404, "No such script"), (409, "`revision` is not the current one, or the script was never published"), 422,
+        (404, "No such script"), (409, "`revision` is not the current one, or the script was never published"),
         (503, STORAGE_FAILED),
     ),
 )
@@ -148,7 +153,7 @@ def delete_script(script_id: ScriptId, request: Request, admin: AdminDep, revisi
 @router.delete(
     "/scripts/{script_id:script_id}/draft",
     responses=error_responses(
-        (404, "No such script"), (409, "`revision` is not the current one, or there is no draft"), 422,
+        (404, "No such script"), (409, "`revision` is not the current one, or there is no draft"),
         (503, STORAGE_FAILED),
     ),
 )
@@ -161,9 +166,7 @@ def discard_draft(script_id: ScriptId, request: Request, admin: AdminDep, revisi
 @router.post(
     "/scripts/{script_id:script_id}/publish",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=edit_errors(
-        (404, "No such script"), (409, "`revision` is not the current one, there is no draft, or a re-index is running")
-    ),
+    responses=edit_errors((409, "`revision` is not the current one, there is no draft, or a re-index is running")),
 )
 def publish_script(
     script_id: ScriptId, request: Request, admin: AdminDep, settings: SettingsDep, body: RevisionIn
@@ -180,7 +183,7 @@ def publish_script(
     return job
 
 
-@router.get("/changes", responses=error_responses(422, (503, STORAGE_FAILED)))
+@router.get("/changes", responses=error_responses((503, STORAGE_FAILED)))
 def list_changes(
     request: Request,
     admin: AdminDep,
@@ -212,7 +215,9 @@ def revert_change(
 @router.post(
     "/scenarios",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses((409, "The id is taken"), (422, "A bad id or an unknown group"), (503, STORAGE_FAILED)),
+    responses=error_responses(
+        400, (409, "The id is taken"), (422, "A bad id or an unknown group"), (503, STORAGE_FAILED)
+    ),
 )
 def add_scenario(request: Request, admin: AdminDep, body: NewScenario) -> NewScenario:
     """A new scenario: scripts can use it at once; it joins the index at the next publish or re-index."""
