@@ -51,6 +51,7 @@ from app.text.tokenize import STOPWORDS_FILE, USER_DICT, tokenize
 # re-index).
 EMBED_BATCH = 8
 LOCK_FILE = ".build.lock"
+TOKENS_FILE = "tokens.json"  # in each collection of a version: the BM25 tokens of its texts, in order
 BUILDING_PREFIX = ".building-"
 # Besides the corpus and the model, what an index depends on: the files that turn a text into
 # tokens, and the code that decides which texts stand for each record. A change to any of them
@@ -254,8 +255,11 @@ def build_index(
             if current is not None and built_from(current.manifest) == built_from(inputs):
                 return Built(current.name, new=False)  # the callers report it
             known = _known_embeddings(current, encoder.model_id)
-            del current  # only its embeddings are needed from here on
-            version = _build_version(corpus, inputs, index_dir, encoder, known, progress, on_progress, embed_at_most)
+            tokens = _known_tokens(index_dir, current, inputs["build_files_sha256"])
+            del current  # only its embeddings and tokens are needed from here on
+            version = _build_version(
+                corpus, inputs, index_dir, encoder, (known, tokens), progress, on_progress, embed_at_most
+            )
             if keep_versions:
                 prune_versions(index_dir, keep_versions)
     except (OSError, RuntimeError) as e:
@@ -273,7 +277,7 @@ def _build_version(
     inputs: dict,
     index_dir: Path,
     encoder: Encoder,
-    known: dict[str, np.ndarray],
+    reused: tuple[dict[str, np.ndarray], dict[str, list[str]]],
     progress: bool,
     on_progress: Callable[[int, int], None] | None,
     embed_at_most: int | None = None,
@@ -287,6 +291,7 @@ def _build_version(
     building = root / f"{BUILDING_PREFIX}{version}"
     building.mkdir()
     try:
+        known, known_tokens = reused
         hashes = {name: [_sha256(t) for t in texts] for name, (_, texts) in documents.items()}
         to_embed = sum(h not in known for name in documents for h in hashes[name])
         if embed_at_most is not None and to_embed > embed_at_most:
@@ -305,7 +310,10 @@ def _build_version(
 
             for name, (records, texts) in documents.items():
                 embeddings, n_reused = _embed(encoder, texts, hashes[name], known, advance)
-                Collection.build(records, [tokenize(t) for t in texts], embeddings, hashes[name]).save(building / name)
+                tokens = [known_tokens.get(h) or tokenize(t) for t, h in zip(texts, hashes[name])]
+                Collection.build(records, tokens, embeddings, hashes[name]).save(building / name)
+                # Kept for the next build, which tokenises only new texts (a publish, in seconds).
+                (building / name / TOKENS_FILE).write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
                 counts[name] = len({r.model_dump_json() for r in records})  # an article once, however split
                 reused += n_reused
         with (building / STATUTES_FILE).open("w", encoding="utf-8") as f:
@@ -378,6 +386,21 @@ def _current(index_dir: Path) -> IndexVersion | None:
     except IndexUnusable as e:
         log.info("no current index version to compare with or reuse: %s", e)
         return None
+
+
+def _known_tokens(index_dir: Path, current: IndexVersion | None, build_files_sha256: str) -> dict[str, list[str]]:
+    """The BM25 tokens of the current version's texts by text hash, when the same build files
+    (tokenizer lists and code) made them; {} for a version without them."""
+    if current is None or current.manifest.get("build_files_sha256") != build_files_sha256:
+        return {}
+    known: dict[str, list[str]] = {}
+    for name, collection in current.collections.items():
+        path = versions_dir(index_dir) / current.name / name / TOKENS_FILE
+        try:
+            known.update(zip(collection.text_hashes, json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            return {}  # tokenised anew: only slower
+    return known
 
 
 def _known_embeddings(current: IndexVersion | None, model_id: str) -> dict[str, np.ndarray]:
