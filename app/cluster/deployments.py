@@ -43,6 +43,7 @@ from app.index.store import current_version, list_versions, prune_versions, rece
 log = logging.getLogger("huashu")
 CONFIG_FILE = REPO_ROOT / "deploy" / "ray-serve.yaml"
 CALL_TIMEOUT_S = 60
+REPLICA_DIR_PREFIX = "huashu-replica-index-"
 COPY_TIMEOUT_S = 600  # a version is ~20 MB: minutes only on a very slow network
 
 
@@ -137,7 +138,7 @@ class Ingress:
         self.keeper = keeper
         self.encoder = await remote_encoder(encoder)
         await keeper.current.remote()  # the keeper is up: the first copy of the index can start
-        self.index_dir = Path(tempfile.mkdtemp(prefix="huashu-replica-index-"))
+        self.index_dir = replica_index_dir()
         self.settings = configured(get_settings()).model_copy(update={"index_dir": self.index_dir})
 
     def __serve_build_asgi_app__(self):
@@ -151,6 +152,27 @@ class Ingress:
 
     def __del__(self):
         shutil.rmtree(self.index_dir, ignore_errors=True)
+
+
+def replica_index_dir() -> Path:
+    """A new index directory for this replica, named by its process. A replica stopped without
+    its destructor (a node shut down at once) leaves its directory behind: those of processes that
+    no longer exist are removed here."""
+    for stale in Path(tempfile.gettempdir()).glob(f"{REPLICA_DIR_PREFIX}*"):
+        pid = stale.name.removeprefix(REPLICA_DIR_PREFIX).split("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{REPLICA_DIR_PREFIX}{os.getpid()}-"))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
 
 
 def build(options: dict[str, dict] | None = None):
