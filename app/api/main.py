@@ -16,8 +16,8 @@ from starlette.routing import BaseRoute, Match, Mount
 from app.admin.jobs import JobRunner
 from app.api.deps import AdminTokenFirst
 from app.api.limits import BodyLimit
-from app.api.live import LiveEngine, Upstream
 from app.api.forward import AdminElsewhere, ForwardAdmin
+from app.api.live import LiveEngine, Upstream
 from app.api.observability import REQUEST_ID_HEADER, RequestObservability
 from app.api.routes import admin, assist, feedback, health, metrics, page, scenarios, search, statutes
 from app.core.config import Settings, get_settings
