@@ -37,7 +37,7 @@ import numpy as np
 
 from app.corpus.scripts import Script
 from app.corpus.statutes import Article, ArticleRef, StatuteBook, UnknownStatute
-from app.embedding.encoder import Encoder
+from app.embedding.encoder import QueryEncoder
 from app.index.store import IndexVersion
 from app.ingest.courses import Passage
 from app.search.match import GENERAL_SCENARIOS, Calibration, Match, load_calibration
@@ -115,7 +115,7 @@ class SearchEngine:
     def __init__(
         self,
         index: IndexVersion,
-        encoder: Encoder,
+        encoder: QueryEncoder,
         weights: Weights = Weights(),
         calibration: Calibration | None = None,
     ):
