@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     _return_freed_memory()
 
     live = LiveEngine(settings, engine)
-    usage = UsageRecorder(lambda: feedback.feedback_store(settings))
+    usage = UsageRecorder(lambda: feedback.feedback_store(settings), lambda: live.engine and live.engine.encoder)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -4,6 +4,7 @@ at shutdown, and once the store can be written again; nothing is lost on the way
 import time
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from app.corpus.documents import StorageError
@@ -81,3 +82,20 @@ def test_the_background_thread_writes_every_few_seconds_and_stop_writes_the_rest
     usage.stop()
     assert shown(store) == {"a": 1, "b": 1}
 
+
+
+def test_the_kept_queries_carry_their_embedding_by_the_serving_model(store, encoder):
+    usage = UsageRecorder(lambda: store, lambda: encoder)
+    usage.asked("红烧肉怎么做", "none")
+    usage.asked("红烧肉怎么做,我电话13812345678", "none")
+    usage.flush()
+    gaps = store.gaps(since=LONG_AGO)
+    assert [gap.model for gap in gaps] == [encoder.model_id] * 2
+    expected = encoder.model.encode_query(["红烧肉怎么做", "红烧肉怎么做,我电话[手机号]"])  # the masked text's
+    for gap, vector in zip(gaps, expected):
+        assert gap.vector.dtype == np.float32 and np.allclose(gap.vector, vector, atol=1e-5)
+
+    no_engine = UsageRecorder(lambda: store)  # no index loaded yet: kept without one
+    no_engine.asked("明天北京会下雨吗", "none")
+    no_engine.flush()
+    assert store.gaps(since=LONG_AGO)[-1].vector is None
