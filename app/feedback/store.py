@@ -133,15 +133,6 @@ class FeedbackStore:
             ).fetchall()
         return [dict(zip(("at", "query", "script_id", "index_version"), row)) for row in rows]
 
-    def add_shown(self, counts: dict[tuple[str, str], int]) -> None:
-        """Add {(UTC day, script id): times shown} to the daily counts."""
-        with self._connect() as db:
-            db.executemany(
-                "INSERT INTO shown (day, script_id, count) VALUES (?, ?, ?)"
-                " ON CONFLICT (day, script_id) DO UPDATE SET count = count + excluded.count",
-                [(day, script_id, n) for (day, script_id), n in counts.items()],
-            )
-
     def script_counts(self, since: date | None, until: date | None) -> list[dict]:
         """Per script with any activity between the two UTC days (inclusive; None: open):
         how often it was shown, copied, rated up and down. Unordered."""
@@ -160,10 +151,18 @@ class FeedbackStore:
             ).fetchall()
         return [dict(zip(("script_id", "shown", "copied", "up", "down"), row)) for row in rows]
 
-    def add_gaps(self, gaps: list[Gap], keep_since: datetime, keep_rows: int) -> None:
-        """Append to the gaps log, then drop what is older than `keep_since` and all but the
-        newest `keep_rows`."""
+    def add_usage(
+        self, shown: dict[tuple[str, str], int], gaps: list[Gap], keep_since: datetime, keep_rows: int
+    ) -> None:
+        """In one transaction: add {(UTC day, script id): times shown} to the daily counts, append
+        `gaps` to the gaps log, then drop from the log what is older than `keep_since` and all
+        but the newest `keep_rows`."""
         with self._connect() as db:
+            db.executemany(
+                "INSERT INTO shown (day, script_id, count) VALUES (?, ?, ?)"
+                " ON CONFLICT (day, script_id) DO UPDATE SET count = count + excluded.count",
+                [(day, script_id, n) for (day, script_id), n in shown.items()],
+            )
             db.executemany(
                 "INSERT INTO gaps (at, query, level, model, vector) VALUES (?, ?, ?, ?, ?)",
                 [(g.at, g.query, g.level, g.model, None if g.vector is None else _blob(g.vector)) for g in gaps],

@@ -79,11 +79,8 @@ class UsageRecorder:
             return
         try:
             gaps = _with_vectors(kept, self._encoder())
-            store = self._store()
-            if shown:
-                store.add_shown(shown)
-            if gaps:
-                store.add_gaps(gaps, datetime.now(UTC) - timedelta(days=GAP_KEEP_DAYS), GAP_KEEP_ROWS)
+            keep_since = datetime.now(UTC) - timedelta(days=GAP_KEEP_DAYS)
+            self._store().add_usage(shown, gaps, keep_since, GAP_KEEP_ROWS)  # all or nothing
         except Exception:
             with self._lock:
                 self._shown.update(shown)

@@ -1,6 +1,7 @@
 """What searches showed is counted in memory and written to the real store in the background,
 at shutdown, and once the store can be written again; nothing is lost on the way."""
 
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -99,3 +100,18 @@ def test_the_kept_queries_carry_their_embedding_by_the_serving_model(store, enco
     no_engine.asked("明天北京会下雨吗", "none")
     no_engine.flush()
     assert store.gaps(since=LONG_AGO)[-1].vector is None
+
+
+def test_a_write_refused_by_a_lock_is_retried_whole(store):
+    usage = UsageRecorder(lambda: store)
+    usage.shown(["a"])
+    usage.asked("红烧肉怎么做", "none")
+    holder = sqlite3.connect(store.path, isolation_level=None)  # another process holds the database
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError, match="database is locked"):
+            usage.flush()
+    finally:
+        holder.close()
+    usage.flush()
+    assert shown(store) == {"a": 1} and kept(store) == [("红烧肉怎么做", "none")]
