@@ -6,7 +6,7 @@ queries are grouped by average-linkage clustering on cosine similarity (scipy): 
 while the mean similarity between their members is at least GROUP_AT. Average linkage does not
 depend on the order the queries came in, and one stray query cannot chain two topics together as
 single linkage would. GROUP_AT was chosen on paraphrases of eight topics with this model: at
-0.55 no group mixed two topics and one topic split in two; at 0.5 two topics merged
+0.55 no group mixed two topics and one topic split in two; at 0.5 one group mixed two
 (tests/feedback/test_gaps.py holds groups it must find).
 
 A group's nearest scenario is the scenario whose description or customer sayings (the index's
