@@ -19,11 +19,12 @@ from app.api.limits import BodyLimit
 from app.api.forward import AdminElsewhere, ForwardAdmin
 from app.api.live import LiveEngine, Upstream
 from app.api.observability import REQUEST_ID_HEADER, RequestObservability
-from app.api.routes import admin, assist, feedback, health, metrics, page, scenarios, search, statutes
+from app.api.routes import admin, assist, feedback, gaps, health, metrics, page, scenarios, search, statutes
 from app.core.config import Settings, get_settings
 from app.core.errors import HuashuError
 from app.corpus.documents import DocumentStore
 from app.embedding.encoder import ModelNotFound, QueryEncoder
+from app.feedback.usage import UsageRecorder
 from app.index.store import IndexUnusable
 from app.search.engine import SearchEngine
 
@@ -46,6 +47,7 @@ def create_app(
     _return_freed_memory()
 
     live = LiveEngine(settings, engine, encoder, upstream)
+    usage = UsageRecorder(lambda: feedback.feedback_store(settings), lambda: live.engine and live.engine.encoder)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -53,8 +55,10 @@ def create_app(
             # In a thread: on a Ray cluster the first load waits for other replicas.
             await asyncio.to_thread(_first_load, live)
         live.watch()
+        usage.start()
         yield
         live.stop()
+        usage.stop()  # writes what the last seconds counted
 
     app = FastAPI(
         title="Huashu 话术",
@@ -64,6 +68,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.live = live
+    app.state.usage = usage
     app.state.documents = DocumentStore(settings.documents_dir)
     app.state.jobs = JobRunner()
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -82,7 +87,7 @@ def create_app(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", REQUEST_ID_HEADER], expose_headers=[REQUEST_ID_HEADER], max_age=600,
         )
-    modules = [search, assist, statutes, scenarios, health, feedback, page, admin] + ([metrics] if settings.metrics_enabled else [])
+    modules = [search, assist, statutes, scenarios, health, feedback, gaps, page, admin] + ([metrics] if settings.metrics_enabled else [])
     for module in modules:
         app.include_router(module.router)
     static = Mount("/static", app=StaticFiles(directory=page.STATIC_DIR), name="static")
