@@ -35,26 +35,26 @@ from app.feedback.store import connection, create_database
 
 SCENARIO_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS scripts (
-    id TEXT PRIMARY KEY,
-    revision INTEGER NOT NULL,
-    edited INTEGER NOT NULL DEFAULT 0,  -- 1: `published` stands for the corpus's script of this id
-    published TEXT,                     -- JSON; NULL with edited = 1: deleted
-    draft TEXT,                         -- JSON; NULL: no draft
-    draft_deletes INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS scenarios (id TEXT PRIMARY KEY, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS changes (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    who TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('publish', 'revert', 'scenario')),
-    target TEXT NOT NULL,
-    before TEXT,
-    after TEXT
-);
-"""
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS scripts (
+        id TEXT PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        edited INTEGER NOT NULL DEFAULT 0,  -- 1: `published` stands for the corpus's script of this id
+        published TEXT,                     -- JSON; NULL with edited = 1: deleted
+        draft TEXT,                         -- JSON; NULL: no draft
+        draft_deletes INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE TABLE IF NOT EXISTS scenarios (id TEXT PRIMARY KEY, record TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS changes (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('publish', 'revert', 'scenario')),
+        target TEXT NOT NULL,
+        before TEXT,
+        after TEXT
+    )""",
+]
 
 
 class Problem(BaseModel):

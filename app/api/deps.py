@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings
+from app.feedback.usage import UsageRecorder
 from app.search.engine import SearchEngine
 
 
@@ -29,24 +30,43 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[SearchEngine, Depends(get_engine)]
 
 
-def known_query(request: Request) -> None:
-    """Refuse query parameters the route does not take (422, naming those it takes), and one given
-    twice: a misspelt one would otherwise be ignored without a word, and all but one of the
-    repeated."""
-    route = request.scope.get("route")
-    taken = {param.alias for param in route.dependant.query_params} if route else set()
-    unknown = [name for name in dict.fromkeys(request.query_params) if name not in taken]
+def get_usage(request: Request) -> UsageRecorder:
+    return request.app.state.usage
+
+
+UsageDep = Annotated[UsageRecorder, Depends(get_usage)]
+
+
+def refuse_other_params(request: Request, names: list[str]) -> None:
+    """A query parameter other than `names` is a 422, so a misspelt `sinse=2026-12-01` is not
+    silently ignored (answering for all time); so is one given twice (all but one would be)."""
+    unknown = sorted(set(request.query_params) - set(names))
     if unknown:
+        named = ", ".join(repr(name[:40]) for name in unknown[:3]) + (" and more" if len(unknown) > 3 else "")
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"unknown query parameter(s) {', '.join(map(repr, unknown))}: this path takes "
-            + (", ".join(sorted(taken)) or "none"),
+            f"unknown query parameter {named}: this path takes {', '.join(names) or 'none'}",
         )
-    twice = [name for name in dict.fromkeys(request.query_params) if len(request.query_params.getlist(name)) > 1]
+    twice = [name for name in names if len(request.query_params.getlist(name)) > 1]
     if twice:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"query parameter(s) {', '.join(map(repr, twice))} given more than once"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"query parameter {', '.join(map(repr, twice))} given more than once"
         )
+
+
+def only_params(*names: str):
+    """For `dependencies=` of a path with query parameters: refuse_other_params."""
+
+    def check(request: Request) -> None:
+        refuse_other_params(request, list(names))
+
+    return Depends(check)
+
+
+def known_query(request: Request) -> None:
+    """For a router's `dependencies=`: refuse_other_params, the parameters being those the route takes."""
+    route = request.scope.get("route")
+    refuse_other_params(request, [param.alias for param in route.dependant.query_params] if route else [])
 
 
 ADMIN_PREFIX = "/v1/admin/"

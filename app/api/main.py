@@ -1,5 +1,6 @@
 """The FastAPI application: routers assembled in one place, the index loaded at start."""
 
+import asyncio
 import ctypes
 import logging
 from contextlib import asynccontextmanager
@@ -16,13 +17,17 @@ from app.admin.jobs import JobRunner
 from app.admin.scripts import ScriptEditor
 from app.api.deps import AdminTokenFirst
 from app.api.limits import BodyLimit
-from app.api.live import LiveEngine
+from app.api.forward import AdminElsewhere, ForwardAdmin
+from app.api.live import LiveEngine, Upstream
 from app.api.observability import REQUEST_ID_HEADER, RequestObservability
-from app.api.routes import admin, admin_scripts, assist, feedback, health, metrics, page, scenarios, search, statutes
+from app.api.routes import (
+    admin, admin_scripts, assist, feedback, gaps, health, metrics, page, scenarios, search, statutes,
+)
 from app.core.config import Settings, get_settings
 from app.core.errors import HuashuError
 from app.corpus.documents import DocumentStore
-from app.embedding.encoder import ModelNotFound
+from app.embedding.encoder import ModelNotFound, QueryEncoder
+from app.feedback.usage import UsageRecorder
 from app.index.store import IndexUnusable
 from app.search.engine import SearchEngine
 
@@ -30,25 +35,33 @@ log = logging.getLogger("huashu")
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 
-def create_app(settings: Settings | None = None, engine: SearchEngine | None = None) -> FastAPI:
-    """`engine` lets tests share one loaded engine; the service loads its own at start."""
+def create_app(
+    settings: Settings | None = None,
+    engine: SearchEngine | None = None,
+    *,
+    encoder: QueryEncoder | None = None,
+    upstream: Upstream | None = None,
+    admin_elsewhere: ForwardAdmin | None = None,
+) -> FastAPI:
+    """`engine` lets tests share one loaded engine; the service loads its own at start. On a Ray
+    cluster (app/cluster/deployments.py) a replica searches with the cluster's `encoder`, copies
+    index versions in from `upstream`, and hands admin requests to `admin_elsewhere`."""
     settings = settings or get_settings()
     _return_freed_memory()
 
-    live = LiveEngine(settings, engine)
+    live = LiveEngine(settings, engine, encoder, upstream)
+    usage = UsageRecorder(lambda: feedback.feedback_store(settings), lambda: live.engine and live.engine.encoder)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if live.engine is None:
-            try:
-                live.load()
-            except (IndexUnusable, ModelNotFound) as e:
-                # Stay up: /healthz answers, search answers 503 with the reason.
-                live.error = str(e)
-                log.error("no index loaded: %s", e)
+            # In a thread: on a Ray cluster the first load waits for other replicas.
+            await asyncio.to_thread(_first_load, live)
         live.watch()
+        usage.start()
         yield
         live.stop()
+        usage.stop()  # writes what the last seconds counted
 
     app = FastAPI(
         title="Huashu 话术",
@@ -58,11 +71,15 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     )
     app.state.settings = settings
     app.state.live = live
+    app.state.usage = usage
     app.state.documents = DocumentStore(settings.documents_dir)
     app.state.scripts = ScriptEditor(settings.edits_file, settings.corpus_dir, app.state.documents)
     app.state.jobs = JobRunner()
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HuashuError, _huashu_error)
+    if admin_elsewhere:
+        # Innermost: the token and the body limit are checked here before anything is sent on.
+        app.add_middleware(AdminElsewhere, forward=admin_elsewhere)
     # The last added runs first: request id and headers wrap everything, CORS wraps the 413s,
     # and an admin request without the token is refused before the body limit reads anything.
     app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes)
@@ -74,7 +91,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", REQUEST_ID_HEADER], expose_headers=[REQUEST_ID_HEADER], max_age=600,
         )
-    modules = [search, assist, statutes, scenarios, health, feedback, page, admin, admin_scripts]
+    modules = [search, assist, statutes, scenarios, health, feedback, gaps, page, admin, admin_scripts]
     modules += [metrics] if settings.metrics_enabled else []
     for module in modules:
         app.include_router(module.router)
@@ -86,6 +103,16 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     # (a 413 refused before routing, the static files).
     app.add_middleware(RequestObservability, routes=routes)
     return app
+
+
+def _first_load(live: LiveEngine) -> None:
+    live.pull()
+    try:
+        live.load()
+    except (IndexUnusable, ModelNotFound) as e:
+        # Stay up: /healthz answers, search answers 503 with the reason.
+        live.error = str(e)
+        log.error("no index loaded: %s", e)
 
 
 def _return_freed_memory() -> None:
