@@ -1,0 +1,228 @@
+"""The admin page in a real browser (Debian's chromium, driven by Playwright) against a real service
+of the module's own: sign in, upload with a progress bar, delete, re-index, roll back."""
+
+import json
+import re
+import uuid
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.api.test_admin import NEW_LAW, NEW_SCRIPT
+from tests.conftest import reindex_and_wait
+from tests.page.conftest import watched_page
+
+TOKEN_KEY = "huashu.adminToken"
+REINDEX_TIMEOUT_MS = 300_000
+
+
+@pytest.fixture
+def admin_page(browser, admin_server):
+    with watched_page(browser, admin_server, "/admin", console_errors=True) as page:
+        yield page
+
+
+@pytest.fixture
+def auth(admin_token) -> dict:
+    return {"Authorization": f"Bearer {admin_token}"}
+
+
+def sign_in(page, token: str) -> None:
+    page.fill("#token", token)
+    page.press("#token", "Enter")
+    expect(page.locator("#nav")).to_be_visible()
+
+
+def open_section(page, name: str) -> None:
+    page.click(f'#nav [data-section="{name}"]')
+    expect(page.locator(f"#{name}")).to_be_visible()
+
+
+def course(title: str) -> bytes:
+    """A course document of a few passages, new to the index whatever ran before."""
+    lines = [f"【{title}】"] + [f"第{i}点：按约定时间回访客户，先确认问题是否解决，再询问是否还有其他需要。编号 {uuid.uuid4().hex}。" * 4 for i in range(6)]
+    return "\n".join(lines).encode()
+
+
+def choose_file(page, name: str, content: bytes, kind: str) -> None:
+    page.select_option("#upload-kind", kind)
+    page.set_input_files("#upload-file", files=[{"name": name, "mimeType": "application/octet-stream", "buffer": content}])
+
+
+def jsonl(*records: dict) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
+
+
+def test_admin_page_is_served_with_the_strict_content_security_policy(admin_server):
+    response = httpx.get(f"{admin_server}/admin")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"] == "default-src 'self'"
+    for module in ("main", "api", "documents", "versions", "scripts", "insights"):
+        assert httpx.get(f"{admin_server}/static/admin/{module}.js").status_code == 200
+
+
+def test_a_wrong_token_is_refused_and_the_right_one_is_kept_for_the_tab_only(admin_page, admin_token):
+    page = admin_page
+    urls = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.fill("#token", "not-the-token")
+    page.press("#token", "Enter")
+    expect(page.locator("#signin-say")).to_have_text("管理令牌不对，请检查后重新输入。")
+    expect(page.locator("#nav")).to_be_hidden()
+    expect(page.locator("#documents")).to_be_hidden()
+    assert page.evaluate(f"sessionStorage.getItem('{TOKEN_KEY}')") is None
+
+    sign_in(page, admin_token)
+    expect(page.locator("#documents")).to_be_visible()
+    assert page.evaluate(f"sessionStorage.getItem('{TOKEN_KEY}')") == admin_token
+    assert admin_token not in page.evaluate("JSON.stringify(Object.entries(localStorage))")
+    assert admin_token not in page.evaluate("document.cookie")
+    assert not any(admin_token in cookie["name"] + cookie["value"] for cookie in page.context.cookies())
+    assert admin_token not in page.url and not any(admin_token in url for url in urls)
+    assert page.locator("#token").input_value() == ""
+
+    page.reload()  # the same tab: still signed in
+    expect(page.locator("#nav")).to_be_visible()
+    page.click("#sign-out")
+    expect(page.locator("#signin")).to_be_visible()
+    expect(page.locator("#nav")).to_be_hidden()
+    assert page.evaluate(f"sessionStorage.getItem('{TOKEN_KEY}')") is None
+    assert page.url.endswith("/admin")
+
+
+def test_an_upload_shows_its_progress_to_100_percent_and_the_document_in_the_list(admin_page, admin_token):
+    page = admin_page
+    sign_in(page, admin_token)
+    choose_file(page, "回访讲义.txt", course("回访要点"), "course")
+    page.click("#upload-button")
+    expect(page.locator("#upload-say")).to_contain_text("已上传 回访讲义.txt")
+    expect(page.locator("#upload-percent")).to_have_text("100 %")
+    bar = page.locator("#upload-progress")
+    assert float(bar.get_attribute("value")) == float(bar.get_attribute("max")) > 0
+    expect(page.locator("#documents-list tr", has_text="回访讲义.txt")).to_contain_text("课程讲义")
+
+    # A file the service does not take: said in Chinese, with the service's own reason.
+    choose_file(page, "讲义.exe", b"MZ\x90\x00", "course")
+    page.click("#upload-button")
+    expect(page.locator("#upload-say")).to_contain_text("上传失败：不支持这种文件类型")
+    expect(page.locator("#upload-say")).to_contain_text("服务器说明：")
+    expect(page.locator("#documents-list tr", has_text="讲义.exe")).to_have_count(0)
+
+
+def test_a_delete_asks_first_and_says_plainly_what_still_needs_the_document(admin_page, admin_token):
+    page = admin_page
+    sign_in(page, admin_token)
+    for name, content, kind in [
+        ("办法.jsonl", jsonl(NEW_LAW), "statute"),
+        ("cites.jsonl", jsonl({**NEW_SCRIPT, "citations": [{"law": NEW_LAW["short"], "article_no": 1}]}), "script"),
+    ]:
+        choose_file(page, name, content, kind)
+        page.click("#upload-button")
+        expect(page.locator("#upload-say")).to_contain_text(f"已上传 {name}")
+    rows = page.locator("#documents-list tr")
+
+    def delete(name: str, confirm: bool) -> None:
+        page.get_by_role("button", name=f"删除 {name}").click()
+        expect(page.locator("#confirm")).to_be_visible()
+        expect(page.locator("#confirm-message")).to_contain_text(name)
+        page.click("#confirm-ok" if confirm else "#confirm-cancel")
+        expect(page.locator("#confirm")).to_be_hidden()
+
+    delete("办法.jsonl", confirm=False)
+    expect(rows.filter(has_text="办法.jsonl")).to_have_count(1)
+
+    delete("办法.jsonl", confirm=True)
+    said = page.locator("#documents-say")
+    expect(said).to_contain_text("不能删除「办法.jsonl」：还有别的材料要用到它")
+    expect(said).to_contain_text("cites.jsonl")
+    expect(rows.filter(has_text="办法.jsonl")).to_have_count(1)
+
+    delete("cites.jsonl", confirm=True)
+    expect(rows.filter(has_text="cites.jsonl")).to_have_count(0)
+    delete("办法.jsonl", confirm=True)
+    expect(said).to_contain_text("已删除 办法.jsonl")
+    expect(rows.filter(has_text="办法.jsonl")).to_have_count(0)
+
+
+def test_a_reindex_shows_the_job_to_its_end_and_the_new_version(admin_page, admin_server, admin_token, auth):
+    page = admin_page
+    added = httpx.post(f"{admin_server}/v1/admin/documents", headers=auth, data={"kind": "course"},
+                       files={"file": ("重建讲义.txt", course("重建要点"))}, timeout=60)
+    assert added.status_code == 201, added.text  # something new to build
+    before = httpx.get(f"{admin_server}/v1/admin/versions", headers=auth).json()
+    sign_in(page, admin_token)
+    open_section(page, "index")
+    expect(page.locator("#current-version")).to_have_text(before["current"])
+    # Everything the status line says while the job runs.
+    page.evaluate("""() => {
+        window.said = [];
+        new MutationObserver(() => window.said.push(document.getElementById("index-say").textContent))
+            .observe(document.getElementById("index-say"), {childList: true, characterData: true, subtree: true});
+    }""")
+    page.click("#reindex")
+    said = page.locator("#index-say")
+    expect(said).to_contain_text(re.compile("完成|失败|已是最新"), timeout=REINDEX_TIMEOUT_MS)
+    expect(said).to_contain_text("完成：新版本")
+    bar = page.locator("#reindex-progress")
+    assert bar.get_attribute("value") == bar.get_attribute("max") == "1"
+    assert any(re.match(r"排队中|正在准备|正在处理：\d+ / \d+ 段文字", line) for line in page.evaluate("window.said"))
+
+    after = httpx.get(f"{admin_server}/v1/admin/versions", headers=auth).json()
+    assert after["current"] != before["current"]
+    assert f"新版本 {after['current']} 已启用" in said.inner_text()
+    expect(page.locator("#current-version")).to_have_text(after["current"])
+    expect(page.locator("#versions li")).to_have_count(len(after["versions"]))
+
+    page.click("#reindex")  # nothing changed since: said so, and the bar is at its end too
+    expect(said).to_contain_text(f"索引已是最新（版本 {after['current']}）", timeout=REINDEX_TIMEOUT_MS)
+    assert bar.get_attribute("value") == bar.get_attribute("max") == "1"
+
+
+def test_a_rollback_asks_first_then_switches_the_search_back(admin_page, admin_server, admin_token, auth):
+    page = admin_page
+    versions = httpx.get(f"{admin_server}/v1/admin/versions", headers=auth).json()
+    if len(versions["versions"]) < 2:  # run alone: make a version to roll back from
+        httpx.post(f"{admin_server}/v1/admin/documents", headers=auth, data={"kind": "course"},
+                   files={"file": ("回滚讲义.txt", course("回滚要点"))}, timeout=60)
+        with httpx.Client(base_url=admin_server, timeout=30) as client:
+            assert reindex_and_wait(client, auth)["state"] == "succeeded"
+        versions = httpx.get(f"{admin_server}/v1/admin/versions", headers=auth).json()
+    current = versions["current"]
+    previous = versions["versions"][versions["versions"].index(current) - 1]
+    sign_in(page, admin_token)
+    open_section(page, "index")
+
+    page.click("#rollback")
+    expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#confirm-message")).to_contain_text(previous)
+    page.click("#confirm-cancel")
+    expect(page.locator("#confirm")).to_be_hidden()
+    assert httpx.get(f"{admin_server}/v1/admin/versions", headers=auth).json()["current"] == current
+
+    page.click("#rollback")
+    page.click("#confirm-ok")
+    expect(page.locator("#index-say")).to_have_text(f"已回滚：当前版本是 {previous}。")
+    expect(page.locator("#current-version")).to_have_text(previous)
+    assert httpx.get(f"{admin_server}/v1/admin/versions", headers=auth).json()["current"] == previous
+    expect(page.locator("#versions li.current")).to_contain_text(previous)
+
+
+def test_sections_whose_api_the_service_lacks_say_so_calmly(admin_page, admin_token):
+    # A service from before these paths: FastAPI's own 404 for each, as such a service answers.
+    page = admin_page
+    lacking = ["whoami$", r"scripts\?", r"feedback/scripts\?", r"gaps\?", "scenarios$"]
+    for pattern in (re.compile(f"/v1/admin/{path}") for path in lacking):
+        page.route(pattern, lambda route: route.fulfill(status=404, json={"detail": "Not Found"}))
+    sign_in(page, admin_token)  # the token is checked with the versions instead
+    expect(page.locator("#who")).to_be_hidden()
+    for section, said in [("scripts", "#scripts-say"), ("feedback", "#feedback-say"), ("gaps", "#gaps-say")]:
+        open_section(page, section)
+        expect(page.locator(said)).to_have_text(re.compile("当前服务还没有这个接口"))
+    open_section(page, "scenarios")
+    expect(page.locator("#scenario-list tr").first).to_be_visible()  # the list is the public one
+    page.fill("#s-id", "late-refund")
+    page.fill("#s-name", "退款迟迟不到账")
+    page.click("#scenario-form button[type=submit]")
+    expect(page.locator("#scenario-say")).to_have_text(re.compile("当前服务还没有这个接口"))
