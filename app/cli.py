@@ -8,6 +8,8 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from app.core.config import REPO_ROOT, get_settings
 from app.core.errors import HuashuError
 
@@ -62,7 +64,7 @@ def cmd_index_build(args: argparse.Namespace) -> None:
         return
     built = build_index(
         settings.corpus_dir, settings.index_dir, standalone_encoder(settings), progress=not args.quiet,
-        store=_documents(), keep_versions=settings.keep_versions,
+        store=_documents(), keep_versions=settings.keep_versions, edits=_edits(),
     )
     if built.new:
         print(f"built and switched to index version {built.version}")
@@ -88,6 +90,12 @@ def cmd_index_use(args: argparse.Namespace) -> None:
     print(f"current index version: {version} (running servers follow within a second)")
 
 
+def _edits():
+    from app.admin.scripts import published_edits
+
+    return published_edits(get_settings().edits_file)
+
+
 def _documents():
     from app.corpus.documents import DocumentStore
 
@@ -100,7 +108,8 @@ def cmd_documents_add(args: argparse.Namespace) -> None:
 
     path, settings = Path(args.file), get_settings()
     document, created, replaces = add_document(
-        _documents(), settings.corpus_dir, path.name, args.kind, path.read_bytes(), Limits.of(settings), args.replace
+        _documents(), settings.corpus_dir, path.name, args.kind, path.read_bytes(), Limits.of(settings), args.replace,
+        _edits(),
     )
     print(f"{'stored' if created else 'already stored'}: {document.id} {document.kind} {document.filename}")
     if replaces:
@@ -116,7 +125,7 @@ def cmd_documents_list(args: argparse.Namespace) -> None:
 def cmd_documents_remove(args: argparse.Namespace) -> None:
     from app.admin.uploads import remove_document
 
-    if not remove_document(_documents(), get_settings().corpus_dir, args.id):
+    if not remove_document(_documents(), get_settings().corpus_dir, args.id, _edits()):
         print(f"error: no document {args.id!r}", file=sys.stderr)
         sys.exit(1)
     print(f"removed {args.id}; the next build no longer has it")
@@ -370,6 +379,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("huashu").setLevel(logging.INFO)
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()
+    except ValidationError as e:  # a setting no command can work with, refused before anything starts
+        problems = (f"{'.'.join(map(str, p['loc'])) or 'settings'}: {p['msg'].removeprefix('Value error, ')}" for p in e.errors())
+        print(f"error: {'; '.join(problems)}", file=sys.stderr)
+        sys.exit(1)
     try:
         args.func(args)
     except HuashuError as e:

@@ -56,12 +56,15 @@ class JobRunner:
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
-    def start(self, kind: str, work: Callable[[Progress], Built]) -> Job:
+    def start(self, kind: str, work: Callable[[Progress], Built], before: Callable[[], None] | None = None) -> Job:
         """Run `work(progress)` in a thread; it returns the version it built or found up to date.
-        Busy while one runs."""
+        Busy while one runs. `before()` runs first, only when the job can start: the change a job
+        builds (a publish) is made only when it will be built; raising refuses the job."""
         with self._lock:
             if any(j.state in ("queued", "running") for j in self._jobs.values()):
-                raise Busy("a re-index is already running")
+                raise Busy("a re-index is already running: wait until its job ends, then try again")
+            if before:
+                before()
             job = Job(id=uuid.uuid4().hex[:12], kind=kind, created=_now())
             self._jobs[job.id] = job
         # The job runs in the caller's context: its log lines carry the id of the request that started it.

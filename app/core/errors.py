@@ -9,6 +9,10 @@ from http import HTTPStatus
 class HuashuError(Exception):
     status: HTTPStatus = HTTPStatus.INTERNAL_SERVER_ERROR
 
+    def fields(self) -> dict:
+        """What the API's answer carries besides `detail` (the problems of an edit, one by one)."""
+        return {}
+
 
 class NotFound(HuashuError, LookupError):
     status = HTTPStatus.NOT_FOUND

@@ -1,20 +1,24 @@
-"""Everything the index is built from, read and validated from the corpus directory.
+"""Everything the index is built from, read and validated from the corpus directory, the
+uploaded documents and the admins' published edits (scripts edited, added or deleted, scenarios
+added: app/admin/scripts.py).
 
-The same validation decides whether an upload is stored and whether a document may be deleted
-(app/admin/uploads.py): the corpus is built as it would be with the change, so a stored corpus
-is one the next build accepts.
+The same validation decides whether an upload is stored, whether a document may be deleted
+(app/admin/uploads.py) and whether an edit may be saved or published: the corpus is built as it
+would be with the change, so a stored corpus is one the next build accepts.
 """
 
 import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
 from app.core.errors import Conflict
 from app.corpus.documents import DocumentStore, StoredDocument, Upload, upload_order
-from app.corpus.scenarios import Taxonomy, load_taxonomy
+from app.corpus.scenarios import Scenario, Taxonomy, load_taxonomy
 from app.corpus.scripts import Script, ScriptError, load_scripts
 from app.corpus.statutes import (
     QUESTIONS_DIR,
@@ -45,6 +49,22 @@ class DanglingReferences(ScriptError, StatuteError):
         self.problems = problems
 
 
+class Edits(NamedTuple):
+    """What admins published through the API, applied over the corpus files and the uploads."""
+
+    scripts: dict[str, Script | None] = {}  # by id: the script as published, None when deleted
+    scenarios: list[Scenario] = []  # added scenarios
+
+    def digest(self) -> str:
+        """Changes with every published edit: the build's inputs include it."""
+        scripts = {i: s and s.model_dump(mode="json") for i, s in sorted(self.scripts.items())}
+        scenarios = [s.model_dump(mode="json") for s in self.scenarios]
+        return hashlib.sha256(json.dumps([scripts, scenarios], ensure_ascii=False).encode()).hexdigest()
+
+
+EDITED = "edited script"  # where an edited script is, in messages
+
+
 @dataclass
 class Corpus:
     taxonomy: Taxonomy
@@ -66,32 +86,39 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return files
 
 
-def corpus_digest(corpus_dir: Path, uploads: list[StoredDocument] = ()) -> str:
+def corpus_digest(corpus_dir: Path, uploads: list[StoredDocument] = (), edits: Edits = Edits()) -> str:
     digest = hashlib.sha256()
     for path in corpus_files(corpus_dir):
         digest.update(str(path.relative_to(corpus_dir)).encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     for document in uploads:
         digest.update(f"{document.kind}:{document.sha256}".encode())
+    if edits != Edits():  # without edits, the digest an index built before they existed records
+        digest.update(f"edits:{edits.digest()}".encode())
     return digest.hexdigest()
 
 
-def load_corpus(corpus_dir: Path, store: DocumentStore | None = None) -> Corpus:
-    """The corpus directory plus the uploaded documents in `store`, all validated."""
-    return build_corpus(corpus_dir, store.uploads() if store else [])
+def load_corpus(corpus_dir: Path, store: DocumentStore | None = None, edits: Edits = Edits()) -> Corpus:
+    """The corpus directory plus the uploaded documents in `store` and the published `edits`, all validated."""
+    return build_corpus(corpus_dir, store.uploads() if store else [], edits)
 
 
-def build_corpus(corpus_dir: Path, uploads: list[Upload]) -> Corpus:
-    """The corpus directory plus `uploads`, all validated: script ids unique, scenarios known,
-    every citation and successor naming an article that is there."""
+def build_corpus(corpus_dir: Path, uploads: list[Upload], edits: Edits = Edits()) -> Corpus:
+    """The corpus directory plus `uploads` and `edits`, all validated: script ids unique,
+    scenarios known, every citation and successor naming an article that is there. An edited
+    script replaces the script of its id (a deleted one is left out); added scenarios join the
+    taxonomy."""
     uploads = sorted(uploads, key=lambda u: upload_order(u.document))  # checked in the order builds read them
-    taxonomy = load_taxonomy(corpus_dir / "scenarios.yaml")
+    taxonomy = with_scenarios(load_taxonomy(corpus_dir / "scenarios.yaml"), edits.scenarios)
     book, article_origins, replaced = _statutes(corpus_dir, [u for u in uploads if u.document.kind == "statute"])
     questions = load_questions(corpus_dir / "statutes" / QUESTIONS_DIR, book)
     paths = sorted((corpus_dir / "scripts").glob("*.jsonl"))
     script_files = [(p.name, p.read_text(encoding="utf-8").splitlines()) for p in paths]
     script_files += [(_origin(d), content.splitlines()) for d, content in uploads if d.kind == "script"]
     scripts = load_scripts(script_files, set(taxonomy.by_id()))
+    if edits.scripts:  # checked as records too: what was valid when published stays so, or the build says why
+        edited = load_scripts([(EDITED, [s.model_dump_json() for s in edits.scripts.values() if s])], set(taxonomy.by_id()))
+        scripts = [(w, s) for w, s in scripts if s.id not in edits.scripts] + edited
     problems = _unresolved(book, article_origins, scripts)
     if problems:
         raise DanglingReferences(problems)
@@ -102,8 +129,21 @@ def build_corpus(corpus_dir: Path, uploads: list[Upload]) -> Corpus:
             text = clean_course_text(content)
             passages += split_passages(text, document.id, Path(document.filename).stem)
     elsewhere = read_elsewhere(corpus_dir / ELSEWHERE_FILE)
-    digest = corpus_digest(corpus_dir, [u.document for u in uploads])
+    digest = corpus_digest(corpus_dir, [u.document for u in uploads], edits)
     return Corpus(taxonomy, book, questions, [s for _, s in scripts], passages, elsewhere, digest, replaced)
+
+
+def with_scenarios(taxonomy: Taxonomy, added: list[Scenario]) -> Taxonomy:
+    """The taxonomy with the scenarios admins added; an id it has already is refused."""
+    known = set(taxonomy.by_id())
+    for scenario in added:
+        if scenario.id in known or scenario.group not in taxonomy.groups:
+            raise ScriptError(
+                f"added scenario {scenario.id}: its id is taken or its group {scenario.group!r} unknown: "
+                "correct corpus/scenarios.yaml"
+            )
+        known.add(scenario.id)
+    return taxonomy.model_copy(update={"scenarios": [*taxonomy.scenarios, *added]})
 
 
 def _statutes(

@@ -5,7 +5,7 @@ damaged), the store raises StorageError, which the API answers with 503 and the 
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,34 +42,44 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
+@contextmanager
+def connection(path: Path, what: str) -> Iterator[sqlite3.Connection]:
+    """One transaction on the SQLite database at `path` (committed, or rolled back on error); a
+    failure of the server's storage raises StorageError naming `what` and the remedy. One
+    connection per call: routes run in a threadpool and a connection belongs to one thread."""
+    try:
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as e:
+        code = getattr(e, "sqlite_errorcode", None)  # absent on errors of the sqlite3 module itself
+        remedy = _REMEDIES.get(code & 0xFF) if code is not None else None  # the primary of an extended code
+        if remedy is None:
+            raise
+        raise StorageError(f"the {what} database {path} cannot be used ({e}): {remedy}") from None
+
+
+def create_database(path: Path, what: str, schema: str) -> None:
+    """The database at `path` with its tables, in WAL mode: admins read while others write."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StorageError(f"cannot keep the {what} in {path.parent}: {e.strerror or e}: {_NOT_WRITABLE}") from None
+    with connection(path, what) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(schema)
+
+
 class FeedbackStore:
     def __init__(self, path: Path):
         self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StorageError(f"cannot keep feedback in {path.parent}: {e.strerror or e}: {_NOT_WRITABLE}") from None
-        with self._connect() as db:
-            # WAL: the admin summary reads while agents keep writing.
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(SCHEMA)
+        create_database(path, "feedback", SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # One connection per call: routes run in a threadpool and a connection belongs to one thread.
-        try:
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
-            try:
-                with db:  # commits, or rolls back on error
-                    yield db
-            finally:
-                db.close()
-        except sqlite3.DatabaseError as e:
-            code = getattr(e, "sqlite_errorcode", None)  # absent on errors of the sqlite3 module itself
-            remedy = _REMEDIES.get(code & 0xFF) if code is not None else None  # the primary of an extended code
-            if remedy is None:
-                raise
-            raise StorageError(f"the feedback database {self.path} cannot be used ({e}): {remedy}") from None
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connection(self.path, "feedback")
 
     def add(self, query: str, script_id: str, signal: str, index_version: str) -> None:
         with self._connect() as db:

@@ -23,7 +23,7 @@ from app.core.config import Settings
 from app.core.errors import HuashuError
 from app.core.files import sync_directory, write_atomically
 from app.corpus.documents import DocumentStore
-from app.corpus.loader import Corpus, Elsewhere, load_corpus
+from app.corpus.loader import Corpus, Edits, Elsewhere, load_corpus
 from app.corpus.scenarios import Exemplar
 from app.corpus.statutes import ArticleRef
 from app.embedding.encoder import Encoder
@@ -85,7 +85,9 @@ class ChildFailed(BuildFailed):
     """A failure the build process described itself ("Kind: message"): reported as it is."""
 
 
-def build_in_child(settings: Settings, store: DocumentStore, on_progress: Callable[[int, int], None]) -> Built:
+def build_in_child(
+    settings: Settings, store: DocumentStore, on_progress: Callable[[int, int], None], edits: Edits = Edits()
+) -> Built:
     """`build_index` with the service's settings in a process of its own, for the admin API's
     re-index. A build in the serving process left it ~1.4 GB larger for good: ONNX Runtime and the
     allocator keep what the largest batch of long texts needed (docs/performance.md, Memory of a
@@ -95,7 +97,9 @@ def build_in_child(settings: Settings, store: DocumentStore, on_progress: Callab
     built beside it)."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_build_child, args=(settings, store, sender), name="index-build", daemon=True)
+    child = context.Process(
+        target=_build_child, args=(settings, store, edits, sender), name="index-build", daemon=True
+    )
     child.start()
     sender.close()  # the child holds the only writing end: its death ends recv() with EOFError
     try:
@@ -119,13 +123,13 @@ def build_in_child(settings: Settings, store: DocumentStore, on_progress: Callab
         child.join()
 
 
-def _build_child(settings: Settings, store: DocumentStore, pipe: Connection) -> None:
+def _build_child(settings: Settings, store: DocumentStore, edits: Edits, pipe: Connection) -> None:
     """The child's side of `build_in_child`."""
     logging.getLogger().addHandler(_SendLog(pipe))
     logging.getLogger("huashu").setLevel(settings.log_level.upper())
     try:
         built = build_index(
-            settings.corpus_dir, settings.index_dir, Encoder(settings), progress=False, store=store,
+            settings.corpus_dir, settings.index_dir, Encoder(settings), progress=False, store=store, edits=edits,
             on_progress=lambda done, total: pipe.send(("progress", done, total)), keep_versions=settings.keep_versions,
         )
         pipe.send(("done", built))
@@ -200,13 +204,14 @@ def build_index(
     store: DocumentStore | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     keep_versions: int | None = None,
+    edits: Edits = Edits(),
 ) -> Built:
-    """Build a complete version beside the current one from the corpus and the uploaded
-    documents in `store`, then switch to it. When the current version was built from the same
+    """Build a complete version beside the current one from the corpus, the uploaded documents
+    in `store` and the admins' published `edits`, then switch to it. When the current version was built from the same
     inputs (corpus and uploads, model, BUILD_FILES), nothing is built: a copy of it would only
     push a distinct older version out of the `keep_versions` kept for rollback. `on_progress(done,
     total)` follows the embedding; `keep_versions` prunes older versions but the current one."""
-    corpus = load_corpus(corpus_dir, store)
+    corpus = load_corpus(corpus_dir, store, edits)
     inputs = {
         "corpus_digest": corpus.digest,
         "model": {"id": encoder.model_id, "dimension": encoder.dimension},

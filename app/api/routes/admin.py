@@ -2,12 +2,13 @@
 admin token (see deps.require_admin); every action is logged with who, what and when."""
 
 import logging
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
-from app.admin.jobs import Job, JobRunner
+from app.admin.jobs import Job, JobRunner, Progress
 from app.admin.uploads import add_document, remove_document
 from app.api.deps import AdminDep, SettingsDep
 from app.api.schemas import error_responses, text
@@ -108,7 +109,8 @@ def upload_document(
     parsing a PDF must not hold up searches."""
     content = file.file.read()
     document, created, replaces = add_document(
-        _store(request), settings.corpus_dir, file.filename or "upload", kind, content, Limits.of(settings), replace
+        _store(request), settings.corpus_dir, file.filename or "upload", kind, content, Limits.of(settings), replace,
+        request.app.state.scripts.edits(),
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -136,10 +138,20 @@ def list_documents(request: Request, admin: AdminDep) -> list[StoredDocument]:
 def delete_document(document_id: str, request: Request, admin: AdminDep, settings: SettingsDep) -> None:
     """Remove a document: the next index build no longer has it. Refused while other material
     needs it (the answer names what)."""
-    removed = remove_document(_store(request), settings.corpus_dir, document_id)
+    removed = remove_document(_store(request), settings.corpus_dir, document_id, request.app.state.scripts.edits())
     if not removed:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id!r}")
     audit.info("%s deleted document %s", admin, document_id)
+
+
+class Who(BaseModel):
+    label: str = Field(description="The label of the admin token (ADMIN_TOKEN's is `admin`).")
+
+
+@router.get("/whoami")
+def whoami(admin: AdminDep) -> Who:
+    """Who the token belongs to: also a cheap check that it is right."""
+    return Who(label=admin)
 
 
 @router.post(
@@ -150,17 +162,22 @@ def reindex(request: Request, admin: AdminDep, settings: SettingsDep) -> Job:
     the current one until the atomic switch. When the current version was built from the same
     corpus, uploads, model and build files, nothing is built: the job succeeds with `up_to_date`
     and the current version. Follow it at GET /v1/admin/jobs/{id}."""
-    live = request.app.state.live
-    store = _store(request)
-
-    def work(progress) -> Built:
-        built = build_in_child(settings, store, progress)
-        live.refresh()
-        return built
-
-    job = _jobs(request).start("reindex", work)
+    job = _jobs(request).start("reindex", rebuild(request, settings))
     audit.info("%s started re-index job %s", admin, job.id)
     return job
+
+
+def rebuild(request: Request, settings: SettingsDep) -> Callable[[Progress], Built]:
+    """The work of a re-index or a publish: a new version from the corpus, the uploads and the
+    published edits as they are when the job runs, then this process switches to it."""
+    live, store, editor = request.app.state.live, _store(request), request.app.state.scripts
+
+    def work(progress: Progress) -> Built:
+        built = build_in_child(settings, store, progress, editor.edits())
+        live.refresh()  # searchable once the job says so, not a poll later
+        return built
+
+    return work
 
 
 @router.get("/jobs/{job_id}", responses=error_responses((404, "No such job"), 422))
