@@ -226,3 +226,122 @@ def test_sections_whose_api_the_service_lacks_say_so_calmly(admin_page, admin_to
     page.fill("#s-name", "退款迟迟不到账")
     page.click("#scenario-form button[type=submit]")
     expect(page.locator("#scenario-say")).to_have_text(re.compile("当前服务还没有这个接口"))
+
+
+# ---------------------------------------------------------------- scripts and scenarios
+
+EDITED = "high-compensation/broken-record"
+# A sentence no script of the corpus has: once published, a search for it finds this script.
+ADDED_SENTENCE = "核实清楚以后，我会在{天数}个工作日内给您回电话说明补偿结果，请您保持电话畅通。"
+SEARCH_FOR_IT = "客户要高额赔偿，坐席答应几个工作日内回电话说明补偿结果，请客户保持电话畅通"
+
+
+def open_script(page, script_id: str) -> None:
+    open_section(page, "scripts")
+    page.fill("#scripts-q", script_id)
+    page.locator(f'.script-item[data-id="{script_id}"]').click()
+    expect(page.locator("#editor-title")).to_have_text(script_id)
+
+
+def script_state(base: str, auth: dict, script_id: str) -> dict:
+    return httpx.get(f"{base}/v1/admin/scripts/{script_id}", headers=auth, timeout=30).json()
+
+
+def test_a_script_edited_and_published_from_the_page_is_found_by_a_search(admin_page, admin_server, admin_token, auth):
+    page = admin_page
+    sign_in(page, admin_token)
+    expect(page.locator("#who")).to_have_text("已登录：admin")  # ADMIN_TOKEN's label
+    open_script(page, EDITED)
+    expect(page.locator("#f-cited")).to_contain_text("《民法典》第584条")
+    expect(page.locator("#f-cited")).to_contain_text("当事人一方不履行合同义务")  # the article's text
+
+    # Problems show beside their field while the admin types, before anything is saved.
+    article = page.locator("#f-citations li").first.locator(".article")
+    article.fill("99999")
+    page.fill("#f-text", page.input_value("#f-text") + "请稍等××")
+    expect(page.locator("#f-citations li").first.locator(".problem")).to_contain_text("99999")
+    expect(page.locator('.problem[data-field="text"]')).to_contain_text("××")
+    assert script_state(admin_server, auth, EDITED)["draft"] is None
+
+    article.fill("584")
+    page.fill("#f-text", page.input_value("#f-text").replace("请稍等××", ADDED_SENTENCE))
+    expect(page.locator('.problem[data-field="text"]')).to_be_hidden()
+    expect(page.locator("#f-slots")).to_have_text("坐席要填的空：天数")
+    page.click("#save-draft")
+    expect(page.locator("#editor-say")).to_contain_text("草稿已保存")
+    expect(page.locator("#editor-state")).to_contain_text("有未发布的草稿")
+    assert script_state(admin_server, auth, EDITED)["draft"]["text"].endswith(ADDED_SENTENCE)
+
+    page.click("#publish")
+    expect(page.locator("#publish-say")).to_have_text("已发布，可检索。", timeout=REINDEX_TIMEOUT_MS)
+    assert page.locator("#publish-progress").get_attribute("value") == "1"
+    found = httpx.post(f"{admin_server}/v1/search", json={"query": SEARCH_FOR_IT, "top_k": 5}, timeout=30).json()
+    assert ADDED_SENTENCE in {s["id"]: s["text"] for s in found["scripts"]}.get(EDITED, "")
+    expect(page.locator("#editor-state")).not_to_contain_text("草稿")
+
+    # The change is in the history, by whom; 撤销 publishes what was there before.
+    page.click("#history summary")
+    change = page.locator("#changes li").first
+    expect(change).to_contain_text("admin · 发布（修改）")
+    change.get_by_role("button", name="撤销").click()
+    expect(page.locator("#confirm-message")).to_contain_text("撤销")
+    page.click("#confirm-ok")
+    expect(page.locator("#publish-say")).to_have_text("已撤销并发布，可检索。", timeout=REINDEX_TIMEOUT_MS)
+    expect(page.locator("#f-text")).not_to_have_value(re.compile("工作日内给您回电话"))
+    found = httpx.post(f"{admin_server}/v1/search", json={"query": SEARCH_FOR_IT, "top_k": 5}, timeout=30).json()
+    assert all(ADDED_SENTENCE not in s["text"] for s in found["scripts"])
+
+
+def test_a_save_after_someone_elses_is_refused_and_offers_to_reload(admin_page, admin_server, admin_token, auth):
+    page = admin_page
+    script_id = "high-compensation/repeat"
+    sign_in(page, admin_token)
+    open_script(page, script_id)
+    state = script_state(admin_server, auth, script_id)
+    theirs = {**(state["draft"] or state["published"]), "notes": "另一位管理员加的注意事项"}
+    saved = httpx.put(f"{admin_server}/v1/admin/scripts/{script_id}", headers=auth,
+                      json={"script": theirs, "revision": state["revision"]}, timeout=30)
+    assert saved.status_code == 200, saved.text
+
+    page.fill("#f-notes", "我的注意事项")
+    page.click("#save-draft")
+    said = page.locator("#editor-say")
+    expect(said).to_contain_text("别人在你打开之后改过这条话术，你的改动没有保存")
+    assert script_state(admin_server, auth, script_id)["draft"]["notes"] == "另一位管理员加的注意事项"
+    said.get_by_role("button", name="重新载入").click()
+    expect(page.locator("#f-notes")).to_have_value("另一位管理员加的注意事项")
+
+    page.click("#discard-draft")  # leaves the script as it was for the other tests
+    page.click("#confirm-ok")
+    expect(page.locator("#editor-say")).to_contain_text("草稿已放弃")
+    assert script_state(admin_server, auth, script_id)["draft"] is None
+
+
+def test_a_new_scenario_added_on_the_page_is_offered_to_scripts_at_once(admin_page, admin_token):
+    page = admin_page
+    sign_in(page, admin_token)
+    open_section(page, "scenarios")
+    page.fill("#s-id", "recharge-still-suspended")
+    page.fill("#s-name", "充值后仍停机")
+    page.select_option("#s-group", index=0)
+    page.fill("#s-looks", "交了话费还是停机\n充值了为什么还停机")
+    page.click("#scenario-form button[type=submit]")
+    expect(page.locator("#scenario-say")).to_contain_text("已添加场景「充值后仍停机」")
+    expect(page.locator("#scenario-list tr", has_text="recharge-still-suspended")).to_contain_text("充值后仍停机")
+
+    page.click("#scenario-form button[type=submit]")  # the same id again
+    expect(page.locator("#scenario-say")).to_contain_text("请填写编号和名称")  # the form was emptied
+    page.fill("#s-id", "recharge-still-suspended")
+    page.fill("#s-name", "重复")
+    page.fill("#s-looks", "重复")
+    page.click("#scenario-form button[type=submit]")
+    expect(page.locator("#scenario-say")).to_contain_text("编号 recharge-still-suspended 已经有了")
+
+    open_section(page, "scripts")
+    page.click("#script-new")
+    page.fill("#f-id", "recharge-still-suspended/explain")
+    with page.expect_response(lambda r: r.url.endswith("/v1/admin/scripts/validate")) as checked:
+        page.locator("#f-scenarios select").first.select_option("recharge-still-suspended")
+    problems = checked.value.json()["problems"]
+    assert problems and not any(p["field"].startswith("scenarios") for p in problems)  # others: the empty fields
+    expect(page.locator("#f-scenarios .problem")).to_be_hidden()

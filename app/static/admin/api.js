@@ -149,8 +149,8 @@ export async function followJob(job, onUpdate) {
   return job;
 }
 
-// A job's progress as a <progress> and a line of words; `succeeded` replaces the words of success.
-export function showJob(bar, line, job, succeeded = "") {
+// A job's progress as a <progress> and a line of words; `words` replaces what success or failure says.
+export function showJob(bar, line, job, words = {}) {
   bar.hidden = false;
   if (job.state === "succeeded") {
     bar.max = 1;
@@ -161,13 +161,13 @@ export function showJob(bar, line, job, succeeded = "") {
   } else {
     bar.removeAttribute("value"); // indeterminate while the texts are counted
   }
-  const words = {
+  const said = {
     queued: "排队中…",
     running: job.total ? `正在处理：${job.done} / ${job.total} 段文字` : "正在准备…",
-    succeeded: succeeded || (job.up_to_date ? `索引已是最新（版本 ${job.version}），不需要重建。` : `完成：新版本 ${job.version} 已启用。`),
-    failed: `失败：${job.error || "原因不明"}。当前索引继续使用，没有变化。`,
+    succeeded: words.succeeded || (job.up_to_date ? `索引已是最新（版本 ${job.version}），不需要重建。` : `完成：新版本 ${job.version} 已启用。`),
+    failed: words.failed || `失败：${job.error || "原因不明"}。当前索引继续使用，没有变化。`,
   }[job.state];
-  say(line, words, { succeeded: "ok", failed: "error" }[job.state] || "");
+  say(line, said, { succeeded: "ok", failed: "error" }[job.state] || "");
 }
 
 // ---- confirmation ---------------------------------------------------------------------------
@@ -210,15 +210,25 @@ export function debounce(fn, ms) {
   };
 }
 
-// Scenarios of the service: {groups, scenarios}. Loaded once; `refresh` after adding one.
+// Scenarios of the service: {groups, scenarios}, loaded once (`refresh` loads them again). A
+// scenario added here is usable by scripts at once but reaches GET /v1/scenarios only with the
+// next publish or re-index: until then it is listed from what the service answered when it was added.
 let scenariosPromise = null;
+const added = [];
 export function scenarios(refresh = false) {
   if (refresh || !scenariosPromise) {
     scenariosPromise = fetch("/v1/scenarios")
       .then((response) => (response.ok ? response.json() : { groups: {}, scenarios: [] }))
       .catch(() => ({ groups: {}, scenarios: [] }));
   }
-  return scenariosPromise;
+  return scenariosPromise.then(({ groups, scenarios: listed }) => {
+    const known = new Set(listed.map((s) => s.id));
+    return { groups, scenarios: [...listed, ...added.filter((s) => !known.has(s.id))] };
+  });
+}
+
+export function scenarioAdded(scenario) {
+  added.push({ ...scenario, script_count: null, pending: true });
 }
 
 // Section switching, set by main.js; used by the gaps view to open the editor or the scenario form.

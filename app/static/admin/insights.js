@@ -1,7 +1,8 @@
 // 场景 (the taxonomy, adding a scenario), 反馈 (what agents do with each script, over a period)
 // and 缺口 (what agents searched for and found nothing good).
 import {
-  $, el, api, AdminError, NOT_THERE, download, explain, localTime, notThere, percent, say, scenarios, sections,
+  $, el, api, AdminError, NOT_THERE, download, explain, localTime, notThere, percent, say, scenarioAdded, scenarios,
+  sections,
 } from "./api.js";
 import { startScript } from "./scripts.js";
 
@@ -24,7 +25,9 @@ export async function loadScenarios() {
   if (chosen) group.value = chosen;
   $("scenarios-count").textContent = all.length;
   $("scenario-list").replaceChildren(...all.map((s) =>
-    el("tr", null, el("td", null, s.name), el("td", null, el("code", null, s.id)), el("td", null, groups[s.group] || s.group),
+    el("tr", null,
+      el("td", null, s.name, s.pending && el("span", { class: "badge draft" }, "新加，下次发布后进入检索")),
+      el("td", null, el("code", null, s.id)), el("td", null, groups[s.group] || s.group),
       el("td", { class: "number" }, String(s.script_count ?? "")))));
 }
 
@@ -52,9 +55,10 @@ async function addScenario() {
   }
   try {
     const added = await api("POST", "/v1/admin/scenarios", body);
+    scenarioAdded(added);
     $("scenario-form").reset();
     await loadScenarios();
-    say($("scenario-say"), `已添加场景「${added.name || body.name}」（${added.id || body.id}），写话术时可以选用了。`, "ok");
+    say($("scenario-say"), `已添加场景「${added.name}」（${added.id}），写话术时可以选用了。`, "ok");
   } catch (error) {
     const words = notThere(error) ? NOT_THERE
       : error instanceof AdminError && error.status === 409 ? `没有添加：编号 ${body.id} 已经有了，请换一个。`

@@ -12,7 +12,7 @@ const SLOT = /\{([\u4e00-\u9fff]{1,8})\}/g; // a named slot, as the corpus defin
 const CHANNELS = ["phone", "counter", "online"];
 const CHANGE_KINDS = { publish: "发布", revert: "撤销", scenario: "场景" };
 
-const list = { scenario: "", q: "", offset: 0 };
+const list = { scenario: "", q: "", offset: 0, asked: 0 };
 // The script open in the editor: `state` is the service's ScriptState (null for a new script not
 // saved yet), `base` the record the fields were filled from (its other fields, such as `source`,
 // are kept), `dirty` whether the fields changed since.
@@ -67,6 +67,7 @@ function scenarioOptions(groups, all) {
 // ---- the list -------------------------------------------------------------------------------
 
 async function fetchList(more = false) {
+  const asked = ++list.asked; // only the latest question's answer is shown
   list.offset = more ? list.offset + PAGE : 0;
   const query = new URLSearchParams({ limit: PAGE, offset: list.offset });
   if (list.scenario) query.set("scenario", list.scenario);
@@ -75,13 +76,15 @@ async function fetchList(more = false) {
   try {
     answer = await api("GET", `/v1/admin/scripts?${query}`);
   } catch (error) {
+    if (asked !== list.asked) return;
     $("scripts-work").hidden = notThere(error);
     say($("scripts-say"), notThere(error) ? NOT_THERE : explain(error, "读取话术"), notThere(error) ? "note" : "error");
     return;
   }
+  const names = Object.fromEntries((await scenarios()).scenarios.map((s) => [s.id, s.name]));
+  if (asked !== list.asked) return;
   $("scripts-work").hidden = false;
   say($("scripts-say"), "");
-  const names = Object.fromEntries((await scenarios()).scenarios.map((s) => [s.id, s.name]));
   const items = answer.scripts.map((script) => listItem(script, names));
   if (more) $("script-list").append(...items);
   else $("script-list").replaceChildren(...items);
@@ -171,10 +174,17 @@ function describeState() {
     : [state.published ? "已发布" : "未发布", state.draft_deletes ? "草稿：删除这条话术（发布后生效）" : state.draft && "有未发布的草稿",
        `修改 ${state.revision} 次`];
   $("editor-state").textContent = words.filter(Boolean).join(" · ");
-  $("publish").disabled = !state || !(state.draft || state.draft_deletes);
-  $("discard-draft").disabled = !state || !(state.draft || state.draft_deletes);
-  $("delete-script").disabled = !state || !state.published || state.draft_deletes;
   $("history").hidden = !state;
+  enableActions();
+}
+
+// 发布 takes unsaved changes too: it saves them as the draft first.
+function enableActions() {
+  const state = editor.state;
+  const draft = Boolean(state && (state.draft || state.draft_deletes));
+  $("publish").disabled = !draft && !editor.dirty;
+  $("discard-draft").disabled = !draft;
+  $("delete-script").disabled = !state?.published || state.draft_deletes;
 }
 
 function scenarioRow(id, { groups, scenarios: all }) {
@@ -230,6 +240,7 @@ function readEditor() {
 
 function changed() {
   editor.dirty = true;
+  enableActions();
   showSlots();
   validateSoon();
 }
@@ -245,7 +256,7 @@ async function validate() {
   if ($("editor").hidden) return;
   const asked = ++editor.checked; // only the latest check's answer is shown
   try {
-    const answer = await api("POST", "/v1/admin/scripts/validate", { script: readEditor() });
+    const answer = await api("POST", "/v1/admin/scripts/validate", { script: readEditor(), new: !editor.state });
     if (asked !== editor.checked) return;
     showProblems(answer.problems);
     showCited(answer.cited);
@@ -343,11 +354,12 @@ async function publish() {
   $("publish").disabled = true;
   try {
     const job = await api("POST", scriptPath(state.id, "/publish"), { revision: state.revision });
-    const finished = await followJob(job, (j) => showJob(bar, $("publish-say"), j, "已发布，可检索。"));
+    const words = { succeeded: state.draft_deletes ? "已删除，检索不到了。" : "已发布，可检索。", failed: indexFailed };
+    const finished = await followJob(job, (j) => j.state !== "succeeded" && showJob(bar, $("publish-say"), j, words));
     if (finished.state === "succeeded") {
       say($("editor-say"), "");
       await afterChange(state.id, state.draft_deletes);
-      showJob(bar, $("publish-say"), finished, state.draft_deletes ? "已删除，检索不到了。" : "已发布，可检索。");
+      showJob(bar, $("publish-say"), finished, words);
     }
   } catch (error) {
     $("publish-progress-row").hidden = true;
@@ -360,6 +372,9 @@ async function publish() {
     describeState();
   }
 }
+
+// A publish whose re-index failed: the change is recorded, searches still have the old text.
+const indexFailed = "改动已记录为已发布，但重建索引失败，检索到的还是原来的内容。请到「索引」点「重建索引」，仍失败请联系运维。";
 
 // After a publish or a revert: the script as it is now (gone if it was deleted), the list.
 async function afterChange(id, deleted) {
@@ -452,10 +467,11 @@ async function revertChange(change, what) {
   $("publish-progress-row").hidden = false;
   try {
     const job = await api("POST", `/v1/admin/changes/${encodeURIComponent(change.id)}/revert`);
-    const finished = await followJob(job, (j) => showJob(bar, $("publish-say"), j, "已撤销并发布，可检索。"));
+    const words = { succeeded: "已撤销并发布，可检索。", failed: indexFailed };
+    const finished = await followJob(job, (j) => j.state !== "succeeded" && showJob(bar, $("publish-say"), j, words));
     if (finished.state === "succeeded") {
       await afterChange(change.target, !change.before);
-      showJob(bar, $("publish-say"), finished, "已撤销并发布，可检索。");
+      showJob(bar, $("publish-say"), finished, words);
     }
   } catch (error) {
     $("publish-progress-row").hidden = true;

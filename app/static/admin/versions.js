@@ -49,9 +49,10 @@ async function reindex() {
   $("reindex-progress-row").hidden = false;
   try {
     const job = await api("POST", "/v1/admin/reindex");
-    const finished = await followJob(job, (j) => showJob(bar, $("index-say"), j));
+    // Success is said once the new version is on screen.
+    const finished = await followJob(job, (j) => j.state !== "succeeded" && showJob(bar, $("index-say"), j));
     if (finished.state === "succeeded") await loadVersions();
-    showJob(bar, $("index-say"), finished); // loadVersions may have reported meanwhile
+    showJob(bar, $("index-say"), finished);
   } catch (error) {
     $("reindex-progress-row").hidden = true;
     const words = error instanceof AdminError && error.status === 409
