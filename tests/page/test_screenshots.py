@@ -1,6 +1,6 @@
-"""Screenshots of the desk page's two modes at 1366×768, the agents' usual screen, against the real
-service. They go to test-output/screenshots/; with HUASHU_DOCS_SCREENSHOTS=1 (`make screenshots`)
-also to docs/, where the README shows them."""
+"""Screenshots of the desk page's two modes at 1366×768, the agents' usual screen, and of the admin
+page, against the real service. They go to test-output/screenshots/; with HUASHU_DOCS_SCREENSHOTS=1
+(`make screenshots`) also to docs/, where the README shows them."""
 
 import os
 import shutil
@@ -8,6 +8,7 @@ import shutil
 from playwright.sync_api import expect
 
 from app.core.config import REPO_ROOT
+from tests.page.conftest import watched_page
 
 SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
 DOCS = REPO_ROOT / "docs"
@@ -46,3 +47,32 @@ def test_screenshots_of_search_and_call_mode(page):
     page.click('.role[data-role="customer"]')
     page.locator("#turn-text").blur()
     save(page, "page-call")
+
+
+def test_screenshots_of_the_admin_page(browser, admin_server, admin_token):
+    with watched_page(browser, admin_server, "/admin", console_errors=True) as page:
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.fill("#token", admin_token)
+        page.press("#token", "Enter")
+        handout = "【投诉回访】\n" + "按约定时间回访客户，先确认问题是否已经解决，再询问是否还有其他需要。" * 12
+        page.set_input_files("#upload-file", files=[{"name": "投诉回访讲义.txt", "mimeType": "text/plain", "buffer": handout.encode()}])
+        page.click("#upload-button")
+        expect(page.locator("#upload-percent")).to_have_text("100 %")
+        expect(page.locator("#documents-list tr")).to_have_count(1)
+        save(page, "admin-documents")
+
+        page.click('#nav [data-section="index"]')
+        page.click("#reindex")
+        expect(page.locator("#index-say")).to_contain_text("完成：新版本", timeout=300_000)
+        save(page, "admin-index")
+
+        page.click('#nav [data-section="scripts"]')
+        page.select_option("#scripts-scenario", "high-compensation")
+        page.locator('.script-item[data-id="high-compensation/broken-record"]').click()
+        expect(page.locator("#f-cited")).to_contain_text("当事人一方不履行合同义务")
+        page.fill("#f-text", page.input_value("#f-text") + "我会在{天数}个工作日内给您回电话××")
+        expect(page.locator('.problem[data-field="text"]')).to_be_visible()
+        page.locator("#f-text").blur()
+        page.locator('.script-item[aria-current="true"]').scroll_into_view_if_needed()
+        page.mouse.move(1360, 100)  # no hover in the picture
+        save(page, "admin-script")

@@ -98,8 +98,17 @@ function listItem(script, names) {
     el("span", { class: "item-title" }, script.title),
     el("span", { class: "item-meta" }, script.id, " · ", script.scenarios.map((id) => names[id] || id).join("、")),
     script.has_draft && el("span", { class: "badge draft" }, script.draft_deletes ? "待删除" : "草稿"));
+  if (script.id === editor.state?.id) open.setAttribute("aria-current", "true");
   open.addEventListener("click", () => openScript(script.id));
   return el("li", null, open);
+}
+
+// The open script stands out in the list.
+function markOpen() {
+  for (const item of $("script-list").querySelectorAll(".script-item")) {
+    if (item.dataset.id === editor.state?.id) item.setAttribute("aria-current", "true");
+    else item.removeAttribute("aria-current");
+  }
 }
 
 // ---- opening and filling the editor -----------------------------------------------------------
@@ -175,6 +184,7 @@ function describeState() {
        `修改 ${state.revision} 次`];
   $("editor-state").textContent = words.filter(Boolean).join(" · ");
   $("history").hidden = !state;
+  markOpen();
   enableActions();
 }
 
@@ -386,6 +396,7 @@ async function afterChange(id, deleted) {
     editor.state = null;
     editor.dirty = false;
     $("editor").hidden = true;
+    markOpen();
   }
 }
 
@@ -433,6 +444,7 @@ async function closeEditor() {
   editor.state = null;
   editor.dirty = false;
   $("editor").hidden = true;
+  markOpen();
 }
 
 // ---- the change history ---------------------------------------------------------------------
