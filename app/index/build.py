@@ -81,6 +81,31 @@ def standalone_encoder(settings: Settings) -> Encoder:
     return Encoder(settings.model_copy(update={"encoder_threads": 0}))
 
 
+class TooManyNewTexts(BuildFailed):
+    """More texts to embed than a build was allowed (`embed_at_most`); nothing was built."""
+
+
+# A publish changes a script or two. Embedding them in the serving process, with the encoder it has
+# loaded, saves a child's start and model load: most of a publish's seconds (docs/performance.md).
+# More new texts than this (uploads not yet indexed) go to a child, for the memory build_in_child keeps.
+IN_PROCESS_TEXTS = 32
+
+
+def build_small_in_process(
+    settings: Settings, store: DocumentStore, on_progress: Callable[[int, int], None], edits: Edits, encoder: Encoder
+) -> Built:
+    """`build_index` in the serving process with its loaded `encoder` when it embeds at most
+    IN_PROCESS_TEXTS texts; otherwise `build_in_child`."""
+    try:
+        return build_index(
+            settings.corpus_dir, settings.index_dir, encoder, progress=False, store=store, edits=edits,
+            on_progress=on_progress, keep_versions=settings.keep_versions, embed_at_most=IN_PROCESS_TEXTS,
+        )
+    except TooManyNewTexts as e:
+        log.info("%s: building in a process of its own", e)
+        return build_in_child(settings, store, on_progress, edits)
+
+
 class ChildFailed(BuildFailed):
     """A failure the build process described itself ("Kind: message"): reported as it is."""
 
@@ -205,12 +230,14 @@ def build_index(
     on_progress: Callable[[int, int], None] | None = None,
     keep_versions: int | None = None,
     edits: Edits = Edits(),
+    embed_at_most: int | None = None,
 ) -> Built:
     """Build a complete version beside the current one from the corpus, the uploaded documents
     in `store` and the admins' published `edits`, then switch to it. When the current version was built from the same
     inputs (corpus and uploads, model, BUILD_FILES), nothing is built: a copy of it would only
     push a distinct older version out of the `keep_versions` kept for rollback. `on_progress(done,
-    total)` follows the embedding; `keep_versions` prunes older versions but the current one."""
+    total)` follows the embedding; `keep_versions` prunes older versions but the current one;
+    more than `embed_at_most` texts to embed raise TooManyNewTexts before any is embedded."""
     corpus = load_corpus(corpus_dir, store, edits)
     inputs = {
         "corpus_digest": corpus.digest,
@@ -227,7 +254,7 @@ def build_index(
                 return Built(current.name, new=False)  # the callers report it
             known = _known_embeddings(current, encoder.model_id)
             del current  # only its embeddings are needed from here on
-            version = _build_version(corpus, inputs, index_dir, encoder, known, progress, on_progress)
+            version = _build_version(corpus, inputs, index_dir, encoder, known, progress, on_progress, embed_at_most)
             if keep_versions:
                 prune_versions(index_dir, keep_versions)
     except (OSError, RuntimeError) as e:
@@ -248,6 +275,7 @@ def _build_version(
     known: dict[str, np.ndarray],
     progress: bool,
     on_progress: Callable[[int, int], None] | None,
+    embed_at_most: int | None = None,
 ) -> str:
     documents = collection_documents(corpus)
     created = datetime.now(timezone.utc)
@@ -260,6 +288,8 @@ def _build_version(
     try:
         hashes = {name: [_sha256(t) for t in texts] for name, (_, texts) in documents.items()}
         to_embed = sum(h not in known for name in documents for h in hashes[name])
+        if embed_at_most is not None and to_embed > embed_at_most:
+            raise TooManyNewTexts(f"{to_embed} texts to embed, more than {embed_at_most}")
         counts, reused = {}, 0
         report = on_progress or (lambda done, total: None)
         report(0, to_embed)

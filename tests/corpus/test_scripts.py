@@ -6,8 +6,9 @@ import re
 import pytest
 
 from app.core.config import REPO_ROOT
-from app.corpus.loader import DanglingReferences, load_corpus
-from app.corpus.scripts import ScriptError, load_scripts, parse_scripts
+from app.corpus.loader import DanglingReferences, Edits, load_corpus
+from app.corpus.scenarios import Scenario
+from app.corpus.scripts import Script, ScriptError, load_scripts, parse_scripts
 from tests.conftest import SAMPLE_SCRIPT, write_small_corpus
 
 MIN_SCRIPTS_PER_SCENARIO = 3
@@ -171,3 +172,26 @@ def test_every_script_has_a_row_in_the_review_record(corpus):
     review = (REPO_ROOT / "corpus" / "scripts" / "REVIEW.md").read_text(encoding="utf-8")
     rows = set(re.findall(r"^\| ([a-z0-9-]+/[a-z0-9-]+) \|", review, flags=re.MULTILINE))
     assert {s.id for s in corpus.scripts} - rows == set()
+
+
+def test_published_edits_replace_delete_and_add_scripts_and_scenarios(tmp_path):
+    corpus_dir = write_small_corpus(tmp_path / "corpus")
+    plain = load_corpus(corpus_dir)
+    sample = Script.model_validate(SAMPLE_SCRIPT)
+    added = Scenario(id="lighthouse-visit", group="business", name="灯塔参观", looks_like="客户参观灯塔时没信号")
+    new = Script.model_validate({**VALID, "id": "lighthouse-visit/signal", "scenarios": ["lighthouse-visit"], "citations": []})
+    edited = sample.model_copy(update={"text": "我非常愿意协助您，加倍赔偿需要有欺诈的事实。"})
+
+    corpus = load_corpus(corpus_dir, edits=Edits({sample.id: edited, new.id: new}, [added]))
+    assert [s.text for s in corpus.scripts if s.id == sample.id] == [edited.text]  # replaced by id, once
+    assert new in corpus.scripts and corpus.taxonomy.by_id()["lighthouse-visit"] == added
+    assert corpus.digest != plain.digest
+    assert load_corpus(corpus_dir, edits=Edits({sample.id: None})).scripts == []  # deleted
+    assert load_corpus(corpus_dir, edits=Edits()).digest == plain.digest  # no edits: the digest it always had
+
+    # An edit that no longer builds (its scenario unknown) is refused by the build, saying where.
+    with pytest.raises(ScriptError, match="edited script .*lighthouse-visit/signal.*unknown scenario"):
+        load_corpus(corpus_dir, edits=Edits({new.id: new}))
+    taken = added.model_copy(update={"id": "double-refund"})
+    with pytest.raises(ScriptError, match="added scenario double-refund"):
+        load_corpus(corpus_dir, edits=Edits({}, [taken]))

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from app.corpus.loader import load_corpus
-from app.corpus.scripts import ScriptError
-from app.index.build import Built, build_index
+from app.corpus.loader import Edits, load_corpus
+from app.corpus.scripts import Script, ScriptError
+from app.index.build import Built, TooManyNewTexts, build_index
 from app.index.store import (
     IncompatibleIndex,
     IndexNotFound,
@@ -174,3 +174,28 @@ def test_without_a_current_version_there_is_nothing_to_roll_back_from(tmp_path, 
         (index_dir / "CURRENT").write_text(current + "\n")
     with pytest.raises(NothingToRollBack, match="no current index version to roll back from"):
         previous_version(index_dir)
+
+
+def test_published_edits_are_built_and_a_bounded_build_refuses_more_new_texts(tiny_corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+    first = build_index(tiny_corpus, index_dir, encoder, progress=False).version
+    sample = Script.model_validate(SAMPLE_SCRIPT)
+    edited = Edits({sample.id: sample.model_copy(update={"text": "我很愿意协助您，加倍赔偿要以欺诈的事实为前提。"})})
+    reports = []
+    built = build_index(
+        tiny_corpus, index_dir, encoder, progress=False, edits=edited, embed_at_most=1,
+        on_progress=lambda *report: reports.append(report),
+    )
+    assert built.new and reports[-1] == (1, 1)  # only the edited script is embedded
+    assert [s.text for s in IndexVersion.load(index_dir).collections["scripts"].records] == [
+        edited.scripts[sample.id].text
+    ]
+    assert build_index(tiny_corpus, index_dir, encoder, progress=False, edits=edited) == Built(built.version, False)
+
+    two = Edits({sample.id: None, "double-refund/other": sample.model_copy(update={"id": "double-refund/other",
+                                                                                     "text": "另一条新话术。"}),
+                 "double-refund/third": sample.model_copy(update={"id": "double-refund/third", "text": "第三条。"})})
+    with pytest.raises(TooManyNewTexts, match="2 texts to embed, more than 1"):
+        build_index(tiny_corpus, index_dir, encoder, progress=False, edits=two, embed_at_most=1)
+    assert current_version(index_dir) == built.version and list_versions(index_dir) == sorted([first, built.version])
+    assert not [p for p in (index_dir / "versions").iterdir() if p.name.startswith(".")]

@@ -13,7 +13,7 @@ from app.admin.uploads import add_document, remove_document
 from app.api.deps import AdminDep, SettingsDep
 from app.api.schemas import error_responses, text
 from app.corpus.documents import DocumentStore, Kind, StoredDocument
-from app.index.build import Built, build_in_child
+from app.index.build import Built, build_in_child, build_small_in_process
 from app.index.operations import use_version
 from app.index.store import current_version, list_versions
 from app.ingest.extract import SUPPORTED, Limits
@@ -167,13 +167,19 @@ def reindex(request: Request, admin: AdminDep, settings: SettingsDep) -> Job:
     return job
 
 
-def rebuild(request: Request, settings: SettingsDep) -> Callable[[Progress], Built]:
+def rebuild(request: Request, settings: SettingsDep, small: bool = False) -> Callable[[Progress], Built]:
     """The work of a re-index or a publish: a new version from the corpus, the uploads and the
-    published edits as they are when the job runs, then this process switches to it."""
+    published edits as they are when the job runs, then this process switches to it. A `small`
+    change (a publish) is built with the encoder this process has loaded when it embeds only a
+    few texts (build_small_in_process); anything else in a process of its own."""
     live, store, editor = request.app.state.live, _store(request), request.app.state.scripts
 
     def work(progress: Progress) -> Built:
-        built = build_in_child(settings, store, progress, editor.edits())
+        engine = live.engine
+        if small and engine is not None:
+            built = build_small_in_process(settings, store, progress, editor.edits(), engine.encoder)
+        else:
+            built = build_in_child(settings, store, progress, editor.edits())
         live.refresh()  # searchable once the job says so, not a poll later
         return built
 

@@ -173,7 +173,7 @@ def publish_script(
     have it. Should the build fail, the change stays published and the next re-index builds it."""
     changes = []
     job = _jobs(request).start(
-        "publish", rebuild(request, settings),
+        "publish", rebuild(request, settings, small=True),
         before=lambda: changes.append(_editor(request).publish(script_id, body.revision, admin)),
     )
     audit.info("%s published script %s (change %d), job %s", admin, script_id, changes[0].id, job.id)
@@ -202,7 +202,7 @@ def revert_change(
     """Publish what the change replaced (its `before`), recorded as a change of its own, and re-index."""
     changes = []
     job = _jobs(request).start(
-        "publish", rebuild(request, settings), before=lambda: changes.append(_editor(request).revert(change_id, admin))
+        "publish", rebuild(request, settings, small=True), before=lambda: changes.append(_editor(request).revert(change_id, admin))
     )
     audit.info("%s reverted change %d (change %d), job %s", admin, change_id, changes[0].id, job.id)
     return job
