@@ -16,7 +16,7 @@ const list = { scenario: "", q: "", offset: 0, asked: 0 };
 // The script open in the editor: `state` is the service's ScriptState (null for a new script not
 // saved yet), `base` the record the fields were filled from (its other fields, such as `source`,
 // are kept), `dirty` whether the fields changed since.
-const editor = { state: null, base: null, dirty: false, checked: 0 };
+const editor = { state: null, base: null, dirty: false, checking: false, recheck: false };
 
 export function initScripts() {
   $("scripts-scenario").addEventListener("change", () => {
@@ -173,7 +173,6 @@ async function fill(script) {
   showSlots();
   showProblems([]);
   showCited([]);
-  if (script.text || script.title) validateSoon();
 }
 
 function describeState() {
@@ -262,16 +261,29 @@ function showSlots() {
 
 const validateSoon = debounce(validate, VALIDATE_PAUSE_MS);
 
+// One check at a time: typing during a check asks for one more when it ends, so a slow service
+// is never sent a pile of checks.
 async function validate() {
   if ($("editor").hidden) return;
-  const asked = ++editor.checked; // only the latest check's answer is shown
+  if (editor.checking) {
+    editor.recheck = true;
+    return;
+  }
+  editor.checking = true;
   try {
     const answer = await api("POST", "/v1/admin/scripts/validate", { script: readEditor(), new: !editor.state });
-    if (asked !== editor.checked) return;
-    showProblems(answer.problems);
-    showCited(answer.cited);
+    if (!editor.recheck) {
+      showProblems(answer.problems);
+      showCited(answer.cited);
+    }
   } catch (error) {
-    if (asked === editor.checked && !notThere(error)) say($("editor-say"), explain(error, "检查"), "error");
+    if (!notThere(error)) say($("editor-say"), explain(error, "检查"), "error");
+  } finally {
+    editor.checking = false;
+    if (editor.recheck) {
+      editor.recheck = false;
+      validate();
+    }
   }
 }
 
