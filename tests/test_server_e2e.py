@@ -1,6 +1,11 @@
 """The real service (the `server` fixture in conftest.py) queried over HTTP."""
 
+import sqlite3
+from collections import Counter
+
 import httpx
+
+from tests.conftest import running_server
 
 
 def test_real_server_answers_search_and_statutes(server, index_version):
@@ -18,3 +23,19 @@ def test_real_server_answers_search_and_statutes(server, index_version):
 
     bad = httpx.post(f"{server}/v1/search", json={"query": "   "})
     assert bad.status_code == 422
+
+
+def test_what_a_real_server_counted_is_written_when_it_stops(settings, index_version, tmp_path):
+    """Searches only count in memory; stopping the server (SIGTERM) writes the counts and the
+    gaps, so nothing counted is lost."""
+    with running_server(settings.index_dir, tmp_path) as base:
+        answers = [
+            httpx.post(f"{base}/v1/search", json={"query": query, "top_k": 3}, timeout=30).json()
+            for query in ("用户宽带断了三天，要一万块损失费", "红烧肉怎么做，我电话13812345678")
+        ]
+    assert [answer["match"]["level"] for answer in answers] == ["strong", "none"]
+    with sqlite3.connect(tmp_path / "data" / "feedback.sqlite3") as db:
+        shown = dict(db.execute("SELECT script_id, SUM(count) FROM shown GROUP BY script_id").fetchall())
+        gaps = db.execute("SELECT query, level FROM gaps").fetchall()
+    assert shown == Counter(script["id"] for answer in answers for script in answer["scripts"])
+    assert gaps == [("红烧肉怎么做,我电话[手机号]", "none")]

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings
+from app.feedback.usage import UsageRecorder
 from app.search.engine import SearchEngine
 
 
@@ -27,6 +28,29 @@ def get_engine(request: Request) -> SearchEngine:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[SearchEngine, Depends(get_engine)]
+
+
+def get_usage(request: Request) -> UsageRecorder:
+    return request.app.state.usage
+
+
+UsageDep = Annotated[UsageRecorder, Depends(get_usage)]
+
+
+def only_params(*names: str):
+    """For `dependencies=` of a path with query parameters: any other parameter is a 422, so a
+    misspelt `sinse=2026-12-01` is not silently ignored (answering for all time)."""
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - set(names))
+        if unknown:
+            named = ", ".join(repr(name[:40]) for name in unknown[:3]) + (" and more" if len(unknown) > 3 else "")
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"unknown query parameter {named}: this path takes {', '.join(names)}",
+            )
+
+    return Depends(check)
 
 
 ADMIN_PREFIX = "/v1/admin/"

@@ -18,11 +18,12 @@ from app.api.deps import AdminTokenFirst
 from app.api.limits import BodyLimit
 from app.api.live import LiveEngine
 from app.api.observability import REQUEST_ID_HEADER, RequestObservability
-from app.api.routes import admin, admin_scripts, assist, feedback, health, metrics, page, scenarios, search, statutes
+from app.api.routes import admin, admin_scripts, assist, feedback, gaps, health, metrics, page, scenarios, search, statutes
 from app.core.config import Settings, get_settings
 from app.core.errors import HuashuError
 from app.corpus.documents import DocumentStore
 from app.embedding.encoder import ModelNotFound
+from app.feedback.usage import UsageRecorder
 from app.index.store import IndexUnusable
 from app.search.engine import SearchEngine
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     _return_freed_memory()
 
     live = LiveEngine(settings, engine)
+    usage = UsageRecorder(lambda: feedback.feedback_store(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -47,8 +49,10 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
                 live.error = str(e)
                 log.error("no index loaded: %s", e)
         live.watch()
+        usage.start()
         yield
         live.stop()
+        usage.stop()  # writes what the last seconds counted
 
     app = FastAPI(
         title="Huashu 话术",
@@ -58,6 +62,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     )
     app.state.settings = settings
     app.state.live = live
+    app.state.usage = usage
     app.state.documents = DocumentStore(settings.documents_dir)
     app.state.scripts = ScriptEditor(settings.edits_file, settings.corpus_dir, app.state.documents)
     app.state.jobs = JobRunner()
@@ -74,7 +79,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", REQUEST_ID_HEADER], expose_headers=[REQUEST_ID_HEADER], max_age=600,
         )
-    modules = [search, assist, statutes, scenarios, health, feedback, page, admin, admin_scripts] + ([metrics] if settings.metrics_enabled else [])
+    modules = [search, assist, statutes, scenarios, health, feedback, gaps, page, admin, admin_scripts] + ([metrics] if settings.metrics_enabled else [])
     for module in modules:
         app.include_router(module.router)
     static = Mount("/static", app=StaticFiles(directory=page.STATIC_DIR), name="static")

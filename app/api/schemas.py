@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints, field_validator
@@ -360,3 +361,64 @@ class NegativeFeedback(BaseModel):
 class FeedbackSummary(BaseModel):
     scripts: list[ScriptFeedbackCounts] = Field(description="Most down-rated first.")
     recent_negative: list[NegativeFeedback] = Field(description="The latest down-rated queries, newest first.")
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _utc_day(value: object) -> object:
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError("not a day: write it as YYYY-MM-DD (a UTC day), e.g. 2026-12-01")
+
+
+# A UTC day in a query string: exactly YYYY-MM-DD (no timestamps, no other forms).
+Day = Annotated[date, BeforeValidator(_utc_day)]
+
+
+class ScriptFeedbackStats(BaseModel):
+    script_id: str
+    title: str | None = Field(description="None when the script is no longer in the loaded index.")
+    shown: int = Field(description="How often a search or a live call returned it.")
+    copied: int
+    up: int
+    down: int
+    copy_rate: float | None = Field(description="copied ÷ shown; null when not shown in the period.")
+    down_rate: float | None = Field(description="down ÷ shown; null when not shown in the period.")
+
+
+class ScriptFeedbackReport(BaseModel):
+    since: date | None = Field(description="The first UTC day counted, as asked; null: from the start.")
+    until: date | None = Field(description="The last UTC day counted, as asked; null: up to now.")
+    scripts: list[ScriptFeedbackStats] = Field(
+        description="Every script with any activity in the period: the most disliked first (most 👎, then the "
+        "highest down_rate), then those shown but never copied (the most shown first), then the rest (the most "
+        "shown first)."
+    )
+
+
+class NearestScenarioOut(BaseModel):
+    id: str
+    name: str
+    score: float = Field(description="Cosine of the group's centroid with the scenario's description or a saying.")
+
+
+class GapLevels(BaseModel):
+    weak: int
+    none: int
+
+
+class GapGroupOut(BaseModel):
+    size: int = Field(description="Queries in the group; a query asked twice counts twice.")
+    examples: list[str] = Field(description="Up to 5 distinct queries, the most asked first; normalised and masked.")
+    levels: GapLevels = Field(description="How many of the group's queries were answered weak and none.")
+    nearest_scenario: NearestScenarioOut | None
+    last_seen: str = Field(description="When a query of the group was last asked, ISO 8601 UTC.")
+
+
+class GapsResponse(BaseModel):
+    total: int = Field(description="Queries kept in the period (before min_size leaves groups out).")
+    groups: list[GapGroupOut] = Field(description="Largest first, then the most recently seen.")

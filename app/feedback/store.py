@@ -1,4 +1,6 @@
-"""Agents' feedback on scripts (up, down, copied), kept durably in one SQLite file.
+"""What the service records about its use, kept durably in one SQLite file: agents' feedback on
+scripts (up, down, copied), how often each script was shown per UTC day, and the recent queries
+nothing fitted well (the gaps log, masked). Every SQL statement of the service is here.
 
 When SQLite cannot do its work for a reason of the server's storage (locked, read-only, full,
 damaged), the store raises StorageError, which the API answers with 503 and the remedy."""
@@ -6,7 +8,8 @@ damaged), the store raises StorageError, which the API answers with 503 and the 
 import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from app.corpus.documents import StorageError
@@ -30,16 +33,40 @@ _REMEDIES = {
     sqlite3.SQLITE_NOTADB: "it is not a SQLite database: move it aside (a new one is started)",
 }
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    query TEXT NOT NULL,
-    script_id TEXT NOT NULL,
-    signal TEXT NOT NULL CHECK (signal IN ('up', 'down', 'copied')),
-    index_version TEXT NOT NULL
-)
-"""
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS feedback (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        query TEXT NOT NULL,
+        script_id TEXT NOT NULL,
+        signal TEXT NOT NULL CHECK (signal IN ('up', 'down', 'copied')),
+        index_version TEXT NOT NULL
+    )""",
+    # One row per script and UTC day (YYYY-MM-DD): a count, not a row per search.
+    """CREATE TABLE IF NOT EXISTS shown (
+        day TEXT NOT NULL,
+        script_id TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (day, script_id)
+    )""",
+    # The gaps log: queries normalised and masked (app/feedback/mask.py) before they get here.
+    """CREATE TABLE IF NOT EXISTS gaps (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        query TEXT NOT NULL,
+        level TEXT NOT NULL CHECK (level IN ('weak', 'none'))
+    )""",
+    "CREATE INDEX IF NOT EXISTS gaps_at ON gaps (at)",
+]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A query whose answer's match was weak or none: when (ISO 8601 UTC), the query as kept, the level."""
+
+    at: str
+    query: str
+    level: str
 
 
 @contextmanager
@@ -76,7 +103,7 @@ def create_database(path: Path, what: str, schema: str) -> None:
 class FeedbackStore:
     def __init__(self, path: Path):
         self.path = path
-        create_database(path, "feedback", SCHEMA)
+        create_database(path, "feedback", ";\n".join(SCHEMA))
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         return connection(self.path, "feedback")
@@ -85,7 +112,7 @@ class FeedbackStore:
         with self._connect() as db:
             db.execute(
                 "INSERT INTO feedback (at, query, script_id, signal, index_version) VALUES (?, ?, ?, ?, ?)",
-                (datetime.now(UTC).isoformat(timespec="seconds"), query, script_id, signal, index_version),
+                (_timestamp(datetime.now(UTC)), query, script_id, signal, index_version),
             )
 
     def counts(self) -> list[dict]:
@@ -106,3 +133,55 @@ class FeedbackStore:
                 (limit,),
             ).fetchall()
         return [dict(zip(("at", "query", "script_id", "index_version"), row)) for row in rows]
+
+    def add_shown(self, counts: dict[tuple[str, str], int]) -> None:
+        """Add {(UTC day, script id): times shown} to the daily counts."""
+        with self._connect() as db:
+            db.executemany(
+                "INSERT INTO shown (day, script_id, count) VALUES (?, ?, ?)"
+                " ON CONFLICT (day, script_id) DO UPDATE SET count = count + excluded.count",
+                [(day, script_id, n) for (day, script_id), n in counts.items()],
+            )
+
+    def script_counts(self, since: date | None, until: date | None) -> list[dict]:
+        """Per script with any activity between the two UTC days (inclusive; None: open):
+        how often it was shown, copied, rated up and down. Unordered."""
+        first, last = (since or date.min).isoformat(), (until or date.max).isoformat()
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT script_id, SUM(shown), SUM(copied), SUM(up), SUM(down) FROM ("
+                " SELECT script_id, count AS shown, 0 AS copied, 0 AS up, 0 AS down"
+                " FROM shown WHERE day BETWEEN ? AND ?"
+                " UNION ALL"
+                " SELECT script_id, 0, CASE WHEN signal = 'copied' THEN 1 ELSE 0 END,"
+                " CASE WHEN signal = 'up' THEN 1 ELSE 0 END, CASE WHEN signal = 'down' THEN 1 ELSE 0 END"
+                " FROM feedback WHERE substr(at, 1, 10) BETWEEN ? AND ?"  # the UTC day of an ISO timestamp
+                ") AS counted GROUP BY script_id",
+                (first, last, first, last),
+            ).fetchall()
+        return [dict(zip(("script_id", "shown", "copied", "up", "down"), row)) for row in rows]
+
+    def add_gaps(self, gaps: list[Gap], keep_since: datetime, keep_rows: int) -> None:
+        """Append to the gaps log, then drop what is older than `keep_since` and all but the
+        newest `keep_rows`."""
+        with self._connect() as db:
+            db.executemany(
+                "INSERT INTO gaps (at, query, level) VALUES (?, ?, ?)", [(g.at, g.query, g.level) for g in gaps]
+            )
+            db.execute("DELETE FROM gaps WHERE at < ?", (_timestamp(keep_since),))
+            db.execute(
+                "DELETE FROM gaps WHERE id <= (SELECT id FROM gaps ORDER BY id DESC LIMIT 1 OFFSET ?)", (keep_rows,)
+            )
+
+    def gaps(self, since: datetime) -> list[Gap]:
+        """The gaps log from `since` on, oldest first."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT at, query, level FROM gaps WHERE at >= ? ORDER BY id", (_timestamp(since),)
+            ).fetchall()
+        return [Gap(*row) for row in rows]
+
+
+def _timestamp(moment: datetime) -> str:
+    """As `at` is stored: ISO 8601 UTC to the second, so that text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -3,8 +3,9 @@ and invalid ones, the edge cases of every parameter, methods the schema does not
 that follow its links) against the real app with the real model and index. Every schemathesis
 check runs: no input causes a server error, every answer is documented (status code, content
 type, headers, body), what the schema allows is accepted and what it forbids is refused, a 405
-names the allowed methods, and the admin token is enforced. `schemathesis.toml` holds the two
-exceptions (what an uploaded file holds; a scenario id the loaded taxonomy lacks).
+names the allowed methods, and the admin token is enforced. `schemathesis.toml` holds the three
+exceptions (what an uploaded file holds; a scenario id the loaded taxonomy lacks; a period whose
+start is after its end).
 
 Runs are reproducible (derandomized, no example database) and bounded per operation."""
 

@@ -2,7 +2,7 @@ import time
 
 from fastapi import APIRouter
 
-from app.api.deps import EngineDep
+from app.api.deps import EngineDep, UsageDep
 from app.api.routes.search import search_fields
 from app.api.schemas import (
     ArticleOut,
@@ -22,7 +22,7 @@ router = APIRouter(tags=["search"])
 
 
 @router.post("/v1/assist", responses=error_responses(400, 413, 422, 503))
-def assist_call(body: AssistRequest, engine: EngineDep) -> AssistResponse:
+def assist_call(body: AssistRequest, engine: EngineDep, usage: UsageDep) -> AssistResponse:
     """A live call: the conversation so far in; the scripts for the customer's latest turn in the
     light of the earlier ones, every demand raised so far, an escalation warning and the facts
     said (amounts, durations, dates) with the provision each can be checked against. Stateless:
@@ -31,6 +31,9 @@ def assist_call(body: AssistRequest, engine: EngineDep) -> AssistResponse:
     turns = [Turn(turn.role, turn.text) for turn in body.turns]
     assisted = assist(engine, turns, top_k=body.top_k, channel=body.channel)
     latest = next(turn.text for turn in reversed(turns) if turn.role == "customer")
+    usage.shown(s.record.id for s in assisted.result.scripts)
+    if turns[-1].role == "customer":  # the call comes back with every turn: ask about a turn once, when it is new
+        usage.asked(latest, assisted.result.match.level)
     fields = search_fields(engine, latest, assisted.result)
     fields["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
     escalation = assisted.escalation

@@ -1,14 +1,28 @@
-"""Agents' feedback on scripts, and its summary for the people who curate the scripts."""
+"""Agents' feedback on scripts, and what the people who curate the scripts read of it."""
 
+import csv
+import io
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import Response
 
-from app.api.deps import AdminDep, EngineDep, SettingsDep
-from app.api.schemas import FeedbackRequest, FeedbackStored, FeedbackSummary, error_responses
+from app.api.deps import AdminDep, EngineDep, SettingsDep, UsageDep, only_params
+from app.api.schemas import (
+    Day,
+    FeedbackRequest,
+    FeedbackStored,
+    FeedbackSummary,
+    ScriptFeedbackReport,
+    ScriptFeedbackStats,
+    error_responses,
+)
 from app.core.config import Settings
 from app.feedback.store import FeedbackStore
+from app.feedback.usage import UsageRecorder
 from app.search.engine import SearchEngine
 
 router = APIRouter(tags=["feedback"])
@@ -53,3 +67,91 @@ def feedback_summary(_: AdminDep, engine: EngineDep, settings: SettingsDep) -> F
         scripts=[{**row, "title": titles.get(row["script_id"])} for row in store.counts()],
         recent_negative=store.recent_negative(),
     )
+
+
+SinceDay = Annotated[Day | None, Query(description="The first UTC day counted, YYYY-MM-DD; none: from the start.")]
+UntilDay = Annotated[Day | None, Query(description="The last UTC day counted, YYYY-MM-DD; none: up to now.")]
+PERIOD_ERRORS = error_responses(
+    401, 403, (422, "A day that is not YYYY-MM-DD, since after until, or another query parameter"), UNAVAILABLE
+)
+
+
+@router.get("/v1/admin/feedback/scripts", responses=PERIOD_ERRORS, dependencies=[only_params("since", "until")])
+def feedback_per_script(
+    _: AdminDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    usage: UsageDep,
+    since: SinceDay = None,
+    until: UntilDay = None,
+) -> ScriptFeedbackReport:
+    """Per script over a period: how often it was shown, copied, rated 👍 and 👎; the scripts
+    agents dislike first, then those shown but never copied."""
+    return ScriptFeedbackReport(since=since, until=until, scripts=_script_stats(engine, settings, usage, since, until))
+
+
+CSV_COLUMNS = list(ScriptFeedbackStats.model_fields)
+
+
+@router.get(
+    "/v1/admin/feedback/scripts.csv",
+    response_class=Response,
+    dependencies=[only_params("since", "until")],
+    responses={200: {"content": {"text/csv": {}}, "description": "The same rows as CSV (UTF-8 with BOM)"}}
+    | PERIOD_ERRORS,
+)
+def feedback_per_script_csv(
+    _: AdminDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    usage: UsageDep,
+    since: SinceDay = None,
+    until: UntilDay = None,
+) -> Response:
+    """The same as /v1/admin/feedback/scripts, as a CSV file with a header row: UTF-8 with a
+    byte order mark, so that Excel reads the Chinese titles right."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in _script_stats(engine, settings, usage, since, until):
+        writer.writerow(row.model_dump())
+    name = f"feedback-scripts-{since or 'start'}-{until or 'now'}.csv"
+    return Response(
+        ("\ufeff" + out.getvalue()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _script_stats(
+    engine: SearchEngine, settings: Settings, usage: UsageRecorder, since: date | None, until: date | None
+) -> list[ScriptFeedbackStats]:
+    if since and until and since > until:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"since ({since}) is after until ({until}): swap them"
+        )
+    usage.flush()  # what this process counted in the last seconds is in the answer too
+    titles = script_titles(engine)
+    stats = [
+        ScriptFeedbackStats(
+            **row,
+            title=titles.get(row["script_id"]),
+            copy_rate=_rate(row["copied"], row["shown"]),
+            down_rate=_rate(row["down"], row["shown"]),
+        )
+        for row in feedback_store(settings).script_counts(since, until)
+    ]
+    return sorted(stats, key=_dislike_order)
+
+
+def _rate(count: int, shown: int) -> float | None:
+    return round(count / shown, 4) if shown else None
+
+
+def _dislike_order(s: ScriptFeedbackStats) -> tuple:
+    """The most disliked first, then shown but never copied, then the rest; the most shown first within each."""
+    if s.down:
+        return (0, -s.down, -(s.down_rate or 0), s.script_id)
+    if s.shown and not s.copied:
+        return (1, -s.shown, 0, s.script_id)
+    return (2, -s.shown, 0, s.script_id)

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, HTTPException, status
 
-from app.api.deps import EngineDep
+from app.api.deps import EngineDep, UsageDep
 from app.api.schemas import (
     ArticleOut,
     Citation,
@@ -24,7 +24,7 @@ router = APIRouter(tags=["search"])
 @router.post(
     "/v1/search", responses=error_responses(400, 413, (422, "Invalid fields, or an unknown scenario id"), 503)
 )
-def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
+def search(body: SearchRequest, engine: EngineDep, usage: UsageDep) -> SearchResponse:
     """Scripts that fit the complaint, ranked, with the statutes they rely on; plus the most
     relevant statutes and course passages."""
     unknown = list(dict.fromkeys(s for s in body.scenarios or [] if s not in engine.scenario_names))
@@ -34,6 +34,8 @@ def search(body: SearchRequest, engine: EngineDep) -> SearchResponse:
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown scenario id(s): {named}; see GET /v1/scenarios"
         )
     result = engine.search(body.query, top_k=body.top_k, scenarios=body.scenarios, channel=body.channel)
+    usage.shown(s.record.id for s in result.scripts)
+    usage.asked(body.query, result.match.level)
     return SearchResponse(**search_fields(engine, body.query, result))
 
 
