@@ -15,12 +15,19 @@ from tests.page.conftest import watched_page
 
 TOKEN_KEY = "huashu.adminToken"
 REINDEX_TIMEOUT_MS = 300_000
+# What the page waits for from the admin API: saves, checks, uploads and deletes of scripts and
+# statutes build the corpus to check it, seconds each on a busy machine.
+ANSWER_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
 def admin_page(browser, admin_server):
-    with watched_page(browser, admin_server, "/admin", console_errors=True) as page:
-        yield page
+    expect.set_options(timeout=ANSWER_TIMEOUT_MS)
+    try:
+        with watched_page(browser, admin_server, "/admin", console_errors=True) as page:
+            yield page
+    finally:
+        expect.set_options(timeout=None)  # Playwright's default again
 
 
 @pytest.fixture
@@ -345,3 +352,59 @@ def test_a_new_scenario_added_on_the_page_is_offered_to_scripts_at_once(admin_pa
     problems = checked.value.json()["problems"]
     assert problems and not any(p["field"].startswith("scenarios") for p in problems)  # others: the empty fields
     expect(page.locator("#f-scenarios .problem")).to_be_hidden()
+
+
+# ---------------------------------------------------------------- feedback and gaps
+
+OFF_TOPIC = ["我家的猫三天不吃猫粮了怎么办", "猫咪不肯吃猫粮，是不是生病了", "我的号码13812345678家里的猫不吃东西"]
+
+
+def test_feedback_per_script_over_a_period_and_its_csv(admin_page, admin_server, admin_token):
+    page = admin_page
+    found = httpx.post(f"{admin_server}/v1/search", json={"query": "客户说流量被偷了，要双倍赔偿", "top_k": 5}, timeout=30).json()
+    disliked = found["scripts"][0]
+    for signal in ("down", "down", "copied"):
+        sent = httpx.post(f"{admin_server}/v1/feedback", timeout=30, json={
+            "query": "客户说流量被偷了，要双倍赔偿", "script_id": disliked["id"], "signal": signal,
+            "index_version": found["index_version"]})
+        assert sent.status_code == 202, sent.text
+    sign_in(page, admin_token)
+    open_section(page, "feedback")
+    page.get_by_role("button", name="最近 7 天").click()
+    first = page.locator("#feedback-list tr").first  # the most disliked first
+    expect(first).to_contain_text(disliked["title"])
+    cells = first.locator("td")
+    assert int(cells.nth(4).inner_text()) >= 2  # 👎
+    expect(page.locator("#feedback-say")).to_contain_text("条话术有记录")
+
+    with page.expect_download() as downloaded:
+        page.click("#feedback-csv")
+    content = open(downloaded.value.path(), "rb").read()
+    assert content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    assert disliked["id"] in content.decode("utf-8-sig") and downloaded.value.suggested_filename.endswith(".csv")
+
+
+def test_the_gaps_view_starts_a_script_or_a_scenario_from_a_group(admin_page, admin_server, admin_token):
+    page = admin_page
+    for query in OFF_TOPIC:
+        answer = httpx.post(f"{admin_server}/v1/search", json={"query": query, "top_k": 5}, timeout=30).json()
+        assert answer["match"]["level"] in ("weak", "none"), answer["match"]
+    sign_in(page, admin_token)
+    open_section(page, "gaps")
+    group = page.locator(".gap", has_text="猫").first
+    expect(group).to_be_visible()
+    expect(page.locator("#gap-list")).not_to_contain_text("13812345678")  # phone numbers masked
+    examples = group.locator(".examples-list li").all_inner_texts()
+    assert any("猫" in example for example in examples)
+
+    group.get_by_role("button", name="写新话术").click()
+    expect(page.locator("#editor")).to_be_visible()
+    expect(page.locator("#editor-title")).to_have_text("新话术")
+    assert examples[0] in page.input_value("#f-situation")
+    nearest = page.locator("#f-scenarios select").first.input_value()
+    assert nearest and page.input_value("#f-id") == f"{nearest}/"
+
+    open_section(page, "gaps")
+    page.locator(".gap", has_text="猫").first.get_by_role("button", name="新场景").click()
+    expect(page.locator("#s-looks")).to_have_value("\n".join(examples))
+    expect(page.locator("#scenario-say")).to_contain_text("已按缺口预填")

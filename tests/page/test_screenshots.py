@@ -5,6 +5,7 @@ page, against the real service. They go to test-output/screenshots/; with HUASHU
 import os
 import shutil
 
+import httpx
 from playwright.sync_api import expect
 
 from app.core.config import REPO_ROOT
@@ -13,6 +14,10 @@ from tests.page.conftest import watched_page
 SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
 DOCS = REPO_ROOT / "docs"
 COMPLAINT = "客户说流量被偷了，要双倍赔偿，不然找记者曝光"
+GAP_QUERIES = [
+    "我家的猫三天不吃猫粮了怎么办", "猫咪不肯吃猫粮，是不是生病了", "客户问能不能帮他查快递到哪了",
+    "客户问快递怎么还没送到", "我的号码13812345678家里的猫不吃东西",
+]
 CALL = [
     ("customer", "我家宽带断了三天了，报修也没人来"),
     ("agent", "非常抱歉给您添麻烦了，我马上帮您催修"),
@@ -76,3 +81,13 @@ def test_screenshots_of_the_admin_page(browser, admin_server, admin_token):
         page.locator('.script-item[aria-current="true"]').scroll_into_view_if_needed()
         page.mouse.move(1360, 100)  # no hover in the picture
         save(page, "admin-script")
+
+        # What agents searched for and found nothing good: the gaps view groups it.
+        for query in GAP_QUERIES:
+            httpx.post(f"{admin_server}/v1/search", json={"query": query, "top_k": 5}, timeout=30)
+        page.click("#close-editor")
+        page.click("#confirm-ok")  # the unsaved edit above is dropped
+        page.click('#nav [data-section="gaps"]')
+        expect(page.locator(".gap").first).to_be_visible()
+        page.mouse.move(1360, 100)
+        save(page, "admin-gaps")

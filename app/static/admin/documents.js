@@ -88,6 +88,7 @@ async function removeDocument(document) {
   const sure = await confirmAction(
     "删除文件", `确定删除「${document.filename}」吗？下一次重建索引后，它的内容就不能再被检索到。`, "删除");
   if (!sure) return;
+  say($("documents-say"), `正在删除 ${document.filename}（先检查有没有别的材料要用到它）…`);
   try {
     await api("DELETE", `/v1/admin/documents/${encodeURIComponent(document.id)}`);
   } catch (error) {
