@@ -119,6 +119,29 @@ def test_an_upload_shows_its_progress_to_100_percent_and_the_document_in_the_lis
     expect(page.locator("#documents-list tr", has_text="讲义.exe")).to_have_count(0)
 
 
+def test_a_statute_replaces_an_article_only_with_the_replace_box_ticked(admin_page, admin_token):
+    page = admin_page
+    sign_in(page, admin_token)
+    amended = {"law": "消费者权益保护法", "short": "消法", "article": "第五十五条", "article_no": 55, "text": "经营者有欺诈行为的，修订后的条文。"}
+    expect(page.locator("#upload-replace-label")).to_be_hidden()  # only for statutes
+    choose_file(page, "消法55.jsonl", jsonl(amended), "statute")
+    expect(page.locator("#upload-replace-label")).to_be_visible()
+    page.click("#upload-button")
+    said = page.locator("#upload-say")
+    expect(said).to_contain_text("上传失败：与现有内容冲突")
+    expect(said).to_contain_text("中华人民共和国消费者权益保护法 第五十五条")  # the service's detail
+    expect(said).to_contain_text("请勾选「允许替换库中已有的同号法条」")
+
+    page.check("#upload-replace")
+    page.click("#upload-button")
+    expect(said).to_contain_text("已上传 消法55.jsonl。 它替换了：中华人民共和国消费者权益保护法 第五十五条。")
+    row = page.locator("#documents-list tr", has_text="消法55.jsonl")
+    expect(row).to_contain_text("法条（替换已有法条）")
+    page.get_by_role("button", name="删除 消法55.jsonl").click()  # the official article comes back
+    page.click("#confirm-ok")
+    expect(row).to_have_count(0)
+
+
 def test_a_delete_asks_first_and_says_plainly_what_still_needs_the_document(admin_page, admin_token):
     page = admin_page
     sign_in(page, admin_token)
