@@ -278,6 +278,25 @@ def script_state(base: str, auth: dict, script_id: str) -> dict:
     return httpx.get(f"{base}/v1/admin/scripts/{script_id}", headers=auth, timeout=30).json()
 
 
+def test_scripts_are_browsed_by_scenario_and_searched(admin_page, admin_server, admin_token, auth):
+    page = admin_page
+    listed = httpx.get(f"{admin_server}/v1/admin/scripts", headers=auth, params={"scenario": "high-compensation"}).json()
+    sign_in(page, admin_token)
+    open_section(page, "scripts")
+    page.select_option("#scripts-scenario", "high-compensation")
+    expect(page.locator("#scripts-total")).to_have_text(f"共 {listed['total']} 条")
+    expect(page.locator(".script-item")).to_have_count(min(listed["total"], 50))
+    assert all("高额赔偿" in meta for meta in page.locator(".script-item .item-meta").all_inner_texts())
+
+    page.fill("#scripts-q", "破唱片机")  # within the scenario
+    expect(page.locator(".script-item")).to_have_count(
+        httpx.get(f"{admin_server}/v1/admin/scripts", headers=auth,
+                  params={"scenario": "high-compensation", "q": "破唱片机"}).json()["total"])
+    expect(page.locator(f'.script-item[data-id="{EDITED}"]')).to_be_visible()
+    page.fill("#scripts-q", "没有这样的话术内容")
+    expect(page.locator("#script-list")).to_have_text("没有符合条件的话术。")
+
+
 def test_a_script_edited_and_published_from_the_page_is_found_by_a_search(admin_page, admin_server, admin_token, auth):
     page = admin_page
     sign_in(page, admin_token)
