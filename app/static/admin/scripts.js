@@ -388,12 +388,16 @@ async function publish() {
     if (error instanceof AdminError && error.status === 409 && /revision/i.test(error.body.detail || "")) {
       staleNotice("别人在你打开之后改过这条话术，没有发布。请重新载入后再发布。");
     } else {
-      say($("publish-say"), explain(error, "发布"), "error");
+      say($("publish-say"), busy(error) ? BUSY : explain(error, "发布"), "error");
     }
   } finally {
     describeState();
   }
 }
+
+// One re-index at a time: a publish while another runs is refused (409).
+const BUSY = "没有发布：正在进行另一次重建或发布，请等它完成（约几十秒）后再点一次。";
+const busy = (error) => error instanceof AdminError && error.status === 409 && /running/i.test(error.body.detail || "");
 
 // A publish whose re-index failed: the change is recorded, searches still have the old text.
 const indexFailed = "改动已记录为已发布，但重建索引失败，检索到的还是原来的内容。请到「索引」点「重建索引」，仍失败请联系运维。";
@@ -499,6 +503,6 @@ async function revertChange(change, what) {
     }
   } catch (error) {
     $("publish-progress-row").hidden = true;
-    say($("publish-say"), explain(error, "撤销"), "error");
+    say($("publish-say"), busy(error) ? BUSY : explain(error, "撤销"), "error");
   }
 }
