@@ -48,6 +48,10 @@ export function initScripts() {
   $("delete-script").addEventListener("click", removeScript);
   $("discard-draft").addEventListener("click", discardDraft);
   $("close-editor").addEventListener("click", closeEditor);
+  // Leaving the page (退出, reload, closing the tab) with unsaved edits: the browser asks first.
+  addEventListener("beforeunload", (event) => {
+    if (editor.dirty && !$("editor").hidden) event.preventDefault();
+  });
 }
 
 export async function loadScripts() {
