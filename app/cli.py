@@ -4,6 +4,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 import unicodedata
 from pathlib import Path
@@ -217,7 +218,7 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     from app.measure.calibration import calibrate
     from app.search.match import CALIBRATION_FILE
 
-    calibration, counts = calibrate(_engine(), REPO_ROOT)
+    calibration, counts = calibrate(_engine(), REPO_ROOT, get_settings().corpus_dir)
     CALIBRATION_FILE.write_text(json.dumps(calibration.to_json(), indent=2) + "\n", encoding="utf-8")
     print(
         f"wrote {CALIBRATION_FILE.relative_to(REPO_ROOT)} from {counts['in']} in-scope, {counts['weak']} weak and "
@@ -250,6 +251,9 @@ def cmd_load(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    if args.ray:
+        cmd_serve_ray(args)
+        return
     import uvicorn
 
     from app.api.live import preflight
@@ -265,7 +269,26 @@ def cmd_serve(args: argparse.Namespace) -> None:
     uvicorn.run(
         "app.api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
         log_config=log_config, access_log=False,
+        # The pure-Python HTTP parser and event loop whatever else is installed (the `ray` extra
+        # brings uvloop and httptools): the service answers malformed requests the same everywhere.
+        loop="asyncio", http="h11",
     )
+
+
+def cmd_serve_ray(args: argparse.Namespace) -> None:
+    try:
+        from app.cluster.deployments import run
+    except ImportError:
+        print(
+            "error: serving on Ray needs the `ray` extra: pip install -e '.[ray]' -c requirements.lock", file=sys.stderr
+        )
+        sys.exit(2)
+    from app.api.live import preflight
+
+    if not os.environ.get("RAY_ADDRESS"):
+        # A local cluster's index keeper runs here: refuse to start without a servable index.
+        preflight(get_settings())
+    run(Path(args.config))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -348,6 +371,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-format", choices=["json", "text"], help="default: HUASHU_LOG_FORMAT, else json")
+    serve.add_argument(
+        "--ray", action="store_true",
+        help="run on Ray Serve: join the cluster at RAY_ADDRESS, or start one on this machine (needs the `ray` extra)",
+    )
+    serve.add_argument(
+        "--config", default=str(REPO_ROOT / "deploy" / "ray-serve.yaml"),
+        help="with --ray: the Ray Serve config file (replicas, autoscaling, CPUs, HTTP host and port)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     bench = sub.add_parser("bench", help="latency, throughput, cold start, build time and memory in one table")

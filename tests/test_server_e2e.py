@@ -36,6 +36,6 @@ def test_what_a_real_server_counted_is_written_when_it_stops(settings, index_ver
     assert [answer["match"]["level"] for answer in answers] == ["strong", "none"]
     with sqlite3.connect(tmp_path / "data" / "feedback.sqlite3") as db:
         shown = dict(db.execute("SELECT script_id, SUM(count) FROM shown GROUP BY script_id").fetchall())
-        gaps = db.execute("SELECT query, level FROM gaps").fetchall()
+        gaps = db.execute("SELECT query, level, length(vector) > 0 FROM gaps").fetchall()
     assert shown == Counter(script["id"] for answer in answers for script in answer["scripts"])
-    assert gaps == [("红烧肉怎么做,我电话[手机号]", "none")]
+    assert gaps == [("红烧肉怎么做,我电话[手机号]", "none", 1)]  # with its embedding

@@ -1,5 +1,6 @@
 """The FastAPI application: routers assembled in one place, the index loaded at start."""
 
+import asyncio
 import ctypes
 import logging
 from contextlib import asynccontextmanager
@@ -16,13 +17,14 @@ from app.admin.jobs import JobRunner
 from app.admin.scripts import ScriptEditor
 from app.api.deps import AdminTokenFirst
 from app.api.limits import BodyLimit
-from app.api.live import LiveEngine
+from app.api.forward import AdminElsewhere, ForwardAdmin
+from app.api.live import LiveEngine, Upstream
 from app.api.observability import REQUEST_ID_HEADER, RequestObservability
 from app.api.routes import admin, admin_scripts, assist, feedback, gaps, health, metrics, page, scenarios, search, statutes
 from app.core.config import Settings, get_settings
 from app.core.errors import HuashuError
 from app.corpus.documents import DocumentStore
-from app.embedding.encoder import ModelNotFound
+from app.embedding.encoder import ModelNotFound, QueryEncoder
 from app.feedback.usage import UsageRecorder
 from app.index.store import IndexUnusable
 from app.search.engine import SearchEngine
@@ -31,23 +33,28 @@ log = logging.getLogger("huashu")
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 
-def create_app(settings: Settings | None = None, engine: SearchEngine | None = None) -> FastAPI:
-    """`engine` lets tests share one loaded engine; the service loads its own at start."""
+def create_app(
+    settings: Settings | None = None,
+    engine: SearchEngine | None = None,
+    *,
+    encoder: QueryEncoder | None = None,
+    upstream: Upstream | None = None,
+    admin_elsewhere: ForwardAdmin | None = None,
+) -> FastAPI:
+    """`engine` lets tests share one loaded engine; the service loads its own at start. On a Ray
+    cluster (app/cluster/deployments.py) a replica searches with the cluster's `encoder`, copies
+    index versions in from `upstream`, and hands admin requests to `admin_elsewhere`."""
     settings = settings or get_settings()
     _return_freed_memory()
 
-    live = LiveEngine(settings, engine)
-    usage = UsageRecorder(lambda: feedback.feedback_store(settings))
+    live = LiveEngine(settings, engine, encoder, upstream)
+    usage = UsageRecorder(lambda: feedback.feedback_store(settings), lambda: live.engine and live.engine.encoder)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if live.engine is None:
-            try:
-                live.load()
-            except (IndexUnusable, ModelNotFound) as e:
-                # Stay up: /healthz answers, search answers 503 with the reason.
-                live.error = str(e)
-                log.error("no index loaded: %s", e)
+            # In a thread: on a Ray cluster the first load waits for other replicas.
+            await asyncio.to_thread(_first_load, live)
         live.watch()
         usage.start()
         yield
@@ -68,6 +75,9 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     app.state.jobs = JobRunner()
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HuashuError, _huashu_error)
+    if admin_elsewhere:
+        # Innermost: the token and the body limit are checked here before anything is sent on.
+        app.add_middleware(AdminElsewhere, forward=admin_elsewhere)
     # The last added runs first: request id and headers wrap everything, CORS wraps the 413s,
     # and an admin request without the token is refused before the body limit reads anything.
     app.add_middleware(BodyLimit, upload_limit=settings.max_upload_bytes)
@@ -90,6 +100,16 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     # (a 413 refused before routing, the static files).
     app.add_middleware(RequestObservability, routes=routes)
     return app
+
+
+def _first_load(live: LiveEngine) -> None:
+    live.pull()
+    try:
+        live.load()
+    except (IndexUnusable, ModelNotFound) as e:
+        # Stay up: /healthz answers, search answers 503 with the reason.
+        live.error = str(e)
+        log.error("no index loaded: %s", e)
 
 
 def _return_freed_memory() -> None:

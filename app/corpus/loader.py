@@ -33,6 +33,10 @@ from app.ingest.courses import Passage, clean_course_text, split_passages
 
 PASSAGES_FILE = Path("courses") / "passages.jsonl"
 ELSEWHERE_FILE = Path("elsewhere.txt")
+# Authored queries the scripts do not cover, the counter-examples of `match`'s probes
+# (app/measure/calibration.py): other trades' matters, and telecom enquiries no scenario covers.
+NOT_TELECOM_FILES = (ELSEWHERE_FILE, Path("elsewhere-queries.txt"))
+UNCOVERED_TELECOM_FILE = Path("uncovered-telecom-queries.txt")
 CORPUS_STATUTES = "corpus statutes"
 
 

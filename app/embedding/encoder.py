@@ -15,6 +15,7 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -61,6 +62,16 @@ def model_identity(settings: Settings) -> str:
             " (or set HUASHU_ENCODER_BACKEND=torch)"
         )
     return _model_id(path, settings.model)
+
+
+class QueryEncoder(Protocol):
+    """What a search needs of an encoder: `Encoder` in the process, or a deployment of its own
+    on a Ray cluster (app/cluster/deployments.py)."""
+
+    model_id: str
+    dimension: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
 
 
 class Encoder:

@@ -1,11 +1,13 @@
 """The gaps log grouped by meaning: what agents keep asking that the scripts do not cover.
 
-Each distinct kept query is embedded once by the service's encoder (cached by text) and the
+Each kept query carries its embedding by the service's encoder, made when it was written (a
+query kept without one, or by another model, is embedded here once and cached by text), and the
 queries are grouped by average-linkage clustering on cosine similarity (scipy): two groups merge
 while the mean similarity between their members is at least GROUP_AT. Average linkage does not
 depend on the order the queries came in, and one stray query cannot chain two topics together as
-single linkage would. On paraphrases of a few topics with this model, members of one topic sit
-at 0.6 to 0.95 from each other and different topics below 0.55 (tests/feedback/test_gaps.py).
+single linkage would. GROUP_AT was chosen on paraphrases of eight topics with this model: at
+0.55 no group mixed two topics and one topic split in two; at 0.5 one group mixed two
+(tests/feedback/test_gaps.py holds groups it must find).
 
 A group's nearest scenario is the scenario whose description or customer sayings (the index's
 `scenarios` and `exemplars` vectors, as the search matches them) are closest to the group's
@@ -56,7 +58,9 @@ class GapGrouper:
             return []
         asked = Counter(gap.query for gap in reversed(gaps))  # the most recent first among equals
         texts = sorted(asked, key=lambda t: -asked[t])  # the most asked first: the examples' order
-        vectors = self._embed(engine, texts)
+        model_id = engine.encoder.model_id
+        stored = {gap.query: gap.vector for gap in gaps if gap.model == model_id and gap.vector is not None}
+        vectors = self._embed(engine, texts, stored)
         labels = _clusters(vectors)
         distinct: dict[int, list[int]] = {}  # label -> positions in texts, the most asked first
         for i, label in enumerate(labels):
@@ -85,21 +89,22 @@ class GapGrouper:
         groups.sort(key=lambda g: g.size, reverse=True)  # stable: the most recent first among equals
         return groups
 
-    def _embed(self, engine: SearchEngine, texts: list[str]) -> np.ndarray:
+    def _embed(self, engine: SearchEngine, texts: list[str], stored: dict[str, np.ndarray]) -> np.ndarray:
+        """The texts' vectors: as stored with the log when the same model made them, otherwise
+        embedded here once (a log kept from before, another model) and cached."""
         with self._lock:
             if self._model_id != engine.encoder.model_id:
                 self._vectors, self._model_id = {}, engine.encoder.model_id
             # Only what the log still holds stays cached: the cache is as bounded as the log.
-            self._vectors = {t: self._vectors[t] for t in texts if t in self._vectors}
-            missing = [t for t in texts if t not in self._vectors]
-        # Not Encoder.encode_queries: its cache is for the agents' queries, which these would evict.
+            self._vectors = {t: self._vectors[t] for t in texts if t in self._vectors and t not in stored}
+            missing = [t for t in texts if t not in self._vectors and t not in stored]
         for start in range(0, len(missing), ENCODE_BATCH):
             batch = missing[start : start + ENCODE_BATCH]
-            encoded = np.asarray(engine.encoder.model.encode_query(batch), dtype=np.float32)
+            encoded = engine.encoder.encode_queries(batch)
             with self._lock:
                 self._vectors.update(zip(batch, encoded))
         with self._lock:
-            return np.stack([self._vectors[t] for t in texts])
+            return np.stack([stored[t] if t in stored else self._vectors[t] for t in texts])
 
 
 def _clusters(vectors: np.ndarray) -> list[int]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
+
 from app.corpus.documents import StorageError
 
 # A write takes milliseconds; a lock held for longer is a stuck process or a person with a
@@ -49,12 +51,15 @@ SCHEMA = [
         count INTEGER NOT NULL,
         PRIMARY KEY (day, script_id)
     )""",
-    # The gaps log: queries normalised and masked (app/feedback/mask.py) before they get here.
+    # The gaps log: queries normalised and masked (app/feedback/mask.py) before they get here,
+    # with the query's embedding (float32) by the model named, for grouping without the model.
     """CREATE TABLE IF NOT EXISTS gaps (
         id INTEGER PRIMARY KEY,
         at TEXT NOT NULL,
         query TEXT NOT NULL,
-        level TEXT NOT NULL CHECK (level IN ('weak', 'none'))
+        level TEXT NOT NULL CHECK (level IN ('weak', 'none')),
+        model TEXT,
+        vector BLOB
     )""",
     "CREATE INDEX IF NOT EXISTS gaps_at ON gaps (at)",
 ]
@@ -62,11 +67,14 @@ SCHEMA = [
 
 @dataclass(frozen=True)
 class Gap:
-    """A query whose answer's match was weak or none: when (ISO 8601 UTC), the query as kept, the level."""
+    """A query whose answer's match was weak or none: when (ISO 8601 UTC), the query as kept, the
+    level; and its embedding by `model`, when one was at hand."""
 
     at: str
     query: str
     level: str
+    model: str | None = None
+    vector: np.ndarray | None = None
 
 
 @contextmanager
@@ -134,15 +142,6 @@ class FeedbackStore:
             ).fetchall()
         return [dict(zip(("at", "query", "script_id", "index_version"), row)) for row in rows]
 
-    def add_shown(self, counts: dict[tuple[str, str], int]) -> None:
-        """Add {(UTC day, script id): times shown} to the daily counts."""
-        with self._connect() as db:
-            db.executemany(
-                "INSERT INTO shown (day, script_id, count) VALUES (?, ?, ?)"
-                " ON CONFLICT (day, script_id) DO UPDATE SET count = count + excluded.count",
-                [(day, script_id, n) for (day, script_id), n in counts.items()],
-            )
-
     def script_counts(self, since: date | None, until: date | None) -> list[dict]:
         """Per script with any activity between the two UTC days (inclusive; None: open):
         how often it was shown, copied, rated up and down. Unordered."""
@@ -161,12 +160,21 @@ class FeedbackStore:
             ).fetchall()
         return [dict(zip(("script_id", "shown", "copied", "up", "down"), row)) for row in rows]
 
-    def add_gaps(self, gaps: list[Gap], keep_since: datetime, keep_rows: int) -> None:
-        """Append to the gaps log, then drop what is older than `keep_since` and all but the
-        newest `keep_rows`."""
+    def add_usage(
+        self, shown: dict[tuple[str, str], int], gaps: list[Gap], keep_since: datetime, keep_rows: int
+    ) -> None:
+        """In one transaction: add {(UTC day, script id): times shown} to the daily counts, append
+        `gaps` to the gaps log, then drop from the log what is older than `keep_since` and all
+        but the newest `keep_rows`."""
         with self._connect() as db:
             db.executemany(
-                "INSERT INTO gaps (at, query, level) VALUES (?, ?, ?)", [(g.at, g.query, g.level) for g in gaps]
+                "INSERT INTO shown (day, script_id, count) VALUES (?, ?, ?)"
+                " ON CONFLICT (day, script_id) DO UPDATE SET count = count + excluded.count",
+                [(day, script_id, n) for (day, script_id), n in shown.items()],
+            )
+            db.executemany(
+                "INSERT INTO gaps (at, query, level, model, vector) VALUES (?, ?, ?, ?, ?)",
+                [(g.at, g.query, g.level, g.model, None if g.vector is None else _blob(g.vector)) for g in gaps],
             )
             db.execute("DELETE FROM gaps WHERE at < ?", (_timestamp(keep_since),))
             db.execute(
@@ -177,9 +185,16 @@ class FeedbackStore:
         """The gaps log from `since` on, oldest first."""
         with self._connect() as db:
             rows = db.execute(
-                "SELECT at, query, level FROM gaps WHERE at >= ? ORDER BY id", (_timestamp(since),)
+                "SELECT at, query, level, model, vector FROM gaps WHERE at >= ? ORDER BY id", (_timestamp(since),)
             ).fetchall()
-        return [Gap(*row) for row in rows]
+        return [
+            Gap(at, query, level, model, None if vector is None else np.frombuffer(vector, dtype=np.float32))
+            for at, query, level, model, vector in rows
+        ]
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
 
 
 def _timestamp(moment: datetime) -> str:

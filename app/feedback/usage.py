@@ -3,7 +3,8 @@
 
 A search only adds to counters in memory; a background thread writes them to the store every
 FLUSH_SECONDS, and once more at shutdown. A query reaches the disk only normalised and masked
-(app/feedback/mask.py), and is kept GAP_KEEP_DAYS days, at most GAP_KEEP_ROWS of them.
+(app/feedback/mask.py), with its embedding, and is kept GAP_KEEP_DAYS days, at most
+GAP_KEEP_ROWS of them.
 """
 
 import logging
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from app.core.errors import HuashuError
+from app.embedding.encoder import QueryEncoder
 from app.feedback.mask import mask_numbers
 from app.feedback.store import FeedbackStore, Gap
 from app.text.normalize import normalize
@@ -21,9 +23,8 @@ log = logging.getLogger("huashu")
 
 FLUSH_SECONDS = 5.0
 GAP_LEVELS = ("weak", "none")
-# The grouping embeds every distinct kept query once (a few ms each, cached afterwards) and
-# compares them pairwise: 5,000 bounds the first grouping after a restart to seconds and its
-# distance matrix to about 100 MB. A busier service keeps the most recent 5,000.
+# The grouping compares the kept queries pairwise: 5,000 bounds its distance matrix to about
+# 100 MB and its time to seconds. A busier service keeps the most recent 5,000.
 GAP_KEEP_ROWS = 5000
 # A quarter: long enough to see a new kind of complaint build up, short enough that the queries
 # (masked, but still an agent's words about a customer) do not pile up.
@@ -36,8 +37,14 @@ MAX_PENDING_GAPS = 10_000
 
 
 class UsageRecorder:
-    def __init__(self, store: Callable[[], FeedbackStore], flush_seconds: float = FLUSH_SECONDS):
+    def __init__(
+        self,
+        store: Callable[[], FeedbackStore],
+        encoder: Callable[[], QueryEncoder | None] = lambda: None,
+        flush_seconds: float = FLUSH_SECONDS,
+    ):
         self._store = store  # called at each flush: an unusable data directory never stops the service
+        self._encoder = encoder  # the serving engine's, if one is loaded
         self._flush_seconds = flush_seconds
         self._lock = threading.Lock()
         self._shown: Counter[tuple[str, str]] = Counter()
@@ -67,15 +74,13 @@ class UsageRecorder:
             shown, self._shown = self._shown, Counter()
             pending = list(self._gaps)
             self._gaps.clear()
-        gaps = [Gap(at, text, level) for at, query, level in pending if len(text := kept_query(query)) >= GAP_MIN_CHARS]
-        if not shown and not gaps:
+        kept = [(at, text, level) for at, query, level in pending if len(text := kept_query(query)) >= GAP_MIN_CHARS]
+        if not shown and not kept:
             return
         try:
-            store = self._store()
-            if shown:
-                store.add_shown(shown)
-            if gaps:
-                store.add_gaps(gaps, datetime.now(UTC) - timedelta(days=GAP_KEEP_DAYS), GAP_KEEP_ROWS)
+            gaps = _with_vectors(kept, self._encoder())
+            keep_since = datetime.now(UTC) - timedelta(days=GAP_KEEP_DAYS)
+            self._store().add_usage(shown, gaps, keep_since, GAP_KEEP_ROWS)  # all or nothing
         except Exception:
             with self._lock:
                 self._shown.update(shown)
@@ -112,6 +117,16 @@ class UsageRecorder:
         if self._failing:
             log.info("recording the scripts shown and the gaps again")
             self._failing = False
+
+
+def _with_vectors(kept: list[tuple[str, str, str]], encoder: QueryEncoder | None) -> list[Gap]:
+    """The gaps with their embeddings, so that grouping them never waits for the model. The
+    search has just embedded the same normalised text: unless a number was masked, the
+    encoder's query cache answers."""
+    if encoder is None or not kept:
+        return [Gap(*gap) for gap in kept]
+    vectors = encoder.encode_queries([text for _, text, _ in kept])
+    return [Gap(*gap, encoder.model_id, vector) for gap, vector in zip(kept, vectors)]
 
 
 def kept_query(query: str) -> str:

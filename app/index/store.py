@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from pydantic import BaseModel
 
 from app.core.config import DEFAULT_MODEL_NAME
 from app.core.errors import Conflict, NotFound, Unavailable
-from app.core.files import sync_directory, write_atomically
+from app.core.files import sync_directory, write_atomically, write_synced
 from app.corpus.loader import Elsewhere
 from app.corpus.scenarios import Exemplar, Scenario, Taxonomy
 from app.corpus.scripts import Script
@@ -41,6 +42,7 @@ from app.search.collection import Collection
 log = logging.getLogger("huashu")
 
 CURRENT_FILE = "CURRENT"
+RECEIVING_PREFIX = ".receiving-"  # a version being copied in from another node; never loaded
 MANIFEST_FILE = "manifest.json"
 FILES_KEY = "files"  # in the manifest: {relative path: {"size": bytes, "sha256": hex}}
 STATUTES_FILE = "statutes.jsonl"
@@ -221,6 +223,48 @@ def verify_files(directory: Path, manifest: dict, index_dir: Path) -> None:
         with (directory / path).open("rb") as f:
             if hashlib.file_digest(f, "sha256").hexdigest() != expected["sha256"]:
                 raise refuse(path, "does not match its checksum (corrupted)")
+
+
+def version_files(index_dir: Path, version: str) -> dict[str, bytes]:
+    """Every file of a complete version, by path relative to its directory: what another node
+    needs to serve it (versions never change once complete)."""
+    if version not in list_versions(index_dir):
+        raise IndexNotFound(f"no complete index version {version!r} in {versions_dir(index_dir)}")
+    directory = versions_dir(index_dir) / version
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def receive_version(index_dir: Path, version: str, files: dict[str, bytes]) -> None:
+    """Add a version another node sent (`version_files`) beside the local ones: written in full
+    and checked against its manifest before it is renamed into place, so the local CURRENT can
+    only ever name it complete. A version already here is left as it is."""
+    root = versions_dir(index_dir)
+    if version in list_versions(index_dir):
+        return
+    if not VERSION_NAME.fullmatch(version) or MANIFEST_FILE not in files:
+        raise CorruptIndex(f"index version {version!r} was received without its manifest: nothing installed")
+    root.mkdir(parents=True, exist_ok=True)
+    receiving = root / f"{RECEIVING_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
+    try:
+        for relative, data in files.items():
+            path = (receiving / relative).resolve()
+            if not path.is_relative_to(receiving.resolve()):
+                raise CorruptIndex(f"index version {version} was received with a file outside it: {relative!r}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_synced(path, data)
+        try:
+            manifest = json.loads(files[MANIFEST_FILE])
+            verify_files(receiving, manifest, index_dir)
+        except (ValueError, KeyError, TypeError):
+            raise CorruptIndex(f"index version {version} was received with an invalid manifest") from None
+        for sub in sorted(p for p in receiving.rglob("*") if p.is_dir()):
+            sync_directory(sub)
+        sync_directory(receiving)
+        if version not in list_versions(index_dir):  # another process of this node may have been first
+            receiving.rename(root / version)
+            sync_directory(root)
+    finally:
+        shutil.rmtree(receiving, ignore_errors=True)
 
 
 @dataclass

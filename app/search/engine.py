@@ -37,7 +37,7 @@ import numpy as np
 
 from app.corpus.scripts import Script
 from app.corpus.statutes import Article, ArticleRef, StatuteBook, UnknownStatute
-from app.embedding.encoder import Encoder
+from app.embedding.encoder import QueryEncoder
 from app.index.store import IndexVersion
 from app.ingest.courses import Passage
 from app.search.match import GENERAL_SCENARIOS, Calibration, Match, load_calibration
@@ -115,7 +115,7 @@ class SearchEngine:
     def __init__(
         self,
         index: IndexVersion,
-        encoder: Encoder,
+        encoder: QueryEncoder,
         weights: Weights = Weights(),
         calibration: Calibration | None = None,
     ):
@@ -261,6 +261,7 @@ class SearchEngine:
             collections[name].dense.best(vectors) for name in ("scripts", "scenarios", "elsewhere")
         )
         bm25 = collections["scripts"].sparse.search(tokens, 1)
+        covered = self.calibration.covered.logits(vectors)
         return {
             "script_cosine": float(script[0]),
             "scenario_cosine": float(scenario[0]),
@@ -268,6 +269,9 @@ class SearchEngine:
             "clause_margin": float((script - elsewhere).max()),
             "clause_scenario_margin": float((scenario - elsewhere).max()),
             "bm25": max(bm25.values(), default=0.0),
+            "telecom": float(self.calibration.telecom.logits(whole_vector)),
+            "covered": float(covered[0]),
+            "clause_covered": float(covered.max()),
         }
 
     def _scenario_scores(

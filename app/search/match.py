@@ -5,7 +5,11 @@ the best is any good: a gas bill gets scripts ranked as confidently as a real co
 match is decided from signals that keep their scale across queries: the query's cosine with the
 nearest script and scenario, the same set against `corpus/elsewhere.txt` (matters that are not
 telecom complaints), each for the whole query and for its best clause (a complaint padded with
-small talk is judged by its complaint), and the raw BM25 score of the best script.
+small talk is judged by its complaint), the raw BM25 score of the best script, and two linear
+probes on the query's embedding. Nearest-neighbour cosines say how close the query is to one
+text; a probe weighs every direction of the embedding that tells the library's complaints from
+authored queries it does not cover: `telecom` from matters of other trades, `covered` from those
+and telecom enquiries no scenario covers (the latter also for the best clause).
 
 Two logistic models over those signals are fitted on labelled queries by `python -m app
 calibrate` and stored in match.json beside this file: how likely the first script fits, and how
@@ -19,10 +23,15 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 log = logging.getLogger("huashu")
 
 CALIBRATION_FILE = Path(__file__).with_name("match.json")
-FEATURES = ("script_cosine", "scenario_cosine", "margin", "clause_margin", "clause_scenario_margin", "bm25")
+FEATURES = (
+    "script_cosine", "scenario_cosine", "margin", "clause_margin", "clause_scenario_margin", "bm25", "telecom",
+    "covered", "clause_covered",
+)
 # What a `none` answer offers instead of look-alikes: listening, clarifying, committing to a reply.
 GENERAL_SCENARIOS = ("intake-listening", "clarification", "resolution-commitment")
 REASONS = {
@@ -49,8 +58,22 @@ class LogisticModel:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """Log-odds that a query embedding is on one side of a line, from a logistic regression over
+    the embedding's dimensions."""
+
+    coef: tuple[float, ...]
+    intercept: float
+
+    def logits(self, vectors: np.ndarray) -> np.ndarray:
+        return vectors @ np.asarray(self.coef, dtype=np.float32) + self.intercept
+
+
+@dataclass(frozen=True)
 class Calibration:
     model: str  # the embedding model the signals were measured with
+    telecom: Probe  # a telecom matter, not another trade's
+    covered: Probe  # a complaint the scenarios cover
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     fits: LogisticModel  # P(the first script fits the query)
@@ -67,9 +90,13 @@ class Calibration:
             level, confidence = ("strong" if fits >= self.strong_at else "weak"), fits
         return Match(level, round(confidence, 4), REASONS[level])
 
+    def probes(self) -> dict[str, Probe]:
+        return {"telecom": self.telecom, "covered": self.covered}
+
     def to_json(self) -> dict:
         return {
             "model": self.model,
+            **{name: {"coef": list(p.coef), "intercept": p.intercept} for name, p in self.probes().items()},
             "features": list(FEATURES),
             "mean": list(self.mean),
             "scale": list(self.scale),
@@ -84,9 +111,10 @@ class Calibration:
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"calibrated for the signals {data['features']}, not {list(FEATURES)}: recalibrate")
         models = {k: LogisticModel(tuple(data[k]["coef"]), data[k]["intercept"]) for k in ("fits", "elsewhere")}
+        probes = {k: Probe(tuple(data[k]["coef"]), data[k]["intercept"]) for k in ("telecom", "covered")}
         return cls(
-            data["model"], tuple(data["mean"]), tuple(data["scale"]), models["fits"], models["elsewhere"],
-            data["strong_at"], data["elsewhere_at"],
+            data["model"], probes["telecom"], probes["covered"], tuple(data["mean"]), tuple(data["scale"]),
+            models["fits"], models["elsewhere"], data["strong_at"], data["elsewhere_at"],
         )
 
 

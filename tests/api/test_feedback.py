@@ -2,6 +2,7 @@ import csv
 import io
 import sqlite3
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -156,7 +157,8 @@ def history(admin_client, data_dir, script_ids):
     """Scripts shown and rated on three past days, written to the service's store."""
     a, b = script_ids
     store = FeedbackStore(data_dir / "feedback.sqlite3")
-    store.add_shown({("2026-11-01", a): 10, ("2026-11-02", a): 5, ("2026-11-02", b): 4, ("2026-11-03", b): 8})
+    shown = {("2026-11-01", a): 10, ("2026-11-02", a): 5, ("2026-11-02", b): 4, ("2026-11-03", b): 8}
+    store.add_usage(shown, [], keep_since=datetime(2000, 1, 1, tzinfo=UTC), keep_rows=100)
     with sqlite3.connect(store.path) as db:
         db.executemany(
             "INSERT INTO feedback (at, query, script_id, signal, index_version) VALUES (?, '宽带断了', ?, ?, 'v1')",

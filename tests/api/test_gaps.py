@@ -77,7 +77,7 @@ def test_days_keeps_to_the_last_days_and_min_size_to_the_larger_groups(admin_cli
     old = [Gap((now - timedelta(days=40)).isoformat(), "明天北京会下雨吗", "none")]
     recent = [Gap((now - timedelta(hours=h)).isoformat(), q, "none")
               for h, q in [(70, "红烧肉怎么做"), (46, "教我做红烧肉"), (22, "明天北京天气怎么样")]]
-    store.add_gaps(old + recent, keep_since=now - timedelta(days=90), keep_rows=100)
+    store.add_usage({}, old + recent, keep_since=now - timedelta(days=90), keep_rows=100)
 
     def sizes(**params):
         body = admin_client.get(GAPS, params=params, headers=ADMIN).json()

@@ -75,3 +75,17 @@ def test_examples_are_at_most_five_distinct_queries(engine):
     assert group.size == len(many) + 1
     assert len(group.examples) == EXAMPLES and len(set(group.examples)) == EXAMPLES
     assert group.examples[0] == many[0]
+
+
+def test_the_embedding_stored_with_a_query_is_used_when_the_same_model_made_it(engine):
+    # Stored with a weather question: the vector of a recipe question, as if the model had made it.
+    recipe_vector = engine.encoder.model.encode_query([RECIPE[0]])[0]
+    stored = log(*[(q, "none") for q in RECIPE])
+
+    def weather(model):
+        return Gap("2026-12-01T11:00:00+00:00", WEATHER[0], "none", model, recipe_vector)
+
+    (group,) = GapGrouper().group(engine, stored + [weather(engine.encoder.model_id)])
+    assert WEATHER[0] in group.examples  # grouped by the stored vector: the model was not asked
+    by_another_model = GapGrouper().group(engine, stored + [weather("another-model")])
+    assert [g.examples for g in by_another_model if WEATHER[0] in g.examples] == [[WEATHER[0]]]

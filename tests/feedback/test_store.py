@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from app.feedback.store import FeedbackStore, Gap
 
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
 
 def feedback_at(store: FeedbackStore, at: str, script_id: str, signal: str) -> None:
     """A signal given at a past moment (the store's `add` stamps the present)."""
@@ -17,8 +19,8 @@ def feedback_at(store: FeedbackStore, at: str, script_id: str, signal: str) -> N
 
 def test_counts_per_script_over_inclusive_utc_days(tmp_path):
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
-    store.add_shown({("2026-11-30", "a"): 4, ("2026-12-01", "a"): 2, ("2026-12-02", "b"): 7})
-    store.add_shown({("2026-12-01", "a"): 1})  # a second flush of the same day adds up
+    store.add_usage({("2026-11-30", "a"): 4, ("2026-12-01", "a"): 2, ("2026-12-02", "b"): 7}, [], LONG_AGO, 100)
+    store.add_usage({("2026-12-01", "a"): 1}, [], LONG_AGO, 100)  # a second flush of the same day adds up
     feedback_at(store, "2026-11-30T23:59:59+00:00", "a", "down")
     feedback_at(store, "2026-12-01T00:00:00+00:00", "a", "copied")
     feedback_at(store, "2026-12-02T12:00:00+00:00", "b", "up")
@@ -46,9 +48,9 @@ def test_the_gaps_log_keeps_the_last_days_and_at_most_the_last_rows(tmp_path):
     now = datetime.now(UTC).replace(microsecond=0)
     old = Gap((now - timedelta(days=100)).isoformat(), "很久以前的问题", "none")
     recent = [Gap((now - timedelta(minutes=10 - i)).isoformat(), f"问题{i}", "weak") for i in range(10)]
-    store.add_gaps([old], keep_since=now - timedelta(days=365), keep_rows=100)
+    store.add_usage({}, [old], keep_since=now - timedelta(days=365), keep_rows=100)
     assert store.gaps(since=now - timedelta(days=365)) == [old]
 
-    store.add_gaps(recent, keep_since=now - timedelta(days=90), keep_rows=6)
+    store.add_usage({}, recent, keep_since=now - timedelta(days=90), keep_rows=6)
     assert store.gaps(since=now - timedelta(days=365)) == recent[-6:]  # the old one and the oldest recent gone
     assert store.gaps(since=now - timedelta(minutes=2)) == recent[-2:]

@@ -1,9 +1,11 @@
 """What searches showed is counted in memory and written to the real store in the background,
 at shutdown, and once the store can be written again; nothing is lost on the way."""
 
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from app.corpus.documents import StorageError
@@ -81,3 +83,35 @@ def test_the_background_thread_writes_every_few_seconds_and_stop_writes_the_rest
     usage.stop()
     assert shown(store) == {"a": 1, "b": 1}
 
+
+
+def test_the_kept_queries_carry_their_embedding_by_the_serving_model(store, encoder):
+    usage = UsageRecorder(lambda: store, lambda: encoder)
+    usage.asked("红烧肉怎么做", "none")
+    usage.asked("红烧肉怎么做,我电话13812345678", "none")
+    usage.flush()
+    gaps = store.gaps(since=LONG_AGO)
+    assert [gap.model for gap in gaps] == [encoder.model_id] * 2
+    expected = encoder.model.encode_query(["红烧肉怎么做", "红烧肉怎么做,我电话[手机号]"])  # the masked text's
+    for gap, vector in zip(gaps, expected):
+        assert gap.vector.dtype == np.float32 and np.allclose(gap.vector, vector, atol=1e-5)
+
+    no_engine = UsageRecorder(lambda: store)  # no index loaded yet: kept without one
+    no_engine.asked("明天北京会下雨吗", "none")
+    no_engine.flush()
+    assert store.gaps(since=LONG_AGO)[-1].vector is None
+
+
+def test_a_write_refused_by_a_lock_is_retried_whole(store):
+    usage = UsageRecorder(lambda: store)
+    usage.shown(["a"])
+    usage.asked("红烧肉怎么做", "none")
+    holder = sqlite3.connect(store.path, isolation_level=None)  # another process holds the database
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError, match="database is locked"):
+            usage.flush()
+    finally:
+        holder.close()
+    usage.flush()
+    assert shown(store) == {"a": 1} and kept(store) == [("红烧肉怎么做", "none")]

@@ -1,8 +1,9 @@
 import json
 
+import numpy as np
 import pytest
 
-from app.search.match import CALIBRATION_FILE, FEATURES, Calibration, LogisticModel
+from app.search.match import CALIBRATION_FILE, FEATURES, Calibration, LogisticModel, Probe
 
 SIGNALS = dict.fromkeys(FEATURES, 0.0)
 
@@ -12,6 +13,8 @@ def calibration(fits_intercept: float, elsewhere_intercept: float) -> Calibratio
     zero = (0.0,) * len(FEATURES)
     return Calibration(
         model="m",
+        telecom=Probe((0.0,), 0.0),
+        covered=Probe((0.0,), 0.0),
         mean=zero,
         scale=(1.0,) * len(FEATURES),
         fits=LogisticModel(zero, fits_intercept),
@@ -57,3 +60,21 @@ def test_a_clear_complaint_fits_and_a_recipe_gets_general_handling_scripts(engin
     assert recipe.detected_scenarios == []
     general = {"intake-listening", "clarification", "resolution-commitment"}
     assert {s.record.scenarios[0] for s in recipe.scripts} <= general
+
+
+def test_a_probe_is_the_log_odds_of_its_linear_model():
+    probe = Probe((1.0, -2.0), 0.5)
+    assert probe.logits(np.array([[1.0, 1.0], [0.0, 0.5]], dtype=np.float32)) == pytest.approx([-0.5, -0.5])
+
+
+def test_the_probes_tell_a_complaint_from_another_trade_and_from_a_telecom_enquiry(engine):
+    # None of these is among the texts the probes were fitted on.
+    signals = {
+        text: engine.match_signals(text)
+        for text in (
+            "你们乱扣我流量费，我要你们全部退回来", "热水器打不着火，厂家售后约了三次都没来", "出国前想问问怎么开通国际漫游"
+        )
+    }
+    complaint, water_heater, enquiry = signals.values()
+    assert complaint["telecom"] > 0 > water_heater["telecom"]
+    assert complaint["covered"] > enquiry["covered"]
