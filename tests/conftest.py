@@ -153,13 +153,17 @@ def server(settings, index_version, admin_token, tmp_path_factory):
         yield base
 
 
+def copy_index(source: Path, version: str, index_dir: Path) -> Path:
+    """An index directory of its own at `index_dir` holding a copy of `version` of `source`, current."""
+    shutil.copytree(versions_dir(source) / version, versions_dir(index_dir) / version)
+    (index_dir / CURRENT_FILE).write_text(version + "\n")
+    return index_dir
+
+
 @pytest.fixture
 def index_copy(tmp_path, settings, index_version) -> Path:
     """An index directory of its own holding a copy of the session's version."""
-    index_dir = tmp_path / "index"
-    shutil.copytree(versions_dir(settings.index_dir) / index_version, versions_dir(index_dir) / index_version)
-    (index_dir / CURRENT_FILE).write_text(index_version + "\n")
-    return index_dir
+    return copy_index(settings.index_dir, index_version, tmp_path / "index")
 
 
 def reindex_and_wait(client, headers: dict) -> dict:

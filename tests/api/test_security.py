@@ -236,8 +236,9 @@ def test_every_kind_of_response_has_the_security_headers(client):
         assert response.headers["Referrer-Policy"] == "no-referrer", path
 
 
-def test_the_page_has_a_strict_content_security_policy(client):
-    page = client.get("/")
+@pytest.mark.parametrize("path", ["/", "/admin"])
+def test_the_page_has_a_strict_content_security_policy(client, path):
+    page = client.get(path)
     policy = page.headers["Content-Security-Policy"]
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
     assert directives["default-src"] == "'self'"  # no inline code, nothing from other origins
@@ -272,11 +273,12 @@ class InlineCode(HTMLParser):
 
 
 def test_the_page_has_no_inline_script_or_style():
-    parser = InlineCode()
-    parser.feed((STATIC_DIR / "index.html").read_text(encoding="utf-8"))
-    assert parser.found == []
-    scripts = sorted(STATIC_DIR.glob("*.js"))
-    assert STATIC_DIR / "app.js" in scripts
+    for html in ("index.html", "admin.html"):
+        parser = InlineCode()
+        parser.feed((STATIC_DIR / html).read_text(encoding="utf-8"))
+        assert parser.found == [], html
+    scripts = sorted(STATIC_DIR.rglob("*.js"))
+    assert {STATIC_DIR / "app.js", STATIC_DIR / "admin" / "main.js"} <= set(scripts)
     for path in scripts:
         script = path.read_text(encoding="utf-8")
         assert "innerHTML" not in script and "eval(" not in script and '"style"' not in script, path.name
