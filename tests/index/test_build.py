@@ -4,7 +4,7 @@ import pytest
 
 from app.corpus.loader import load_corpus
 from app.corpus.scripts import ScriptError
-from app.index.build import Built, build_index
+from app.index.build import EMBED_BATCH, EMBED_CHARS, MAX_TEXT_CHARS, Built, _batches, build_index
 from app.index.store import (
     IncompatibleIndex,
     IndexNotFound,
@@ -174,3 +174,17 @@ def test_without_a_current_version_there_is_nothing_to_roll_back_from(tmp_path, 
         (index_dir / "CURRENT").write_text(current + "\n")
     with pytest.raises(NothingToRollBack, match="no current index version to roll back from"):
         previous_version(index_dir)
+
+
+def test_encoder_calls_hold_few_long_texts_and_many_short_ones():
+    """A build's peak memory is its largest encoder call: long texts go a few at a time, short
+    ones EMBED_BATCH at a time, every text exactly once and in the order given."""
+    lengths = [10] * 20 + [300] * 7 + [5000] * 5  # shortest first, as the build sorts them
+    batches = list(_batches(list(range(len(lengths))), lengths))
+    assert [i for batch in batches for i in batch] == list(range(len(lengths)))
+    for batch in batches:
+        longest = min(max(lengths[i] for i in batch), MAX_TEXT_CHARS)
+        assert len(batch) <= EMBED_BATCH
+        assert len(batch) == 1 or len(batch) * longest <= EMBED_CHARS
+    assert max(len(b) for b in batches if lengths[b[0]] == 10) == EMBED_BATCH
+    assert max(len(b) for b in batches if lengths[b[0]] == 5000) == EMBED_CHARS // MAX_TEXT_CHARS
