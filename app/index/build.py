@@ -46,10 +46,14 @@ from app.search.collection import Collection
 from app.text.normalize import DIALECT_WORDS
 from app.text.tokenize import STOPWORDS_FILE, USER_DICT, tokenize
 
-# Texts per encoder call. ONNX Runtime keeps the memory of the largest call it has run: 32 long
-# texts took ~2.5 GB, 8 take ~0.7 GB, at the same speed (docs/performance.md, Memory of a
-# re-index).
+# Texts per encoder call: EMBED_BATCH, fewer when they are long, so that a call holds at most
+# EMBED_CHARS characters (the model reads at most MAX_TEXT_CHARS of a text: 512 tokens, about as
+# many Chinese characters). ONNX Runtime keeps the memory of the largest call it has run: 32 long
+# texts took ~2.5 GB, 8 ~0.7 GB, 2 ~0.4 GB, at the same speed (docs/performance.md, Memory of a
+# full build).
 EMBED_BATCH = 8
+EMBED_CHARS = 1024
+MAX_TEXT_CHARS = 512
 LOCK_FILE = ".build.lock"
 TOKENS_FILE = "tokens.json"  # in each collection of a version: the BM25 tokens of its texts, in order
 BUILDING_PREFIX = ".building-"
@@ -427,8 +431,21 @@ def _embed(
         else:
             new.append(i)
     new.sort(key=lambda i: len(texts[i]))
-    for start in range(0, len(new), EMBED_BATCH):
-        batch = new[start : start + EMBED_BATCH]
-        embeddings[batch] = encoder.encode_documents([texts[i] for i in batch], batch_size=EMBED_BATCH)
+    for batch in _batches(new, [len(t) for t in texts]):
+        embeddings[batch] = encoder.encode_documents([texts[i] for i in batch], batch_size=len(batch))
         advance(len(batch))
     return embeddings, len(texts) - len(new)
+
+
+def _batches(positions: list[int], lengths: list[int]) -> Iterator[list[int]]:
+    """`positions` (shortest text first) in encoder calls of at most EMBED_BATCH texts and
+    EMBED_CHARS characters, counting each text at its longest's length (the call pads to it)."""
+    batch: list[int] = []
+    for i in positions:
+        longest = min(lengths[i], MAX_TEXT_CHARS)
+        if batch and (len(batch) == EMBED_BATCH or (len(batch) + 1) * longest > EMBED_CHARS):
+            yield batch
+            batch = []
+        batch.append(i)
+    if batch:
+        yield batch

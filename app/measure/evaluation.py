@@ -118,12 +118,18 @@ def _label(book: StatuteBook, key: tuple[str, int]) -> str:
     return f"{book.articles[key].short}|{key[1]}"
 
 
+def fitting_rank(returned: list[list[str]], expect: list[str]) -> int | None:
+    """1-based rank of the first returned script (given by its scenarios) with an expected scenario;
+    None if there is none. Hit@1 is a rank of 1."""
+    return next((i + 1 for i, ids in enumerate(returned) if set(ids) & set(expect)), None)
+
+
 def evaluate_complaints(engine: SearchEngine, queries: list[dict], weights: Weights) -> list[QueryOutcome]:
     outcomes = []
     for q in queries:
         result = engine.search(q["query"], top_k=RANK_DEPTH, weights=weights)
         returned = [s.record.scenarios for s in result.scripts]
-        rank = next((i + 1 for i, ids in enumerate(returned) if set(ids) & set(q["expect"])), None)
+        rank = fitting_rank(returned, q["expect"])
         covered = None
         if q.get("cover"):
             covered = set(q["cover"]) <= {sid for ids in returned[:5] for sid in ids}

@@ -4,7 +4,9 @@ import pytest
 
 from app.corpus.loader import Edits, load_corpus
 from app.corpus.scripts import Script, ScriptError
-from app.index.build import Built, TooManyNewTexts, build_index
+from app.index.build import (
+    EMBED_BATCH, EMBED_CHARS, MAX_TEXT_CHARS, Built, TooManyNewTexts, _batches, build_index,
+)
 from app.index.store import (
     IncompatibleIndex,
     IndexNotFound,
@@ -199,3 +201,17 @@ def test_published_edits_are_built_and_a_bounded_build_refuses_more_new_texts(ti
         build_index(tiny_corpus, index_dir, encoder, progress=False, edits=two, embed_at_most=1)
     assert current_version(index_dir) == built.version and list_versions(index_dir) == sorted([first, built.version])
     assert not [p for p in (index_dir / "versions").iterdir() if p.name.startswith(".")]
+
+
+def test_encoder_calls_hold_few_long_texts_and_many_short_ones():
+    """A build's peak memory is its largest encoder call: long texts go a few at a time, short
+    ones EMBED_BATCH at a time, every text exactly once and in the order given."""
+    lengths = [10] * 20 + [300] * 7 + [5000] * 5  # shortest first, as the build sorts them
+    batches = list(_batches(list(range(len(lengths))), lengths))
+    assert [i for batch in batches for i in batch] == list(range(len(lengths)))
+    for batch in batches:
+        longest = min(max(lengths[i] for i in batch), MAX_TEXT_CHARS)
+        assert len(batch) <= EMBED_BATCH
+        assert len(batch) == 1 or len(batch) * longest <= EMBED_CHARS
+    assert max(len(b) for b in batches if lengths[b[0]] == 10) == EMBED_BATCH
+    assert max(len(b) for b in batches if lengths[b[0]] == 5000) == EMBED_CHARS // MAX_TEXT_CHARS
