@@ -2,12 +2,11 @@
 
 import csv
 import io
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
 
 from app.api.deps import AdminDep, EngineDep, SettingsDep, UsageDep, only_params
@@ -22,7 +21,6 @@ from app.api.schemas import (
 )
 from app.core.config import Settings
 from app.feedback.store import FeedbackStore
-from app.feedback.usage import UsageRecorder
 from app.search.engine import SearchEngine
 
 router = APIRouter(tags=["feedback"])
@@ -76,8 +74,7 @@ PERIOD_ERRORS = error_responses(
 )
 
 
-@router.get("/v1/admin/feedback/scripts", responses=PERIOD_ERRORS, dependencies=[only_params("since", "until")])
-def feedback_per_script(
+def period_report(
     _: AdminDep,
     engine: EngineDep,
     settings: SettingsDep,
@@ -85,47 +82,7 @@ def feedback_per_script(
     since: SinceDay = None,
     until: UntilDay = None,
 ) -> ScriptFeedbackReport:
-    """Per script over a period: how often it was shown, copied, rated 👍 and 👎; the scripts
-    agents dislike first, then those shown but never copied."""
-    return ScriptFeedbackReport(since=since, until=until, scripts=_script_stats(engine, settings, usage, since, until))
-
-
-CSV_COLUMNS = list(ScriptFeedbackStats.model_fields)
-
-
-@router.get(
-    "/v1/admin/feedback/scripts.csv",
-    response_class=Response,
-    dependencies=[only_params("since", "until")],
-    responses={200: {"content": {"text/csv": {}}, "description": "The same rows as CSV (UTF-8 with BOM)"}}
-    | PERIOD_ERRORS,
-)
-def feedback_per_script_csv(
-    _: AdminDep,
-    engine: EngineDep,
-    settings: SettingsDep,
-    usage: UsageDep,
-    since: SinceDay = None,
-    until: UntilDay = None,
-) -> Response:
-    """The same as /v1/admin/feedback/scripts, as a CSV file with a header row: UTF-8 with a
-    byte order mark, so that Excel reads the Chinese titles right."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in _script_stats(engine, settings, usage, since, until):
-        writer.writerow(row.model_dump())
-    name = f"feedback-scripts-{since or 'start'}-{until or 'now'}.csv"
-    return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-def _script_stats(
-    engine: SearchEngine, settings: Settings, usage: UsageRecorder, since: date | None, until: date | None
-) -> list[ScriptFeedbackStats]:
+    """Per script over the period asked: shown, copied, 👍 and 👎, in the order admins read them."""
     if since and until and since > until:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"since ({since}) is after until ({until}): swap them"
@@ -141,7 +98,43 @@ def _script_stats(
         )
         for row in feedback_store(settings).script_counts(since, until)
     ]
-    return sorted(stats, key=_dislike_order)
+    return ScriptFeedbackReport(since=since, until=until, scripts=sorted(stats, key=_dislike_order))
+
+
+PeriodReport = Annotated[ScriptFeedbackReport, Depends(period_report)]
+
+
+@router.get("/v1/admin/feedback/scripts", responses=PERIOD_ERRORS, dependencies=[only_params("since", "until")])
+def feedback_per_script(report: PeriodReport) -> ScriptFeedbackReport:
+    """Per script over a period: how often it was shown, copied, rated 👍 and 👎; the scripts
+    agents dislike first, then those shown but never copied."""
+    return report
+
+
+CSV_COLUMNS = list(ScriptFeedbackStats.model_fields)
+
+
+@router.get(
+    "/v1/admin/feedback/scripts.csv",
+    response_class=Response,
+    dependencies=[only_params("since", "until")],
+    responses={200: {"content": {"text/csv": {}}, "description": "The same rows as CSV (UTF-8 with BOM)"}}
+    | PERIOD_ERRORS,
+)
+def feedback_per_script_csv(report: PeriodReport) -> Response:
+    """The same as /v1/admin/feedback/scripts, as a CSV file with a header row: UTF-8 with a
+    byte order mark, so that Excel reads the Chinese titles right."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in report.scripts:
+        writer.writerow(row.model_dump())
+    name = f"feedback-scripts-{report.since or 'start'}-{report.until or 'now'}.csv"
+    return Response(
+        ("\ufeff" + out.getvalue()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def _rate(count: int, shown: int) -> float | None:
