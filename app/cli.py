@@ -93,8 +93,19 @@ def cmd_index_use(args: argparse.Namespace) -> None:
 
 def _edits():
     from app.admin.scripts import published_edits
+    from app.store.database import database
 
-    return published_edits(get_settings().edits_file)
+    return published_edits(database(get_settings(), "admin"))
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> None:
+    from app.store.database import database
+
+    settings = get_settings()
+    for branch in ("feedback", "admin"):
+        db = database(settings, branch)
+        db.upgrade()
+        print(f"{branch}: {db.where()} is up to date")
 
 
 def _documents():
@@ -329,6 +340,13 @@ def build_parser() -> argparse.ArgumentParser:
     use = index.add_parser("use", help="make a version current: roll back (default: the previous one) or forward")
     use.add_argument("version", nargs="?")
     use.set_defaults(func=cmd_index_use)
+
+    db = sub.add_parser("db", help="the database of feedback, edits and jobs").add_subparsers(dest="action", required=True)
+    db.add_parser(
+        "upgrade", help="apply the migrations it lacks (the service also does at first use)",
+        description="Create or migrate the tables of feedback, admins' edits and jobs: in HUASHU_DATABASE_URL "
+        "when set, else in the SQLite files of HUASHU_DATA_DIR. Safe to run while servers run, and again.",
+    ).set_defaults(func=cmd_db_upgrade)
 
     documents = sub.add_parser("documents", help="uploaded material").add_subparsers(dest="action", required=True)
     add = documents.add_parser("add", help="check and store a file (.txt .md .jsonl .docx .pdf)")

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     index_dir: Path = REPO_ROOT / "index"
     # What the service writes at run time (agents' feedback); outside git.
     data_dir: Path = REPO_ROOT / "data"
+    # PostgreSQL for what several replicas share (feedback, scripts shown, the gaps log, admins'
+    # edits and change record, jobs): postgresql+psycopg://user:password@host:5432/huashu.
+    # Unset: SQLite files in data_dir, for one machine. Secret: never logged or repeated in errors.
+    database_url: SecretStr | None = None
     # Converted models are cached outside git and shared by every clone on the machine.
     model_cache_dir: Path = Path.home() / ".cache" / "huashu" / "models"
     # A sentence-transformers model: the embedded default, a directory, or a hub name
@@ -80,6 +84,25 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
                 raise ValueError(f"CORS origin {origin!r} must be scheme://host[:port], e.g. https://bot.example.com")
         return origins
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            url = make_url(value.get_secret_value().strip())
+        except ArgumentError:
+            url = None
+        if url is None or url.get_backend_name() not in ("postgresql", "postgres") or not url.database:
+            raise ValueError(
+                "HUASHU_DATABASE_URL must name a PostgreSQL database, e.g. "
+                "postgresql+psycopg://user:password@host:5432/huashu (unset it to keep SQLite files in HUASHU_DATA_DIR)"
+            )
+        return SecretStr(url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
 
     @field_validator("admin_tokens", mode="before")
     @classmethod
