@@ -70,6 +70,8 @@ class JobRunner:
         self.heartbeat_seconds, self.stale_seconds = heartbeat_seconds, stale_seconds
 
     def get(self, job_id: str) -> Job | None:
+        if "\x00" in job_id:  # no job's id has one (and PostgreSQL's text cannot hold it)
+            return None
         with self.db.transaction() as db:
             self._fail_stale(db, jobs.c.id == job_id)
             row = db.execute(select(jobs).where(jobs.c.id == job_id)).first()
@@ -115,9 +117,8 @@ class JobRunner:
         """Store the job's `fields` with a heartbeat, unless it was judged dead meanwhile."""
         values = {name: getattr(job, name) for name in fields}
         with self.db.transaction() as db:
-            db.execute(
-                update(jobs).where(jobs.c.id == job.id, jobs.c.state.in_(ACTIVE)).values(**values, heartbeat=time.time())
-            )
+            still_active = update(jobs).where(jobs.c.id == job.id, jobs.c.state.in_(ACTIVE))
+            db.execute(still_active.values(**values, heartbeat=time.time()))
 
     def _write_logged(self, job: Job, *fields: str) -> None:
         try:

@@ -355,6 +355,8 @@ class ScriptEditor:
             raise taken from None
 
     def changes(self, target: str | None, limit: int) -> list[Change]:
+        if target and "\x00" in target:  # no id has one (and PostgreSQL's text cannot hold it)
+            return []
         with self.store.connect() as db:
             return self.store.changes(db, target, limit)
 

@@ -149,13 +149,14 @@ class Settings(BaseSettings):
 
     @property
     def edits_file(self) -> Path:
-        """Scripts edited and scenarios added by admins, with the change record, an SQLite database
-        (app/admin/scripts.py)."""
+        """Scripts edited and scenarios added by admins, with the change record and the jobs, an
+        SQLite database (app/store/database.py), unless database_url names PostgreSQL."""
         return self.data_dir / "edits.sqlite3"
 
     @property
     def feedback_file(self) -> Path:
-        """Agents' feedback, an SQLite database (app/feedback/store.py)."""
+        """Agents' feedback, scripts shown and the gaps log, an SQLite database
+        (app/store/database.py), unless database_url names PostgreSQL."""
         return self.data_dir / "feedback.sqlite3"
 
     def model_path(self) -> Path | str:

@@ -37,10 +37,12 @@ class FeedbackStore:
         db.upgrade()  # the tables, at once: a database that cannot be used says so here
 
     def add(self, query: str, script_id: str, signal: str, index_version: str) -> None:
+        """One signal, with the query as the agent typed it but for NUL characters, which carry
+        nothing and which PostgreSQL's text cannot hold."""
         with self.db.transaction() as db:
             db.execute(insert(feedback).values(
-                at=_timestamp(datetime.now(UTC)), query=query, script_id=script_id, signal=signal,
-                index_version=index_version,
+                at=_timestamp(datetime.now(UTC)), query=query.replace("\x00", ""), script_id=script_id,
+                signal=signal, index_version=index_version,
             ))
 
     def counts(self) -> list[dict]:

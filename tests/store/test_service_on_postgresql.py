@@ -24,7 +24,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 def test_a_server_on_postgresql_keeps_feedback_usage_and_jobs_there(index_copy, tmp_path, postgres_url):
     shared = Settings(database_url=postgres_url)  # another replica's view of the same database
     with running_server(index_copy, tmp_path, HUASHU_DATABASE_URL=postgres_url, ADMIN_TOKEN=TOKEN) as base:
-        answer = httpx.post(f"{base}/v1/search", json={"query": "客户说流量被偷了，要双倍赔偿", "top_k": 3}, timeout=30)
+        search = {"query": "客户说流量被偷了，要双倍赔偿", "top_k": 3}
+        answer = httpx.post(f"{base}/v1/search", json=search, timeout=30)
         script_id = answer.json()["scripts"][0]["id"]
         body = {"query": "客户说流量被偷了", "script_id": script_id, "signal": "down", "index_version": "v1"}
         assert httpx.post(f"{base}/v1/feedback", json=body, timeout=30).status_code == 202

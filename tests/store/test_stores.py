@@ -1,7 +1,7 @@
 """The stores of what the service writes (feedback, scripts shown, gaps, admins' edits and change
 record, jobs), each test against a SQLite file and against a real PostgreSQL server: the same
 code, the same answers. Also the migrations (from nothing, and adopting a SQLite file made before
-them) and a PostgreSQL that cannot be reached."""
+them), the copy of SQLite files into PostgreSQL, and a PostgreSQL that cannot be reached."""
 
 import sqlite3
 import subprocess
@@ -17,9 +17,11 @@ from sqlalchemy import inspect, text
 from app.admin.jobs import Busy, JobRunner
 from app.admin.scripts import NewScenario, ScriptEditor, StaleRevision, published_edits
 from app.core.config import REPO_ROOT, Settings
+from app.core.errors import Conflict
 from app.corpus.documents import DocumentStore, StorageError
 from app.feedback.store import FeedbackStore, Gap
 from app.index.build import Built
+from app.store.copy import copy_sqlite_files
 from app.store.database import database
 from tests.conftest import CORPUS_DIR, free_port
 
@@ -66,6 +68,13 @@ def test_feedback_is_counted_per_script_most_disliked_first(feedback):
         ("b 的问题", "b", "v1"), ("b 的问题", "b", "v1"),
     ]
     assert feedback.recent_negative(limit=1)[0]["at"].startswith(datetime.now(UTC).date().isoformat())
+
+
+def test_a_nul_character_is_left_out_of_what_is_stored_and_found_nowhere(feedback, editor, settings):
+    feedback.add("客户说\x00流量被偷了", "a", "down", "v1")
+    assert feedback.recent_negative()[0]["query"] == "客户说流量被偷了"
+    assert editor.changes("double-refund\x00", 10) == []
+    assert JobRunner(database(settings, "admin")).get("0123\x00") is None
 
 
 def test_shown_counts_add_up_per_day_and_join_the_feedback_of_the_period(feedback):
@@ -266,8 +275,8 @@ OLD_EDITS = [
 ]
 
 
-def test_sqlite_files_made_before_migrations_are_adopted_with_their_rows(tmp_path):
-    settings = Settings(corpus_dir=CORPUS_DIR, data_dir=tmp_path / "data")
+def make_old_sqlite_files(settings: Settings) -> None:
+    """feedback.sqlite3 and edits.sqlite3 as the service made them before migrations, with rows."""
     settings.data_dir.mkdir()
     old_scenarios = [
         NewScenario(id=i, name=i, group="business", looks_like=[f"{i} 的投诉"]).scenario() for i in ("zz-old", "aa-old")
@@ -284,6 +293,28 @@ def test_sqlite_files_made_before_migrations_are_adopted_with_their_rows(tmp_pat
         db.execute("INSERT INTO changes (at, who, kind, target, before, after)"
                    " VALUES ('2026-11-01T08:00:00+00:00', 'alice', 'scenario', 'zz-old', NULL, '{}')")
 
+
+def test_sqlite_files_made_before_migrations_are_adopted_with_their_rows(tmp_path):
+    settings = Settings(corpus_dir=CORPUS_DIR, data_dir=tmp_path / "data")
+    make_old_sqlite_files(settings)
+    read_and_write_the_old_rows(settings)
+    for path, revision in ((settings.feedback_file, "feedback_0001"), (settings.edits_file, "admin_0002")):
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(revision,)]
+
+
+def test_the_rows_of_sqlite_files_are_copied_into_postgresql_once(tmp_path, postgres_url):
+    make_old_sqlite_files(Settings(data_dir=tmp_path / "data"))
+    settings = Settings(corpus_dir=CORPUS_DIR, data_dir=tmp_path / "data", database_url=postgres_url)
+    assert copy_sqlite_files(settings) == {
+        "feedback": 1, "shown": 1, "gaps": 1, "scripts": 1, "scenarios": 2, "changes": 1,
+    }
+    read_and_write_the_old_rows(settings)
+    with pytest.raises(Conflict, match="has rows already"):
+        copy_sqlite_files(settings)
+
+
+def read_and_write_the_old_rows(settings: Settings) -> None:
     feedback = FeedbackStore(database(settings, "feedback"))
     assert feedback.counts() == [{"script_id": "a", "up": 0, "down": 1, "copied": 0}]
     assert [g.query for g in feedback.gaps(since=LONG_AGO)] == ["旧的缺口"]
@@ -298,10 +329,6 @@ def test_sqlite_files_made_before_migrations_are_adopted_with_their_rows(tmp_pat
     editor.add_scenario(NewScenario(id="mm-new", name="mm", group="business", looks_like=["新的投诉"]), "bob")
     assert [s.id for s in editor.edits().scenarios] == ["zz-old", "aa-old", "mm-new"]
     assert [c.who for c in editor.changes(None, 10)] == ["bob", "alice"]
-
-    for path, revision in ((settings.feedback_file, "feedback_0001"), (settings.edits_file, "admin_0002")):
-        with sqlite3.connect(path) as db:
-            assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(revision,)]
 
 
 def test_db_upgrade_migrates_from_the_command_line(postgres_url):
