@@ -32,8 +32,11 @@ def binaries() -> Path | None:
 
 
 class Server:
-    def __init__(self, port: int, socket_dir: Path):
-        self.port, self.socket_dir = port, socket_dir
+    """One server: its own directory, port and socket directory."""
+
+    def __init__(self, bin_dir: Path, root: Path, port: int, run_as: list[str]):
+        self.bin_dir, self.root, self.port, self.run_as = bin_dir, root, port, run_as
+        self.data, self.socket_dir = root / "data", root / "sockets"
 
     def url(self, database: str, password: str = PASSWORD) -> str:
         return f"postgresql+psycopg://{SERVER_USER}:{password}@127.0.0.1:{self.port}/{database}"
@@ -45,6 +48,20 @@ class Server:
             db.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "server.log"), "-w", "start")
+
+    def stop(self) -> None:
+        """As a crash or a power cut would: at once, without waiting for clients."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [*self.run_as, str(self.bin_dir / program), *args]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if result.returncode:
+            pytest.fail(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+
 
 @contextmanager
 def postgres_server() -> Iterator[Server]:
@@ -55,31 +72,22 @@ def postgres_server() -> Iterator[Server]:
             "a real server; install Debian's postgresql package (apt-get install -y postgresql)"
         )
     as_root = os.geteuid() == 0
-    run_as = ["runuser", "-u", SERVER_USER, "--"] if as_root else []
     root = Path(tempfile.mkdtemp(prefix="huashu-pg-"))
-    data, sockets, password_file = root / "data", root / "sockets", root / "password"
-    sockets.mkdir()
+    server = Server(bin_dir, root, free_port(), ["runuser", "-u", SERVER_USER, "--"] if as_root else [])
+    server.socket_dir.mkdir()
+    password_file = root / "password"
     password_file.write_text(PASSWORD + "\n")
     if as_root:
-        shutil.chown(root, SERVER_USER)
-        for path in (sockets, password_file):
+        for path in (root, server.socket_dir, password_file):
             shutil.chown(path, SERVER_USER)
-    port = free_port()
-
-    def run(*command: str) -> None:
-        result = subprocess.run([*run_as, *command], capture_output=True, text=True, timeout=120)
-        if result.returncode:
-            pytest.fail(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-
     # Local (socket) connections are trusted, for the tests' own set-up; TCP needs the password,
     # as the service's URL gives it.
-    run(str(bin_dir / "initdb"), "-D", str(data), "-U", SERVER_USER, "--auth-local=trust",
-        "--auth-host=scram-sha-256", f"--pwfile={password_file}", "-E", "UTF8", "--locale=C.UTF-8")
-    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
-    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "server.log"), "-w", "start")
+    server._run("initdb", "-D", str(server.data), "-U", SERVER_USER, "--auth-local=trust",
+                "--auth-host=scram-sha-256", f"--pwfile={password_file}", "-E", "UTF8", "--locale=C.UTF-8")
+    server.start()
     try:
-        yield Server(port, sockets)
+        yield server
     finally:
-        subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, timeout=120)
+        subprocess.run([*server.run_as, str(bin_dir / "pg_ctl"), "-D", str(server.data), "-m", "immediate", "-w",
+                        "stop"], capture_output=True, timeout=120)
         shutil.rmtree(root, ignore_errors=True)

@@ -40,6 +40,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_S = 2.0
 # A PostgreSQL server that does not answer is down or unreachable: say so within seconds.
 CONNECT_TIMEOUT_S = 3
+TCP_USER_TIMEOUT_MS = 10_000
 _LOCKED = "another process holds a lock on it: try again, and if it lasts, stop the process that keeps it open"
 _NOT_WRITABLE = "check that HUASHU_DATA_DIR and the files in it are writable (a read-only mount cannot hold it)"
 # By SQLite's primary result code; other errors are bugs and stay 500s.
@@ -218,6 +219,9 @@ def _engine(url: URL) -> Engine:
         pool_timeout=BUSY_TIMEOUT_S * 5,
         connect_args={
             "connect_timeout": CONNECT_TIMEOUT_S,
+            # A server whose host vanished (no answer at all) fails a request within seconds, not
+            # after TCP's quarter of an hour of retries.
+            "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
             "options": f"-c lock_timeout={int(BUSY_TIMEOUT_S * 1000)}",
         },
     )

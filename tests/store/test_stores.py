@@ -24,6 +24,7 @@ from app.index.build import Built
 from app.store.copy import copy_sqlite_files
 from app.store.database import database
 from tests.conftest import CORPUS_DIR, free_port
+from tests.postgres import postgres_server
 
 EXISTING = "double-refund/step-back"
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
@@ -360,3 +361,18 @@ def test_a_postgresql_that_cannot_be_used_is_a_storage_error_with_the_remedy(pos
         assert raised.value.status == 503
         assert "check that the PostgreSQL server of HUASHU_DATABASE_URL is running and reachable" in message
         assert "postgresql+psycopg://postgres:***@127.0.0.1" in message and "password@" not in message
+
+
+def test_a_postgresql_that_stops_while_in_use_is_a_storage_error_until_it_is_back():
+    with postgres_server() as server:  # a server of its own, to stop
+        url = server.create_database()
+        feedback = FeedbackStore(database(Settings(database_url=url), "feedback"))
+        feedback.add("停机之前", "a", "up", "v1")
+        server.stop()
+        with pytest.raises(StorageError, match="check that the PostgreSQL server of HUASHU_DATABASE_URL is running"):
+            feedback.add("停机的时候", "a", "up", "v1")
+        with pytest.raises(StorageError):
+            feedback.counts()
+        server.start()  # the operator starts it again: no restart of the service needed
+        feedback.add("恢复之后", "a", "down", "v1")
+        assert feedback.counts() == [{"script_id": "a", "up": 1, "down": 1, "copied": 0}]
