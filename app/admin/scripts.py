@@ -2,9 +2,9 @@
 
 What admins publish is kept in the `admin` database (app/store/database.py: a SQLite file in the
 data directory beside the uploads, or the PostgreSQL database replicas share); the corpus files
-stay as git has them. Every index build applies it over the
-corpus and the uploads (app/corpus/loader.py, Edits): an edited script replaces the script of its
-id, a deleted one is left out, a new one is added, an added scenario joins the taxonomy.
+stay as git has them. Every index build applies it over the corpus and the uploads
+(app/corpus/loader.py, Edits): an edited script replaces the script of its id, a deleted one is
+left out, a new one is added, an added scenario joins the taxonomy.
 
 Each script id has a revision that every saved change raises (draft saved, deleted, discarded,
 published, reverted). A save names the revision it started from and a stale one is refused, so
@@ -24,8 +24,6 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import Connection, exc, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.admin.uploads import RECORDS
 from app.core.errors import Conflict, Invalid, NotFound
@@ -34,7 +32,7 @@ from app.corpus.loader import Corpus, Edits, build_corpus
 from app.corpus.scenarios import Scenario
 from app.corpus.scripts import Script, ScriptError
 from app.corpus.statutes import ArticleRef, StatuteError, UnknownStatute
-from app.store.database import Database
+from app.store.database import Database, insert_or_update
 from app.store.tables import changes, scenarios, scripts
 
 SCENARIO_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -175,8 +173,8 @@ class EditStore:
     def save(db: Connection, script_id: str, **values) -> None:
         """Set the given columns of a script id (creating its row), raising its revision."""
         values = {k: _json(v) if k in ("published", "draft") else v for k, v in values.items()}
-        new = (postgresql_insert if db.dialect.name == "postgresql" else sqlite_insert)(scripts)
-        db.execute(new.values(id=script_id, revision=0).on_conflict_do_nothing(index_elements=[scripts.c.id]))
+        new = insert_or_update(db, scripts).values(id=script_id, revision=0)
+        db.execute(new.on_conflict_do_nothing(index_elements=[scripts.c.id]))
         db.execute(update(scripts).where(scripts.c.id == script_id).values(**values, revision=scripts.c.revision + 1))
 
     @staticmethod

@@ -12,10 +12,8 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 from sqlalchemy import case, func, insert, literal_column, select, union_all
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.store.database import Database
+from app.store.database import Database, insert_or_update
 from app.store.tables import feedback, gaps, shown
 
 
@@ -98,7 +96,7 @@ class FeedbackStore:
         but the newest `keep_rows`."""
         with self.db.transaction() as db:
             if shown_counts:
-                upsert = (postgresql_insert if db.dialect.name == "postgresql" else sqlite_insert)(shown)
+                upsert = insert_or_update(db, shown)
                 db.execute(
                     upsert.on_conflict_do_update(
                         index_elements=[shown.c.day, shown.c.script_id],

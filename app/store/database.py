@@ -25,7 +25,8 @@ from typing import Literal
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, exc, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
@@ -174,6 +175,11 @@ class Database:
         if sqlstate is None:  # no answer from a server at all (refused, timed out, closed)
             return _POSTGRES_REMEDY if isinstance(error, (exc.OperationalError, exc.InterfaceError)) else None
         return _POSTGRES_REMEDIES.get(sqlstate) or _POSTGRES_REMEDIES.get(sqlstate[:2])
+
+
+def insert_or_update(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """INSERT ... ON CONFLICT, as the connection's dialect writes it (the same SQL on both)."""
+    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def database(settings: Settings, branch: Branch) -> Database:
