@@ -93,8 +93,29 @@ def cmd_index_use(args: argparse.Namespace) -> None:
 
 def _edits():
     from app.admin.scripts import published_edits
+    from app.store.database import database
 
-    return published_edits(get_settings().edits_file)
+    return published_edits(database(get_settings(), "admin"))
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> None:
+    from app.store.database import database
+
+    settings = get_settings()
+    for branch in ("feedback", "admin"):
+        db = database(settings, branch)
+        db.upgrade()
+        print(f"{branch}: {db.where()} is up to date")
+
+
+def cmd_db_copy_sqlite(args: argparse.Namespace) -> None:
+    from app.store.copy import copy_sqlite_files
+
+    copied = copy_sqlite_files(get_settings())
+    if not copied:
+        print(f"nothing to copy: no feedback.sqlite3 or edits.sqlite3 in {get_settings().data_dir}")
+    for table, rows in copied.items():
+        print(f"{table}: {rows} rows copied")
 
 
 def _documents():
@@ -329,6 +350,20 @@ def build_parser() -> argparse.ArgumentParser:
     use = index.add_parser("use", help="make a version current: roll back (default: the previous one) or forward")
     use.add_argument("version", nargs="?")
     use.set_defaults(func=cmd_index_use)
+
+    db = sub.add_parser("db", help="the database of feedback, edits and jobs")
+    db = db.add_subparsers(dest="action", required=True)
+    db.add_parser(
+        "upgrade", help="apply the migrations it lacks (the service also does at first use)",
+        description="Create or migrate the tables of feedback, admins' edits and jobs: in HUASHU_DATABASE_URL "
+        "when set, else in the SQLite files of HUASHU_DATA_DIR. Safe to run while servers run, and again.",
+    ).set_defaults(func=cmd_db_upgrade)
+    db.add_parser(
+        "copy-sqlite", help="copy the SQLite files of HUASHU_DATA_DIR into the empty PostgreSQL database",
+        description="Copy feedback, scripts shown, the gaps log, admins' edits and the change record from the "
+        "SQLite files of HUASHU_DATA_DIR into the PostgreSQL database of HUASHU_DATABASE_URL, in one transaction, "
+        "before replicas start on it. Refused when the database has rows already.",
+    ).set_defaults(func=cmd_db_copy_sqlite)
 
     documents = sub.add_parser("documents", help="uploaded material").add_subparsers(dest="action", required=True)
     add = documents.add_parser("add", help="check and store a file (.txt .md .jsonl .docx .pdf)")

@@ -176,3 +176,18 @@ def reindex_and_wait(client, headers: dict) -> dict:
         time.sleep(0.5)
         job = client.get(f"/v1/admin/jobs/{job['id']}", headers=headers).json()
     return job
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (tests/postgres.py)."""
+    from tests.postgres import postgres_server
+
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres) -> str:
+    """The URL of a new empty database on the session's PostgreSQL server."""
+    return postgres.create_database()

@@ -1,9 +1,10 @@
 """Scripts edited in place and scenarios added by admins: drafts, publishing, the change record.
 
-What admins publish is kept in one SQLite database in the data directory (settings.edits_file),
-beside the uploads; the corpus files stay as git has them. Every index build applies it over the
-corpus and the uploads (app/corpus/loader.py, Edits): an edited script replaces the script of its
-id, a deleted one is left out, a new one is added, an added scenario joins the taxonomy.
+What admins publish is kept in the `admin` database (app/store/database.py: a SQLite file in the
+data directory beside the uploads, or the PostgreSQL database replicas share); the corpus files
+stay as git has them. Every index build applies it over the corpus and the uploads
+(app/corpus/loader.py, Edits): an edited script replaces the script of its id, a deleted one is
+left out, a new one is added, an added scenario joins the taxonomy.
 
 Each script id has a revision that every saved change raises (draft saved, deleted, discarded,
 published, reverted). A save names the revision it started from and a stale one is refused, so
@@ -16,13 +17,13 @@ is in EditStore.
 
 import json
 import re
-import sqlite3
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
+from sqlalchemy import Connection, exc, func, insert, select, update
 
 from app.admin.uploads import RECORDS
 from app.core.errors import Conflict, Invalid, NotFound
@@ -31,31 +32,10 @@ from app.corpus.loader import Corpus, Edits, build_corpus
 from app.corpus.scenarios import Scenario
 from app.corpus.scripts import Script, ScriptError
 from app.corpus.statutes import ArticleRef, StatuteError, UnknownStatute
-from app.feedback.store import connection, create_database
+from app.store.database import Database, insert_or_update
+from app.store.tables import changes, scenarios, scripts
 
 SCENARIO_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS scripts (
-        id TEXT PRIMARY KEY,
-        revision INTEGER NOT NULL,
-        edited INTEGER NOT NULL DEFAULT 0,  -- 1: `published` stands for the corpus's script of this id
-        published TEXT,                     -- JSON; NULL with edited = 1: deleted
-        draft TEXT,                         -- JSON; NULL: no draft
-        draft_deletes INTEGER NOT NULL DEFAULT 0
-    )""",
-    "CREATE TABLE IF NOT EXISTS scenarios (id TEXT PRIMARY KEY, record TEXT NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS changes (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        who TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('publish', 'revert', 'scenario')),
-        target TEXT NOT NULL,
-        before TEXT,
-        after TEXT
-    )""",
-]
-
 
 class Problem(BaseModel):
     field: str = Field(description="Where: `text`, `scenarios[1]`, `citations[0]`, `id`, ... or `script` (as a whole).")
@@ -154,29 +134,22 @@ class EditRefused(Invalid):
 
 
 class EditStore:
-    """Drafts, what is published and the change record, in SQLite: every statement is here."""
+    """Drafts, what is published and the change record: every statement is here."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self._created = False
+    def __init__(self, db: Database):
+        self.db = db
 
-    def connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        """A write transaction: the reads in it see no other writer's change until it ends."""
-        # On first use: a data directory that cannot be written fails requests (503), not the start.
-        if not self._created:
-            create_database(self.path, "edits", SCHEMA)
-            self._created = True
-        return connection(self.path, "edits")
+    def connect(self, lock: bool = False) -> AbstractContextManager[Connection]:
+        """A transaction; with `lock`, no other process or thread saves an edit until it ends, so
+        that the revision it reads is still the script's when it writes."""
+        return self.db.transaction(lock="edits" if lock else None)
 
     @staticmethod
-    def lock(db: sqlite3.Connection) -> None:
-        db.execute("BEGIN IMMEDIATE")
-
-    @staticmethod
-    def row(db: sqlite3.Connection, script_id: str) -> dict | None:
+    def row(db: Connection, script_id: str) -> dict | None:
         found = db.execute(
-            "SELECT revision, edited, published, draft, draft_deletes FROM scripts WHERE id = ?", (script_id,)
-        ).fetchone()
+            select(scripts.c.revision, scripts.c.edited, scripts.c.published, scripts.c.draft, scripts.c.draft_deletes)
+            .where(scripts.c.id == script_id)
+        ).first()
         if found is None:
             return None
         revision, edited, published, draft, draft_deletes = found
@@ -186,61 +159,58 @@ class EditStore:
         }
 
     @staticmethod
-    def rows(db: sqlite3.Connection) -> dict[str, dict]:
-        ids = [i for (i,) in db.execute("SELECT id FROM scripts")]
+    def rows(db: Connection) -> dict[str, dict]:
+        ids = db.execute(select(scripts.c.id)).scalars().all()
         return {i: EditStore.row(db, i) for i in ids}
 
     @staticmethod
-    def edits(db: sqlite3.Connection) -> Edits:
-        scripts = {i: _script(p) for i, p in db.execute("SELECT id, published FROM scripts WHERE edited = 1")}
-        records = db.execute("SELECT record FROM scenarios ORDER BY rowid")
-        scenarios = [Scenario.model_validate_json(r) for (r,) in records]
-        return Edits(scripts, scenarios)
+    def edits(db: Connection) -> Edits:
+        published = db.execute(select(scripts.c.id, scripts.c.published).where(scripts.c.edited == 1))
+        records = db.execute(select(scenarios.c.record).order_by(scenarios.c.position, scenarios.c.id)).scalars()
+        return Edits({i: _script(p) for i, p in published}, [Scenario.model_validate_json(r) for r in records])
 
     @staticmethod
-    def save(db: sqlite3.Connection, script_id: str, **values) -> None:
+    def save(db: Connection, script_id: str, **values) -> None:
         """Set the given columns of a script id (creating its row), raising its revision."""
         values = {k: _json(v) if k in ("published", "draft") else v for k, v in values.items()}
-        db.execute("INSERT OR IGNORE INTO scripts (id, revision) VALUES (?, 0)", (script_id,))
-        assignments = ", ".join(f"{column} = ?" for column in values)
-        db.execute(
-            f"UPDATE scripts SET {assignments}, revision = revision + 1 WHERE id = ?", (*values.values(), script_id)
-        )
+        new = insert_or_update(db, scripts).values(id=script_id, revision=0)
+        db.execute(new.on_conflict_do_nothing(index_elements=[scripts.c.id]))
+        db.execute(update(scripts).where(scripts.c.id == script_id).values(**values, revision=scripts.c.revision + 1))
 
     @staticmethod
-    def add_scenario(db: sqlite3.Connection, scenario: Scenario) -> None:
-        db.execute("INSERT INTO scenarios (id, record) VALUES (?, ?)", (scenario.id, scenario.model_dump_json()))
+    def add_scenario(db: Connection, scenario: Scenario) -> None:
+        position = select(func.coalesce(func.max(scenarios.c.position), 0) + 1).scalar_subquery()
+        db.execute(insert(scenarios).values(id=scenario.id, record=scenario.model_dump_json(), position=position))
 
     @staticmethod
-    def record(db: sqlite3.Connection, who: str, kind: str, target: str, before, after) -> Change:
+    def record(db: Connection, who: str, kind: str, target: str, before, after) -> Change:
         at = datetime.now(UTC).isoformat(timespec="seconds")
-        cursor = db.execute(
-            "INSERT INTO changes (at, who, kind, target, before, after) VALUES (?, ?, ?, ?, ?, ?)",
-            (at, who, kind, target, _json(before), _json(after)),
-        )
-        return Change(id=cursor.lastrowid, at=at, who=who, kind=kind, target=target, before=_dict(before),
-                      after=_dict(after))
+        result = db.execute(insert(changes).values(
+            at=at, who=who, kind=kind, target=target, before=_json(before), after=_json(after)
+        ))
+        return Change(id=result.inserted_primary_key[0], at=at, who=who, kind=kind, target=target,
+                      before=_dict(before), after=_dict(after))
 
     @staticmethod
-    def changes(db: sqlite3.Connection, target: str | None, limit: int, change_id: int | None = None) -> list[Change]:
-        rows = db.execute(
-            "SELECT id, at, who, kind, target, before, after FROM changes"
-            " WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY id DESC LIMIT ?3",
-            (target, change_id, limit),
-        ).fetchall()
+    def changes(db: Connection, target: str | None, limit: int, change_id: int | None = None) -> list[Change]:
+        query = select(changes).order_by(changes.c.id.desc()).limit(limit)
+        if target is not None:
+            query = query.where(changes.c.target == target)
+        if change_id is not None:
+            query = query.where(changes.c.id == change_id)
         return [
             Change(id=i, at=at, who=who, kind=kind, target=t, before=_load(b), after=_load(a))
-            for i, at, who, kind, t, b, a in rows
+            for i, at, who, kind, t, b, a in db.execute(query)
         ]
 
 
-def published_edits(path: Path) -> Edits:
+def published_edits(db: Database) -> Edits:
     """What admins published, as every index build applies it."""
-    if not path.exists():  # nothing edited yet: a build never needs the data directory to be writable
+    if not db.exists():  # nothing edited yet: a build never needs the data directory to be writable
         return Edits()
-    store = EditStore(path)
-    with store.connect() as db:
-        return store.edits(db)
+    store = EditStore(db)
+    with store.connect() as connection:
+        return store.edits(connection)
 
 
 class ScriptEditor:
@@ -250,11 +220,11 @@ class ScriptEditor:
     second), then stored in a short one that first makes sure the script's revision is still the
     one checked: a concurrent change in between makes it a 409, never a lost update."""
 
-    def __init__(self, path: Path, corpus_dir: Path, documents: DocumentStore):
-        self.store, self.corpus_dir, self.documents = EditStore(path), corpus_dir, documents
+    def __init__(self, db: Database, corpus_dir: Path, documents: DocumentStore):
+        self.store, self.corpus_dir, self.documents = EditStore(db), corpus_dir, documents
 
     def edits(self) -> Edits:
-        return published_edits(self.store.path)
+        return published_edits(self.store.db)
 
     def corpus(self, edits: Edits) -> Corpus:
         """The corpus as the next build reads it with `edits` (courses aside: nothing depends on them)."""
@@ -379,10 +349,12 @@ class ScriptEditor:
             with self.store.connect() as db:
                 self.store.add_scenario(db, scenario)
                 return self.store.record(db, who, "scenario", scenario.id, None, new.model_dump())
-        except sqlite3.IntegrityError:  # added meanwhile
+        except exc.IntegrityError:  # added meanwhile
             raise taken from None
 
     def changes(self, target: str | None, limit: int) -> list[Change]:
+        if target and "\x00" in target:  # no id has one (and PostgreSQL's text cannot hold it)
+            return []
         with self.store.connect() as db:
             return self.store.changes(db, target, limit)
 
@@ -397,8 +369,7 @@ class ScriptEditor:
     ) -> tuple[dict, Change | None]:
         """Store a checked change if the script is still at `revision`; with `record` (kind, who,
         the script before), the change record in the same transaction. Returns the row after."""
-        with self.store.connect() as db:
-            self.store.lock(db)
+        with self.store.connect(lock=True) as db:
             _check_revision(script_id, self.store.row(db, script_id), revision)
             self.store.save(db, script_id, **values)
             change = None

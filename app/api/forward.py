@@ -1,7 +1,9 @@
 """Requests that write shared state, answered by one process of a cluster: the documents, the
 re-index job, the index versions and the agents' feedback live where that process runs, so
 every replica hands the admin requests and the feedback on to it (app/cluster/deployments.py)
-and passes back its answer.
+and passes back its answer. (With HUASHU_DATABASE_URL, feedback and job status are in the
+shared database and any replica could answer them; uploads and builds still live with that
+process, so every admin request keeps one way there.)
 
 A request travels as a plain dict (method, path, query string, headers, body) and its answer as
 another (status, headers, body): both are small (admin answers are JSON, uploads are bounded by

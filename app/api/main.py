@@ -30,6 +30,7 @@ from app.embedding.encoder import ModelNotFound, QueryEncoder
 from app.feedback.usage import UsageRecorder
 from app.index.store import IndexUnusable
 from app.search.engine import SearchEngine
+from app.store.database import database
 
 log = logging.getLogger("huashu")
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
@@ -73,8 +74,9 @@ def create_app(
     app.state.live = live
     app.state.usage = usage
     app.state.documents = DocumentStore(settings.documents_dir)
-    app.state.scripts = ScriptEditor(settings.edits_file, settings.corpus_dir, app.state.documents)
-    app.state.jobs = JobRunner()
+    admin_db = database(settings, "admin")
+    app.state.scripts = ScriptEditor(admin_db, settings.corpus_dir, app.state.documents)
+    app.state.jobs = JobRunner(admin_db)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HuashuError, _huashu_error)
     if admin_elsewhere:

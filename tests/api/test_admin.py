@@ -16,6 +16,7 @@ from app.api.main import create_app
 from app.corpus.documents import safe_filename
 from app.index.build import Built
 from app.index.store import CURRENT_FILE, list_versions
+from app.store.database import sqlite_database
 from tests.conftest import reindex_and_wait
 
 TOKEN = "test-admin-token"
@@ -304,8 +305,8 @@ def test_a_rollback_without_a_current_version_is_409_and_switches_nothing(admin_
     assert not current or (index_copy / CURRENT_FILE).read_text().strip() == current
 
 
-def test_only_one_job_runs_at_a_time():
-    runner, release = JobRunner(), threading.Event()
+def test_only_one_job_runs_at_a_time(tmp_path):
+    runner, release = JobRunner(sqlite_database(tmp_path / "edits.sqlite3", "admin")), threading.Event()
     job = runner.start("reindex", lambda progress: release.wait(10) and Built("v2", new=True))
     with pytest.raises(Busy):
         runner.start("reindex", lambda progress: Built("v3", new=True))
@@ -317,8 +318,8 @@ def test_only_one_job_runs_at_a_time():
     assert runner.start("reindex", lambda progress: Built("v3", new=True)).state in ("queued", "running", "succeeded")
 
 
-def test_a_failed_job_reports_its_error():
-    runner = JobRunner()
+def test_a_failed_job_reports_its_error(tmp_path):
+    runner = JobRunner(sqlite_database(tmp_path / "edits.sqlite3", "admin"))
     job = runner.start("reindex", lambda progress: (_ for _ in ()).throw(RuntimeError("disk full")))
     deadline = time.monotonic() + 10
     while runner.get(job.id).state != "failed" and time.monotonic() < deadline:

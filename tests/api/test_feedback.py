@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.api.main import create_app
 from app.feedback.store import FeedbackStore
+from app.store.database import sqlite_database
 
 TOKEN = "feedback-admin-token"
 SUMMARY = "/v1/admin/feedback/summary"
@@ -156,10 +157,10 @@ def test_the_disliked_come_first_then_the_shown_but_never_copied(admin_client, e
 def history(admin_client, data_dir, script_ids):
     """Scripts shown and rated on three past days, written to the service's store."""
     a, b = script_ids
-    store = FeedbackStore(data_dir / "feedback.sqlite3")
+    store = FeedbackStore(sqlite_database(data_dir / "feedback.sqlite3", "feedback"))
     shown = {("2026-11-01", a): 10, ("2026-11-02", a): 5, ("2026-11-02", b): 4, ("2026-11-03", b): 8}
     store.add_usage(shown, [], keep_since=datetime(2000, 1, 1, tzinfo=UTC), keep_rows=100)
-    with sqlite3.connect(store.path) as db:
+    with sqlite3.connect(store.db.path) as db:
         db.executemany(
             "INSERT INTO feedback (at, query, script_id, signal, index_version) VALUES (?, '宽带断了', ?, ?, 'v1')",
             [("2026-11-01T23:59:59+00:00", a, "down"), ("2026-11-02T00:00:00+00:00", a, "copied"),

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.api.main import create_app
 from app.feedback.store import FeedbackStore, Gap
+from app.store.database import sqlite_database
 
 TOKEN = "gaps-admin-token"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -73,7 +74,7 @@ def test_a_call_keeps_its_customer_turn_once_when_it_is_new(admin_client):
 
 def test_days_keeps_to_the_last_days_and_min_size_to_the_larger_groups(admin_client, data_dir):
     now = datetime.now(UTC).replace(microsecond=0)
-    store = FeedbackStore(data_dir / "feedback.sqlite3")
+    store = FeedbackStore(sqlite_database(data_dir / "feedback.sqlite3", "feedback"))
     old = [Gap((now - timedelta(days=40)).isoformat(), "明天北京会下雨吗", "none")]
     recent = [Gap((now - timedelta(hours=h)).isoformat(), q, "none")
               for h, q in [(70, "红烧肉怎么做"), (46, "教我做红烧肉"), (22, "明天北京天气怎么样")]]

@@ -20,6 +20,7 @@ from app.api.routes.page import STATIC_DIR
 from app.core.config import Settings
 from app.core.logging import JsonFormatter, RequestIdFilter, TextFormatter, request_id_var
 from app.index.build import Built
+from app.store.database import sqlite_database
 from tests.conftest import running_server
 
 TOKEN = "security-test-admin-token"
@@ -127,12 +128,12 @@ def test_log_lines_written_while_handling_a_request_carry_its_id(admin_client, c
     }
 
 
-def test_a_background_job_logs_with_the_id_of_the_request_that_started_it(captured_log):
+def test_a_background_job_logs_with_the_id_of_the_request_that_started_it(captured_log, tmp_path):
     def work(progress) -> Built:
         logging.getLogger("huashu.index").info("built")
         return Built("v9", new=True)
 
-    runner = JobRunner()
+    runner = JobRunner(sqlite_database(tmp_path / "edits.sqlite3", "admin"))
     context = request_id_var.set("reindex-req-9")  # as while handling POST /v1/admin/reindex
     try:
         job = runner.start("reindex", work)

@@ -1,7 +1,9 @@
 """The service on a real Ray cluster on this machine: a head and a worker node, two ingress
 replicas (one per node), the query encoder and the index keeper, started by
 `python -m app serve --ray` joining the cluster. The HTTP contract answers through Ray, and a
-re-index and a rollback reach every replica while searches keep running, without an error."""
+re-index and a rollback reach every replica while searches keep running, without an error.
+Once with what is written in the keeper's data directory, once in a PostgreSQL database
+(HUASHU_DATABASE_URL) that every replica writes what it showed to."""
 
 import json
 import os
@@ -18,7 +20,9 @@ import httpx
 import pytest
 import yaml
 
-from app.core.config import REPO_ROOT
+from app.core.config import REPO_ROOT, Settings
+from app.feedback.store import FeedbackStore
+from app.store.database import database
 from tests.conftest import free_port
 from tests.test_admin_e2e import SCRIPT, wait_for
 
@@ -76,12 +80,20 @@ def ingress_replicas() -> list[int]:
     return found
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def ray_database(request) -> str | None:
+    """Where feedback, edits, jobs and what searches showed are kept: SQLite files in the data
+    directory (None), or a PostgreSQL database every replica shares (its URL)."""
+    return request.getfixturevalue("postgres").create_database() if request.param == "postgresql" else None
+
+
 @pytest.fixture(scope="module")
-def ray_service(index_copy_module, tmp_path_factory):
+def ray_service(index_copy_module, tmp_path_factory, ray_database):
     workdir = tmp_path_factory.mktemp("ray")
     port, gcs_port = free_port(), free_port()
     env = {
         **os.environ,
+        **({"HUASHU_DATABASE_URL": ray_database} if ray_database else {}),
         "HUASHU_INDEX_DIR": str(index_copy_module),  # the keeper's; each ingress replica copies into its own
         "HUASHU_DATA_DIR": str(workdir / "data"),
         "ADMIN_TOKEN": TOKEN,
@@ -132,7 +144,8 @@ def ray_service(index_copy_module, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def index_copy_module(tmp_path_factory, settings, index_version) -> Path:
+def index_copy_module(tmp_path_factory, settings, index_version, ray_database) -> Path:
+    """The keeper's index directory: a copy of the session's version, one for each database."""
     import shutil
 
     from app.index.store import CURRENT_FILE, versions_dir
@@ -195,6 +208,25 @@ def test_the_http_contract_through_ray(ray_service, index_version):
         assert given.status_code == 202, given.text
     summary = httpx.get(f"{base}/v1/admin/feedback/summary", headers=AUTH).json()
     assert [s["down"] for s in summary["scripts"] if s["script_id"] == script_id] == [REPLICAS * 2]
+
+
+def test_what_every_replica_showed_is_counted_where_the_admin_views_read(ray_service, ray_database):
+    base = ray_service
+    answers = [
+        httpx.post(f"{base}/v1/search", json={"query": "客户说话费被乱扣了，要求三倍赔偿", "top_k": 3}, timeout=30).json()
+        for _ in range(4 * REPLICAS)
+    ]
+    shown = Counter(script["id"] for answer in answers for script in answer["scripts"])
+
+    def counted(rows) -> bool:
+        counts = {row["script_id"]: row["shown"] for row in rows}
+        return all(counts.get(script_id, 0) >= n for script_id, n in shown.items())
+
+    report = f"{base}/v1/admin/feedback/scripts"
+    wait_for(lambda: counted(httpx.get(report, headers=AUTH, timeout=30).json()["scripts"]), 30, "not counted")
+    if ray_database:  # written by the replicas to the shared database itself
+        store = FeedbackStore(database(Settings(database_url=ray_database), "feedback"))
+        assert counted(store.script_counts(None, None))
 
 
 def test_reindex_and_rollback_reach_every_replica_while_searches_run(ray_service, index_version):

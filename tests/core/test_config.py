@@ -45,3 +45,15 @@ def test_the_service_does_not_start_with_malformed_admin_tokens(tmp_path):
     assert serve.returncode == 1
     assert serve.stderr.startswith("error: ADMIN_TOKENS: 'bob'… is not label:token: write ADMIN_TOKENS as")
     assert "secret" not in serve.stderr and "Traceback" not in serve.stderr
+
+
+def test_a_database_url_names_postgresql_and_its_password_stays_hidden():
+    settings = Settings(database_url="postgres://huashu:s3cret-pw@db.internal:5432/huashu")
+    assert settings.database_url.get_secret_value() == "postgresql+psycopg://huashu:s3cret-pw@db.internal:5432/huashu"
+    assert "s3cret-pw" not in repr(settings) and "s3cret-pw" not in str(settings.database_url)
+    assert Settings(database_url="").database_url is None  # unset: SQLite files in the data directory
+    for url in ("mysql://huashu:s3cret-pw@db/huashu", "postgresql://huashu:s3cret-pw@db", "not a url"):
+        with pytest.raises(ValidationError) as raised:
+            Settings(database_url=url)
+        assert "HUASHU_DATABASE_URL must name a PostgreSQL database" in str(raised.value)
+        assert "s3cret-pw" not in str(raised.value)

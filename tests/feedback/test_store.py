@@ -4,13 +4,14 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
 from app.feedback.store import FeedbackStore, Gap
+from app.store.database import sqlite_database
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def feedback_at(store: FeedbackStore, at: str, script_id: str, signal: str) -> None:
     """A signal given at a past moment (the store's `add` stamps the present)."""
-    with sqlite3.connect(store.path) as db:
+    with sqlite3.connect(store.db.path) as db:
         db.execute(
             "INSERT INTO feedback (at, query, script_id, signal, index_version) VALUES (?, '宽带断了', ?, ?, 'v1')",
             (at, script_id, signal),
@@ -18,7 +19,7 @@ def feedback_at(store: FeedbackStore, at: str, script_id: str, signal: str) -> N
 
 
 def test_counts_per_script_over_inclusive_utc_days(tmp_path):
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store = FeedbackStore(sqlite_database(tmp_path / "feedback.sqlite3", "feedback"))
     store.add_usage({("2026-11-30", "a"): 4, ("2026-12-01", "a"): 2, ("2026-12-02", "b"): 7}, [], LONG_AGO, 100)
     store.add_usage({("2026-12-01", "a"): 1}, [], LONG_AGO, 100)  # a second flush of the same day adds up
     feedback_at(store, "2026-11-30T23:59:59+00:00", "a", "down")
@@ -44,7 +45,7 @@ def test_counts_per_script_over_inclusive_utc_days(tmp_path):
 
 
 def test_the_gaps_log_keeps_the_last_days_and_at_most_the_last_rows(tmp_path):
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store = FeedbackStore(sqlite_database(tmp_path / "feedback.sqlite3", "feedback"))
     now = datetime.now(UTC).replace(microsecond=0)
     old = Gap((now - timedelta(days=100)).isoformat(), "很久以前的问题", "none")
     recent = [Gap((now - timedelta(minutes=10 - i)).isoformat(), f"问题{i}", "weak") for i in range(10)]

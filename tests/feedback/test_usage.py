@@ -11,13 +11,14 @@ import pytest
 from app.corpus.documents import StorageError
 from app.feedback.store import FeedbackStore
 from app.feedback.usage import UsageRecorder
+from app.store.database import sqlite_database
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
 def store(tmp_path) -> FeedbackStore:
-    return FeedbackStore(tmp_path / "data" / "feedback.sqlite3")
+    return FeedbackStore(sqlite_database(tmp_path / "data" / "feedback.sqlite3", "feedback"))
 
 
 def shown(store: FeedbackStore) -> dict[str, int]:
@@ -52,7 +53,7 @@ def test_a_flush_writes_the_scripts_shown_today_and_the_weak_and_none_queries(st
 def test_nothing_is_lost_while_the_store_cannot_be_written(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.write_text("a file where the data directory should be")
-    usage = UsageRecorder(lambda: FeedbackStore(data_dir / "feedback.sqlite3"))
+    usage = UsageRecorder(lambda: FeedbackStore(sqlite_database(data_dir / "feedback.sqlite3", "feedback")))
     usage.shown(["a"])
     usage.asked("红烧肉怎么做", "none")
     with pytest.raises(StorageError, match="cannot keep feedback in"):
@@ -62,7 +63,7 @@ def test_nothing_is_lost_while_the_store_cannot_be_written(tmp_path):
 
     data_dir.unlink()  # the operator fixes the disk
     usage.flush()
-    store = FeedbackStore(data_dir / "feedback.sqlite3")
+    store = FeedbackStore(sqlite_database(data_dir / "feedback.sqlite3", "feedback"))
     assert shown(store) == {"a": 2, "b": 1}
     assert kept(store) == [("红烧肉怎么做", "none"), ("明天北京会下雨吗", "none")]
 
@@ -106,7 +107,7 @@ def test_a_write_refused_by_a_lock_is_retried_whole(store):
     usage = UsageRecorder(lambda: store)
     usage.shown(["a"])
     usage.asked("红烧肉怎么做", "none")
-    holder = sqlite3.connect(store.path, isolation_level=None)  # another process holds the database
+    holder = sqlite3.connect(store.db.path, isolation_level=None)  # another process holds the database
     holder.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(StorageError, match="database is locked"):

@@ -2,8 +2,6 @@
 
 import csv
 import io
-from functools import lru_cache
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -22,18 +20,16 @@ from app.api.schemas import (
 from app.core.config import Settings
 from app.feedback.store import FeedbackStore
 from app.search.engine import SearchEngine
+from app.store.database import database
 
 router = APIRouter(tags=["feedback"])
-UNAVAILABLE = (503, "No index loaded, or the feedback database cannot be used (locked, read-only, full)")
-
-
-@lru_cache  # one store per file: opening one creates the directory and the table
-def _store_at(path: Path) -> FeedbackStore:
-    return FeedbackStore(path)
+UNAVAILABLE = (
+    503, "No index loaded, or the feedback database cannot be used (locked, read-only, full; PostgreSQL down)"
+)
 
 
 def feedback_store(settings: Settings) -> FeedbackStore:
-    return _store_at(settings.feedback_file)
+    return FeedbackStore(database(settings, "feedback"))  # migrated once per process
 
 
 def script_titles(engine: SearchEngine) -> dict[str, str]:
