@@ -39,9 +39,11 @@ class Settings(BaseSettings):
     encoder_threads: int = Field(default=1, description="threads per encoder call; 0 = the backend's default")
     query_cache_size: int = Field(default=1024, description="query embeddings kept in the LRU cache; 0 = no cache")
     # onnx: the model's weights exported once to ONNX Runtime by `python -m app model prepare`,
-    # the same vectors as torch at about twice the speed on CPU (docs/performance.md); torch:
-    # sentence-transformers itself, for models the export does not cover.
-    encoder_backend: Literal["onnx", "torch"] = "onnx"
+    # the same vectors as torch at about twice the speed on CPU (docs/performance.md); onnx-int8:
+    # that export with its matrix products in 8-bit integers, faster again, its vectors close but
+    # not equal (docs/evaluation.md); torch: sentence-transformers itself, for models the export
+    # does not cover.
+    encoder_backend: Literal["onnx", "onnx-int8", "torch"] = "onnx"
 
     max_upload_bytes: int = 20 * 1024 * 1024
     # What one upload may cost once unpacked: a few KB of .docx or .pdf can expand to hundreds

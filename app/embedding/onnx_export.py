@@ -1,6 +1,6 @@
 """Export a sentence-transformers model's transformer to ONNX once (`python -m app model prepare`),
-for the ONNX Runtime backend of app.embedding.encoder. The only part of that backend that needs
-torch."""
+for the ONNX Runtime backends of app.embedding.encoder, and quantise the export to int8. The only
+part of those backends that needs torch."""
 
 import os
 import shutil
@@ -13,16 +13,23 @@ import torch
 from sentence_transformers import SentenceTransformer
 from transformers.utils import logging as transformers_logging
 
-from app.embedding.encoder import ONNX_FILE
+from app.embedding.encoder import ONNX_FILE, ONNX_INT8_FILE
 
 
-def export_onnx(model_dir: Path) -> Path:
+def export_onnx(model_dir: Path, graph: Path = ONNX_FILE) -> Path:
     """Write the model's transformer (token ids and mask in, last hidden state out; fp32, the same
-    weights) to model_dir/onnx/, unless it is there. The weights go to a file of their own, which
-    ONNX Runtime maps into memory instead of copying: shared between workers, less RSS."""
-    target = model_dir / ONNX_FILE
-    if target.is_file():
-        return target
+    weights) to model_dir/onnx/, unless it is there; for `graph` ONNX_INT8_FILE, its int8
+    quantisation beside it as well. The weights go to files of their own, which ONNX Runtime maps
+    into memory instead of copying: shared between workers, less RSS. Returns the graph's path."""
+    fp32 = model_dir / ONNX_FILE
+    if not fp32.is_file():
+        _export(model_dir, fp32)
+    if graph == ONNX_INT8_FILE and not (model_dir / ONNX_INT8_FILE).is_file():
+        _quantise(fp32, model_dir / ONNX_INT8_FILE)
+    return model_dir / graph
+
+
+def _export(model_dir: Path, target: Path) -> None:
     transformers_logging.disable_progress_bar()
     transformer = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)[0].auto_model.eval()
     # Written beside and renamed into place: a crash never leaves half an export where the service looks.
@@ -48,7 +55,27 @@ def export_onnx(model_dir: Path) -> Path:
         os.replace(staging, target.parent)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return target
+
+
+def _quantise(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of the matrix products' weights, a scale per output channel
+    (per-tensor scales moved the vectors twice as far); the embedding table stays fp32 (its
+    lookups cost nothing). 7-bit ranges (`reduce_range`) keep the integer products from
+    saturating on CPUs without VNNI instructions."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    staging = Path(tempfile.mkdtemp(prefix=".onnx-int8.", dir=target.parent))
+    try:
+        quantize_dynamic(  # given the graph, not its path: nothing is written beside the source
+            onnx.load(source), staging / target.name, op_types_to_quantize=["MatMul"], per_channel=True,
+            reduce_range=True, weight_type=QuantType.QInt8, use_external_data_format=True,
+        )
+        # The graph last: its presence says the weights it names are complete.
+        for path in sorted(staging.iterdir(), key=lambda p: p.name == target.name):
+            path.chmod(0o644)
+            os.replace(path, target.parent / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 class _LastHiddenState(torch.nn.Module):

@@ -45,6 +45,9 @@ from app.text.normalize import normalize, split_clauses
 from app.text.tokenize import legal_terms, tokenize
 
 MAX_CLAUSES = 6
+# Above this, the whole query's vector is its clauses' mean: a long narration's own pass is the
+# costliest one and tells no more than its clauses (docs/performance.md, "The tail").
+LONG_QUERY_CHARS = 120
 READINGS_KEPT = 4096  # texts whose scenario scores are kept: the turns of the calls in progress
 DEFAULT_CHANNEL = "phone"  # the service's agents are on the phone unless they say otherwise
 
@@ -358,9 +361,16 @@ def query_clauses(text: str) -> list[str]:
 def encode_query_and_clauses(encode, text: str, clauses: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
     """The query's vector and its clauses' vectors. Two passes, not one batch: a batch pads
     every text to the longest, and the whole query is the longest, so one batch would cost
-    (clauses + 1) x the whole query's pass instead of about twice it."""
-    whole_vector = encode([text])[0]
-    return whole_vector, list(encode(clauses)) if clauses else []
+    (clauses + 1) x the whole query's pass instead of about twice it. A long narration is all
+    in its clauses: their normalised mean stands for the whole, one pass fewer where a pass
+    costs most."""
+    if not clauses:
+        return encode([text])[0], []
+    clause_vectors = list(encode(clauses))
+    if len(text) > LONG_QUERY_CHARS:
+        whole_vector = np.mean(clause_vectors, axis=0)
+        return whole_vector / np.linalg.norm(whole_vector), clause_vectors
+    return encode([text])[0], clause_vectors
 
 
 def _top(scores: dict, n: int) -> list[tuple]:

@@ -1,8 +1,9 @@
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
-from app.search.engine import MAX_CLAUSES, query_clauses
+from app.search.engine import LONG_QUERY_CHARS, MAX_CLAUSES, encode_query_and_clauses, query_clauses
 
 
 def test_a_complaint_is_encoded_clause_by_clause_beside_the_whole():
@@ -15,6 +16,28 @@ def test_a_very_long_narration_is_matched_in_a_bounded_number_of_clauses():
     clauses = query_clauses(text)
     assert len(clauses) == MAX_CLAUSES
     assert "，".join(clauses) == text  # every clause is still matched, in runs
+
+
+def test_a_long_narration_takes_its_clauses_mean_for_the_whole_in_one_pass_fewer(encoder):
+    passes = []
+
+    def encode(texts):
+        passes.append(texts)
+        return encoder.encode_queries(texts)
+
+    short = "客户说流量被偷了，要双倍赔偿，不然找记者曝光"
+    whole, clauses = encode_query_and_clauses(encode, short, query_clauses(short))
+    assert passes == [query_clauses(short), [short]] and len(clauses) == 3
+    np.testing.assert_allclose(whole, encoder.encode_queries([short])[0])
+
+    passes.clear()
+    long = "，".join(["我家宽带从上个月起天天掉线", "打了五次客服电话都说会处理", "师傅约了三次都没上门"] * 4)
+    assert len(long) > LONG_QUERY_CHARS
+    whole, clauses = encode_query_and_clauses(encode, long, query_clauses(long))
+    assert passes == [query_clauses(long)]  # the whole text is never encoded
+    mean = np.mean(clauses, axis=0)
+    np.testing.assert_allclose(whole, mean / np.linalg.norm(mean), rtol=1e-6)
+    assert float(whole @ encoder.encode_queries([long])[0]) > 0.85  # and stands for it
 
 
 def test_an_article_found_by_one_of_its_paragraphs_is_listed_once(engine):
