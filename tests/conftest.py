@@ -166,11 +166,14 @@ def index_copy(tmp_path, settings, index_version) -> Path:
     return copy_index(settings.index_dir, index_version, tmp_path / "index")
 
 
-def reindex_and_wait(client, headers: dict) -> dict:
-    """Start a re-index through the admin API and wait for the job to end; returns the job."""
+def reindex_and_wait(client, headers: dict, second_refused: bool = False) -> dict:
+    """Start a re-index through the admin API and wait for the job to end; returns the job. With
+    `second_refused`, also checks that another re-index is refused while this one runs."""
     started = client.post("/v1/admin/reindex", headers=headers)
     assert started.status_code == 202, started.text
     job = started.json()
+    if second_refused:
+        assert client.post("/v1/admin/reindex", headers=headers).status_code == 409  # one job at a time
     deadline = time.monotonic() + 300
     while job["state"] in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -10,6 +10,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -17,7 +21,7 @@ import httpx
 from app.core.config import REPO_ROOT
 from app.index.store import IndexVersion, current_version, list_versions, set_current, versions_dir
 from app.measure.load import listening_pid, peak_rss_mb, rss_mb
-from tests.conftest import running_server
+from tests.conftest import reindex_and_wait, running_server
 
 TOKEN = "e2e-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -38,6 +42,41 @@ def wait_for(condition, seconds: float, message: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, message
         time.sleep(0.3)
+
+
+@dataclass
+class Searches:
+    """What searches sent without pause got back: failures, and the index versions that answered."""
+
+    failures: list = field(default_factory=list)
+    versions: Counter = field(default_factory=Counter)
+
+    @property
+    def count(self) -> int:
+        return len(self.failures) + sum(self.versions.values())
+
+
+@contextmanager
+def searches_running(base: str, query: str) -> Iterator[Searches]:
+    """Searches `query` against the service at `base`, one after another, until the block ends."""
+    searches, stop = Searches(), threading.Event()
+
+    def search_continuously() -> None:
+        with httpx.Client(timeout=30) as client:
+            while not stop.is_set():
+                response = client.post(f"{base}/v1/search", json={"query": query})
+                if response.status_code != 200:
+                    searches.failures.append((response.status_code, response.text[:200]))
+                else:
+                    searches.versions[response.json()["index_version"]] += 1
+
+    searcher = threading.Thread(target=search_continuously)
+    searcher.start()
+    try:
+        yield searches
+    finally:
+        stop.set()
+        searcher.join()
 
 
 def course_text(passages: int) -> bytes:
@@ -76,45 +115,22 @@ def build_process(server: int) -> int | None:
 def test_searches_never_fail_during_reindex_and_rollback(index_copy, tmp_path):
     with running_server(index_copy, tmp_path, ADMIN_TOKEN=TOKEN) as base:
         first = httpx.get(f"{base}/readyz").json()["index_version"]
-        stop, failures, versions_seen, count = threading.Event(), [], set(), [0]
-
-        def search_continuously() -> None:
-            with httpx.Client(timeout=30) as client:
-                while not stop.is_set():
-                    response = client.post(f"{base}/v1/search", json={"query": "客户说宽带断了要赔偿"})
-                    count[0] += 1
-                    if response.status_code != 200:
-                        failures.append(response.status_code)
-                    else:
-                        versions_seen.add(response.json()["index_version"])
-
-        searcher = threading.Thread(target=search_continuously)
-        searcher.start()
-        try:
+        with searches_running(base, "客户说宽带断了要赔偿") as searches:
             content = json.dumps(SCRIPT, ensure_ascii=False).encode()
             upload = httpx.post(
                 f"{base}/v1/admin/documents", headers=AUTH, files={"file": ("s.jsonl", content)}, data={"kind": "script"}
             )
             assert upload.status_code == 201
-            job = httpx.post(f"{base}/v1/admin/reindex", headers=AUTH).json()
-            assert httpx.post(f"{base}/v1/admin/reindex", headers=AUTH).status_code == 409
-
-            def finished() -> bool:
-                job.update(httpx.get(f"{base}/v1/admin/jobs/{job['id']}", headers=AUTH).json())
-                return job["state"] in ("succeeded", "failed")
-
-            wait_for(finished, 300, "re-index did not finish")
+            with httpx.Client(base_url=base, timeout=30) as admin:
+                job = reindex_and_wait(admin, AUTH, second_refused=True)
             assert job["state"] == "succeeded", job
             wait_for(lambda: httpx.get(f"{base}/readyz").json()["index_version"] == job["version"], 10, "no switch")
             assert httpx.post(f"{base}/v1/admin/rollback", headers=AUTH).json()["current"] == first
             wait_for(lambda: httpx.get(f"{base}/readyz").json()["index_version"] == first, 10, "no rollback")
             time.sleep(1)
-        finally:
-            stop.set()
-            searcher.join()
-        assert failures == []
-        assert count[0] > 10
-        assert {first, job["version"]} <= versions_seen
+        assert searches.failures == []
+        assert searches.count > 10
+        assert {first, job["version"]} <= set(searches.versions)
 
 
 def test_a_reindex_gives_its_memory_back_and_reports_progress(index_copy, tmp_path):

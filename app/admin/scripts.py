@@ -146,22 +146,12 @@ class EditStore:
 
     @staticmethod
     def row(db: Connection, script_id: str) -> dict | None:
-        found = db.execute(
-            select(scripts.c.revision, scripts.c.edited, scripts.c.published, scripts.c.draft, scripts.c.draft_deletes)
-            .where(scripts.c.id == script_id)
-        ).first()
-        if found is None:
-            return None
-        revision, edited, published, draft, draft_deletes = found
-        return {
-            "revision": revision, "edited": bool(edited), "published": _script(published), "draft": _script(draft),
-            "draft_deletes": bool(draft_deletes),
-        }
+        found = db.execute(select(scripts).where(scripts.c.id == script_id)).first()
+        return None if found is None else _row(found)
 
     @staticmethod
     def rows(db: Connection) -> dict[str, dict]:
-        ids = db.execute(select(scripts.c.id)).scalars().all()
-        return {i: EditStore.row(db, i) for i in ids}
+        return {found.id: _row(found) for found in db.execute(select(scripts))}
 
     @staticmethod
     def edits(db: Connection) -> Edits:
@@ -202,6 +192,14 @@ class EditStore:
             Change(id=i, at=at, who=who, kind=kind, target=t, before=_load(b), after=_load(a))
             for i, at, who, kind, t, b, a in db.execute(query)
         ]
+
+
+def _row(found) -> dict:
+    """A script's row as the editor reads it: drafts and published scripts parsed."""
+    return {
+        "revision": found.revision, "edited": bool(found.edited), "published": _script(found.published),
+        "draft": _script(found.draft), "draft_deletes": bool(found.draft_deletes),
+    }
 
 
 def published_edits(db: Database) -> Edits:

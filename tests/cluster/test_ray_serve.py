@@ -11,7 +11,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,8 +22,8 @@ import yaml
 from app.core.config import REPO_ROOT, Settings
 from app.feedback.store import FeedbackStore
 from app.store.database import database
-from tests.conftest import free_port
-from tests.test_admin_e2e import SCRIPT, wait_for
+from tests.conftest import free_port, reindex_and_wait
+from tests.test_admin_e2e import SCRIPT, searches_running, wait_for
 
 TOKEN = "ray-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -231,21 +230,7 @@ def test_what_every_replica_showed_is_counted_where_the_admin_views_read(ray_ser
 
 def test_reindex_and_rollback_reach_every_replica_while_searches_run(ray_service, index_version):
     base = ray_service
-    stop, failures, seen, count = threading.Event(), [], Counter(), [0]
-
-    def search_continuously() -> None:
-        with httpx.Client(timeout=30) as client:
-            while not stop.is_set():
-                response = client.post(f"{base}/v1/search", json={"query": "靓号每月最低消费两百太贵想取消保底"})
-                count[0] += 1
-                if response.status_code != 200:
-                    failures.append((response.status_code, response.text[:200]))
-                else:
-                    seen[response.json()["index_version"]] += 1
-
-    searcher = threading.Thread(target=search_continuously)
-    searcher.start()
-    try:
+    with searches_running(base, "靓号每月最低消费两百太贵想取消保底") as searches:
         content = json.dumps(SCRIPT, ensure_ascii=False).encode()
         upload = httpx.post(
             f"{base}/v1/admin/documents", headers=AUTH, files={"file": ("s.jsonl", content)}, data={"kind": "script"}
@@ -253,14 +238,8 @@ def test_reindex_and_rollback_reach_every_replica_while_searches_run(ray_service
         assert upload.status_code == 201, upload.text
         stored = httpx.get(f"{base}/v1/admin/documents", headers=AUTH).json()
         assert [d["id"] for d in stored] == [upload.json()["document"]["id"]]
-        job = httpx.post(f"{base}/v1/admin/reindex", headers=AUTH).json()
-        assert httpx.post(f"{base}/v1/admin/reindex", headers=AUTH).status_code == 409  # one job, on the keeper
-
-        def finished() -> bool:
-            job.update(httpx.get(f"{base}/v1/admin/jobs/{job['id']}", headers=AUTH).json())
-            return job["state"] in ("succeeded", "failed")
-
-        wait_for(finished, 300, "re-index did not finish")
+        with httpx.Client(base_url=base, timeout=30) as admin:
+            job = reindex_and_wait(admin, AUTH, second_refused=True)  # one job, on the keeper
         assert job["state"] == "succeeded", job
         new = job["version"]
         wait_for(lambda: set(versions_served(base)) == {new}, 30, "not every replica switched to the new version")
@@ -272,9 +251,6 @@ def test_reindex_and_rollback_reach_every_replica_while_searches_run(ray_service
         assert back.json()["current"] == index_version
         wait_for(lambda: set(versions_served(base)) == {index_version}, 30, "not every replica rolled back")
         time.sleep(1)
-    finally:
-        stop.set()
-        searcher.join()
-    assert failures == []
-    assert count[0] > 10
-    assert {index_version, new} <= set(seen)
+    assert searches.failures == []
+    assert searches.count > 10
+    assert {index_version, new} <= set(searches.versions)
