@@ -19,7 +19,7 @@ from app.search.engine import DEFAULT_CHANNEL, ScoredScript, SearchEngine, Searc
 # other customer types describe the call, not a demand.
 DEMAND_GROUPS = ("demand", "business")
 RAISED_SITUATIONS = ("vulnerable-customer",)
-DEMAND_RATIO = 0.8  # a turn raises the scenarios within this fraction of its best one
+DEMAND_RATIO = 0.65  # a turn raises the scenarios within this fraction of its best one
 MAX_DEMANDS_PER_TURN = 3
 # The demand an escalation sign makes (app/call/escalation.py).
 SIGNALLED_DEMANDS = {

@@ -43,6 +43,7 @@ from app.index.store import (
     versions_dir,
 )
 from app.search.collection import Collection
+from app.search.scenario_probe import ScenarioProbe, probe_inputs
 from app.text.normalize import DIALECT_WORDS
 from app.text.tokenize import STOPWORDS_FILE, USER_DICT, tokenize
 
@@ -65,7 +66,12 @@ BUILD_FILES = (
     USER_DICT,
     STOPWORDS_FILE,
     DIALECT_WORDS,
-    *(_APP / name for name in ("index/build.py", "text/normalize.py", "text/tokenize.py", "search/collection.py")),
+    *(
+        _APP / name
+        for name in (
+            "index/build.py", "text/normalize.py", "text/tokenize.py", "search/collection.py", "search/scenario_probe.py"
+        )
+    ),
 )
 log = logging.getLogger("huashu")
 
@@ -260,9 +266,10 @@ def build_index(
                 return Built(current.name, new=False)  # the callers report it
             known = _known_embeddings(current, encoder.model_id)
             tokens = _known_tokens(index_dir, current, inputs["build_files_sha256"])
-            del current  # only its embeddings and tokens are needed from here on
+            probe = current.scenario_probe if current is not None else None
+            del current  # only its embeddings, tokens and probe are needed from here on
             version = _build_version(
-                corpus, inputs, index_dir, encoder, (known, tokens), progress, on_progress, embed_at_most
+                corpus, inputs, index_dir, encoder, (known, tokens, probe), progress, on_progress, embed_at_most
             )
             if keep_versions:
                 prune_versions(index_dir, keep_versions)
@@ -281,7 +288,7 @@ def _build_version(
     inputs: dict,
     index_dir: Path,
     encoder: Encoder,
-    reused: tuple[dict[str, np.ndarray], dict[str, list[str]]],
+    reused: tuple[dict[str, np.ndarray], dict[str, list[str]], ScenarioProbe | None],
     progress: bool,
     on_progress: Callable[[int, int], None] | None,
     embed_at_most: int | None = None,
@@ -295,12 +302,12 @@ def _build_version(
     building = root / f"{BUILDING_PREFIX}{version}"
     building.mkdir()
     try:
-        known, known_tokens = reused
+        known, known_tokens, known_probe = reused
         hashes = {name: [_sha256(t) for t in texts] for name, (_, texts) in documents.items()}
         to_embed = sum(h not in known for name in documents for h in hashes[name])
         if embed_at_most is not None and to_embed > embed_at_most:
             raise TooManyNewTexts(f"{to_embed} texts to embed, more than {embed_at_most}")
-        counts, reused = {}, 0
+        counts, reused, embedded = {}, 0, {}
         report = on_progress or (lambda done, total: None)
         report(0, to_embed)
         done = 0  # counted here: a disabled bar (the service's builds) never advances its own count
@@ -314,12 +321,16 @@ def _build_version(
 
             for name, (records, texts) in documents.items():
                 embeddings, n_reused = _embed(encoder, texts, hashes[name], known, advance)
+                embedded[name] = embeddings
                 tokens = [known_tokens.get(h) or tokenize(t) for t, h in zip(texts, hashes[name])]
                 Collection.build(records, tokens, embeddings, hashes[name]).save(building / name)
                 # Kept for the next build, which tokenises only new texts (a publish, in seconds).
                 (building / name / TOKENS_FILE).write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
                 counts[name] = len({r.model_dump_json() for r in records})  # an article once, however split
                 reused += n_reused
+        probe = _scenario_probe(corpus, documents, hashes, embedded, encoder.model_id, known_probe)
+        if probe is not None:
+            probe.save(building)
         with (building / STATUTES_FILE).open("w", encoding="utf-8") as f:
             for article in corpus.book.articles.values():
                 f.write(article.model_dump_json() + "\n")
@@ -343,6 +354,23 @@ def _build_version(
             shutil.rmtree(root / version, ignore_errors=True)
         raise
     return version
+
+
+def _scenario_probe(
+    corpus: Corpus,
+    documents: dict,
+    hashes: dict[str, list[str]],
+    embedded: dict[str, np.ndarray],
+    model_id: str,
+    known: ScenarioProbe | None,
+) -> ScenarioProbe | None:
+    """The scenario probe fitted on the sayings and descriptions as this build embedded them; the
+    current version's when they are the same (a publish changes a script, not what it is fitted on)."""
+    labels = [e.scenario for e in documents["exemplars"][0]] + [s.id for s in corpus.taxonomy.scenarios]
+    inputs = probe_inputs(model_id, labels, hashes["exemplars"] + hashes["scenarios"])
+    if known is not None and known.inputs == inputs:
+        return known
+    return ScenarioProbe.fit(np.vstack([embedded["exemplars"], embedded["scenarios"]]), labels, inputs)
 
 
 @contextmanager

@@ -38,6 +38,7 @@ from app.corpus.scripts import Script
 from app.corpus.statutes import Article, ArticleRef, StatuteBook
 from app.ingest.courses import Passage
 from app.search.collection import Collection
+from app.search.scenario_probe import ScenarioProbe
 
 log = logging.getLogger("huashu")
 
@@ -274,6 +275,7 @@ class IndexVersion:
     collections: dict[str, Collection]
     book: StatuteBook
     taxonomy: Taxonomy
+    scenario_probe: ScenarioProbe | None  # None for a version built before probes
 
     @classmethod
     def load(cls, index_dir: Path, version: str | None = None) -> "IndexVersion":
@@ -283,9 +285,10 @@ class IndexVersion:
                 book = StatuteBook([Article.model_validate_json(line) for line in f])
             taxonomy = Taxonomy.model_validate_json((directory / TAXONOMY_FILE).read_text(encoding="utf-8"))
             collections = {name: Collection.load(directory / name, kind) for name, kind in COLLECTIONS.items()}
+            scenario_probe = ScenarioProbe.load(directory)
         except Exception as e:  # only a version without checksums gets here with bad files
             raise CorruptIndex(f"index version {version} cannot be read ({e}); {_remedy(index_dir, version)}") from None
-        return cls(version, manifest, collections, book, taxonomy)
+        return cls(version, manifest, collections, book, taxonomy, scenario_probe)
 
     def check_model(self, model_id: str) -> None:
         _check_model(self.name, self.manifest, model_id)

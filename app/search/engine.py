@@ -11,7 +11,8 @@ relevant statutes and course passages out.
    best script matches (descriptions are short, scripts carry the customer's wording), for the
    whole query and for each clause, so that every demand of a long complaint counts. A thing
    customers say when the scenario applies (`says`) counts as its description when it matches
-   better.
+   better. A linear probe fitted on all the sayings of each scenario adds its probability
+   (scenario_probe.py): an implied demand is often nearest a saying of another scenario.
 4. A script's score adds its best scenario's score to its own match, and the list is
    diversified: a script loses a little for each higher-ranked script of its scenario, so a
    complaint with several demands gets a script for each near the top. A script that cannot be
@@ -58,13 +59,14 @@ class Weights:
     statute_dense: float = 0.6  # the same for statutes, whose plain-language questions suit e5 better
     scenario_description: float = 0.5  # scenario score: description match vs best script match
     exemplar: float = 1.0  # an exemplar's match counts at this share of a description's
+    scenario_probe: float = 1.0  # a scenario's probability under the index's scenario probe, added to its score
     script_scenario: float = 0.5  # script score: share of its best scenario's score
     detect_ratio: float = 0.7  # scenarios within this fraction of the best one are detected
     max_detected: int = 5
     clause_weight: float = 0.8  # a clause's scenario scores count at this share (0: clauses ignored)
     context_weight: float = 1.0  # an earlier turn's scenario scores count at this share (a live call)
     unfit_turn_script: float = 0.5  # a latest turn that fits little alone: its own script match counts at this share
-    diversity: float = 0.2  # score a script loses per higher-ranked script of the same scenario
+    diversity: float = 0.35  # score a script loses per higher-ranked script of the same scenario
     other_channel: float = 0.2  # score a script loses when it is not written for the agent's channel
     citation_boost: float = 0.5  # statute score added per citing top script (times its score)
     scenario_statute_boost: float = 1.5  # statute score added per detected scenario it governs (times its score)
@@ -303,6 +305,12 @@ class SearchEngine:
             + (1 - w.scenario_description) * best_script_match.get(sid, 0.0)
             for sid in self.scenario_names
         }
+        # What the sayings of each scenario share, beyond the nearest one (scenario_probe.py).
+        probe = self.index.scenario_probe
+        if probe is not None and w.scenario_probe:
+            for sid, p in probe.probabilities(vector).items():
+                if sid in scenario_score:
+                    scenario_score[sid] += w.scenario_probe * p
         return scenario_score, script_match
 
     def _detect(self, scenario_score: dict[str, float], w: Weights) -> list[ScoredScenario]:

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from app.corpus.loader import Edits, load_corpus
@@ -19,6 +20,7 @@ from app.index.store import (
     prune_versions,
     set_current,
 )
+from app.search.scenario_probe import ScenarioProbe
 from tests.conftest import SAMPLE_SCRIPT, write_small_corpus
 
 
@@ -215,3 +217,32 @@ def test_encoder_calls_hold_few_long_texts_and_many_short_ones():
         assert len(batch) == 1 or len(batch) * longest <= EMBED_CHARS
     assert max(len(b) for b in batches if lengths[b[0]] == 10) == EMBED_BATCH
     assert max(len(b) for b in batches if lengths[b[0]] == 5000) == EMBED_CHARS // MAX_TEXT_CHARS
+
+
+def test_a_build_fits_the_scenario_probe_and_a_publish_reuses_it(tiny_corpus, tmp_path, encoder, monkeypatch):
+    index_dir = tmp_path / "index"
+    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    first = IndexVersion.load(index_dir)
+    corpus = load_corpus(tiny_corpus)
+    assert set(first.scenario_probe.scenarios) == {s.id for s in corpus.taxonomy.scenarios}
+
+    # A changed script leaves what the probe is fitted on as it was: no fit (and no scikit-learn
+    # in a serving process that publishes a script).
+    def no_fit(*args):
+        raise AssertionError("fitted again")
+
+    monkeypatch.setattr(ScenarioProbe, "fit", no_fit)
+    write_script(tiny_corpus, "第二版话术。")
+    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    reused = IndexVersion.load(index_dir)
+    assert reused.name != first.name and reused.scenario_probe.inputs == first.scenario_probe.inputs
+    np.testing.assert_array_equal(reused.scenario_probe.coef, first.scenario_probe.coef)
+
+    # A new saying is new training data: fitted again.
+    monkeypatch.undo()
+    scenarios = tiny_corpus / "scenarios.yaml"
+    text = scenarios.read_text(encoding="utf-8")
+    scenarios.write_text(text.replace('      - "退一赔一"\n', '      - "退一赔一"\n      - "骗我的钱得加倍吐出来"\n', 1), encoding="utf-8")
+    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    refitted = IndexVersion.load(index_dir)
+    assert refitted.scenario_probe.inputs != first.scenario_probe.inputs

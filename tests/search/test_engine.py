@@ -3,7 +3,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from app.search.engine import LONG_QUERY_CHARS, MAX_CLAUSES, encode_query_and_clauses, query_clauses
+from app.search.engine import LONG_QUERY_CHARS, MAX_CLAUSES, SearchEngine, encode_query_and_clauses, query_clauses
 
 
 def test_a_complaint_is_encoded_clause_by_clause_beside_the_whole():
@@ -98,3 +98,21 @@ def test_a_script_not_written_for_the_channel_loses_a_fixed_amount(engine):
         channels = plain.record.channels
         assert found["phone"][script_id].score == pytest.approx(plain.score - penalty * ("phone" not in channels))
         assert found["counter"][script_id].score == pytest.approx(plain.score - penalty * ("counter" not in channels))
+
+
+def test_the_scenario_probe_adds_what_all_of_a_scenario_s_sayings_share(engine):
+    # Nearest sayings alone also detect a customer type for this charge complaint; the probe,
+    # fitted on every saying, gives the lead to the scenario all its sayings are about.
+    query = "每个月莫名其妙多出来十块钱，我啥也没开过"
+    found = engine.search(query)
+    plain = engine.search(query, weights=replace(engine.weights, scenario_probe=0))
+    assert [s.id for s in found.detected_scenarios] == ["unauthorized-service"]
+    assert plain.detected_scenarios[0].id == "unauthorized-service" and len(plain.detected_scenarios) > 1
+
+
+def test_a_version_built_before_scenario_probes_searches_as_without_one(engine):
+    older = SearchEngine(replace(engine.index, scenario_probe=None), engine.encoder)
+    query = "营业员骗我办了合约机，我要退一赔三"
+    plain = engine.search(query, weights=replace(engine.weights, scenario_probe=0))
+    found = older.search(query)
+    assert [(s.record.id, s.score) for s in found.scripts] == [(s.record.id, s.score) for s in plain.scripts]

@@ -1,0 +1,72 @@
+"""Which scenario a query is about, from a linear model over its embedding.
+
+Nearest neighbours ask which single saying or description a query is closest to, and an implied
+demand ("上回隔壁老王你们给了一千五") is often closest to a saying of another scenario. A
+multinomial logistic regression over every scenario's sayings (`says`) and its description
+weighs every direction of the embedding that tells the scenarios apart. It is fitted at each
+index build on the embeddings the build stores (in about a second) and kept in the version;
+search adds its probabilities to the scenario scores (`Weights.scenario_probe`).
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FILE_NAME = "scenario-probe.npz"
+# Inverse regularisation: 10 separated the dev sets' scenarios better than 3 (docs/evaluation.md).
+PROBE_C = 10.0
+
+
+@dataclass(frozen=True)
+class ScenarioProbe:
+    scenarios: tuple[str, ...]
+    coef: np.ndarray  # (scenarios, dimension)
+    intercept: np.ndarray  # (scenarios,)
+    inputs: str  # sha256 of what it was fitted on: the same inputs give the same probe
+
+    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
+        logits = self.coef @ vector + self.intercept
+        p = np.exp(logits - logits.max())
+        return dict(zip(self.scenarios, (p / p.sum()).tolist()))
+
+    @classmethod
+    def fit(cls, vectors: np.ndarray, labels: list[str], inputs: str) -> "ScenarioProbe | None":
+        """None when there are fewer than two scenarios to tell apart."""
+        if len(set(labels)) < 2:
+            return None
+        # Imported here: only a build that fits a probe needs scikit-learn, never a search.
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(C=PROBE_C, max_iter=5000).fit(vectors, labels)
+        coef = model.coef_.astype(np.float32)
+        intercept = model.intercept_.astype(np.float32)
+        if len(model.classes_) == 2:  # a binary fit has one row, the second class's log-odds
+            coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.r_[np.float32(0), intercept]
+        return cls(tuple(str(c) for c in model.classes_), coef, intercept, inputs)
+
+    def save(self, directory: Path) -> None:
+        np.savez(
+            directory / FILE_NAME,
+            scenarios=np.array(self.scenarios),
+            coef=self.coef,
+            intercept=self.intercept,
+            inputs=np.array(self.inputs),
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> "ScenarioProbe | None":
+        """None for a version built without one (before probes, or with a single scenario)."""
+        path = directory / FILE_NAME
+        if not path.exists():
+            return None
+        with np.load(path) as data:
+            return cls(tuple(data["scenarios"].tolist()), data["coef"], data["intercept"], str(data["inputs"]))
+
+
+def probe_inputs(model_id: str, labels: list[str], text_hashes: list[str]) -> str:
+    """The digest of a probe's training data: the model and each labelled text."""
+    data = json.dumps([model_id, list(zip(labels, text_hashes))], ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
