@@ -83,6 +83,16 @@ CASES = [
     ("我的手机号是13812300456", "none", set()),
     ("我是第一次打电话，宽带很慢", "none", set()),
     ("之前也和你们打过几次交道，这次想办个宽带", "none", set()),
+    # threats said without the usual words: the thing broken named first, a tool carried, a person to hurt
+    ("再不来人修，我就把你们店的橱窗玻璃给砸了", "high", {"threat"}),
+    ("明天我拎上一把斧头去营业厅找你们", "high", {"threat"}),
+    ("那个装机师傅再来，我非得揍他一顿", "high", {"threat"}),
+    ("让我碰到那个客服，打得他满地找牙", "high", {"threat"}),
+    ("我明天带几个人堵在你们营业厅门口", "high", {"threat"}),
+    ("我这把年纪了，这条命不要了也要讨个说法", "high", {"threat"}),
+    ("你好，我想把旧的锤子手机换成新的，号码不变", "none", set()),
+    ("手机屏幕摔碎了，玻璃都裂了，能修吗", "none", set()),
+    ("楼下修路把路堵住了，装机师傅进不来", "none", set()),
 ]
 
 
