@@ -154,21 +154,40 @@ _JOB_AFTER = re.compile(
     r"^.{0,6}?"
     + _group(
         "上班 工作 实习 干活 打工 任职 上学 当差 做事 做东西 返工",
+        "开庭 出庭 办案 开会 出差 加班 值班",  # the lawyers at work, not hired against the company
         r"的(?:前台|保安|保洁|员工|同事|领导|护工|护士|司机)",
     )
 )
 _JOB_BEFORE = re.compile(
-    _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她")
-    + r"(?:也|就|以前|原来)?(?:是|当|做|干|在)[^找去到打向请告]{0,4}$|(?:做|当|干)$"
+    _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她 cx 客户 本人")
+    + r"(?:也|就|以前|原来|本身)?(?:是|当|做|干|在|为)[^找去到打向请告]{0,4}$|(?:做|当|干)$"
+    # a job the customer gives themselves: "cx自称执业律师", "身为律师"
+    + r"|(?:自称|身为|作为|本身是)[^找去到打向请告]{0,4}$"
 )
 # Something the customer saw or heard of; a regulator cited for its rules.
 _OBSERVED = re.compile(
     _any(
         "看到 看过 看了 听说 听人说 刷到 据说 广告 报道过 上过 不是说 有人说 别人说 人家说 有人要",
         "看新闻 新闻说 新闻上 新闻里",
+        # hearsay: what someone else did or says works ("同事说打12300一投诉就全退了")
+        r"(?:同事|朋友|邻居|亲戚|网友|网上|别人家)(?:都|也)?说",
     )
 )
-_RULES_AFTER = re.compile(r"^.{0,4}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求运营商"))
+# The place is a landmark: "法院对面那间门市", "工信部那个大楼旁边".
+_LANDMARK = re.compile(r"^.{0,6}?" + _group("对面 旁边 附近 隔壁 边上 楼下 楼上 斜对面 那条街 那条路 那一带"))
+# After the cue, the mention is declared harmless: a past call only to ask, another business, a joke.
+_ONLY_ASKED = re.compile(r"^.{0,6}?(?:只|还|就|都)?是(?:为了|去|想)?" + _group("问 咨询 了解 查"))
+_HARMLESS_AFTER = re.compile(
+    _any(
+        r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)",
+        "开玩笑 开个玩笑 说笑 逗你 随便说说 说着玩",
+    )
+)
+# Praise goes to the newspaper too ("写表扬信寄给晚报").
+_PRAISE = re.compile(_any("表扬 感谢信 锦旗 点赞 夸夸"))
+# 申诉 in a call about a third party's account is an appeal to that platform, not to a regulator.
+_THIRD_PARTY = re.compile(_any("微信 美团 支付宝 淘宝 京东 平台 账号 帐号 账户 帐户 app 解绑 解封"))
+_RULES_AFTER = re.compile(r"^[^投诉举报申告找去]{0,10}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求运营商"))
 _RULES_BEFORE = re.compile(_group("按 按照 根据 依据 依照") + "$")
 
 
@@ -177,7 +196,12 @@ def _negated(clause: str, at: int) -> bool:
     last = None
     for m in _NEGATION.finditer(before):
         last = m
-    if last is None or _CONDITION.search(before[last.end() :]):
+    if last is None:
+        return False
+    # "我不是那种动不动就打工信部的人": the customer's character, whatever the condition inside
+    if re.match(r"不是(?:那种|这种|那样的|爱)", before[last.start() :]) and "的人" in clause[at:]:
+        return True
+    if _CONDITION.search(before[last.end() :]):
         return False
     return not _RHETORICAL.search(clause)
 
@@ -257,7 +281,9 @@ _REPEAT = re.compile(
         _group(_CONTACT, "找你们 找过你们") + r".{0,4}?" + _COUNT + _group("次 回 遍 趟") + "(?!交道)",
         r"(?:多|好几|几|[二三四五六七八九十两]+|[2-9])次" + _group(_CONTACT),
         r"不是第一次|又打(?:来|过来|电话)?了|每次(?:打|来电|打电话|打过来|投诉)(?:过来|来)?都",
-        r"(?:每天|每日|天天)(?:都)?(?:打|来)",
+        # the customer calling daily, not the company calling them ("你们天天打电话给我") nor a call only
+        # threatened ("不赔我就天天打")
+        r"(?<!你们)(?<!他们)(?<!就)(?<!要)(?<!会)(?:每天|每日|天天)(?:都)?(?:打|来)(?!.{0,4}?给我)",
         r"(?:一直|始终|总是|老是|每次|从来|根本)都?(?:没人|没有人|没|不)"
         r"(?:管|处理|解决|理|回复|回电|回电话|给我回|联系我|跟进|上门)",
         r"说了(?:多少|好几|几|无数|[二三四五六七八九十两]+|[2-9])(?:遍|次)",
@@ -353,28 +379,40 @@ class _Clause:
         return _Sign(kind, concrete, self.turn, self.offset + start, self.offset + end)
 
 
+def _harmless(c: _Clause, start: int, end: int) -> bool:
+    """The customer says the mention is no step against the company: only a question, another business, a joke,
+    praise."""
+    return bool(
+        _ONLY_ASKED.match(c.whole[c.offset + end :])
+        or _HARMLESS_AFTER.search(c.whole[c.offset + start :])
+        or _PRAISE.search(c.text)
+    )
+
+
 def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
     signs = []
     for m in re.finditer(places, c.text):
         before, after = c.text[: m.start()], c.text[m.end() :]
         if _negated(c.text, m.start()) or _JOB_AFTER.match(after) or _OBSERVED.search(before):
             continue
+        if _harmless(c, m.start(), m.end()):
+            continue
         if _RULES_AFTER.match(after) or _RULES_BEFORE.search(before):
             continue
         step = re.search(r".*(" + _STEP_BEFORE + r")[^，]{0,4}$", before)  # the action nearest the place
         then = re.match(r"^.{0,3}?" + _STEP_AFTER, after)
-        if step and not re.search(r"[是在]", before[step.end(1) :]):
+        if step and not re.search(r"[是在当]", before[step.end(1) :]):
             end = m.end() + then.end() if then else m.end()
             signs.append(c.sign(kind, step.start(1), end, _concrete(c.text, c.prev, step.start(1), end, c.whole)))
         elif then:
             end = m.end() + then.end()
             signs.append(c.sign(kind, m.start(), end, _concrete(c.text, c.prev, m.start(), end, c.whole)))
-        elif not weak and not _JOB_BEFORE.search(before):
+        elif not weak and not _JOB_BEFORE.search(before) and not _LANDMARK.match(after):
             signs.append(c.sign(kind, m.start(), m.end()))
     return signs
 
 
-def _clause_signs(c: _Clause, grievance: bool) -> list[_Sign]:
+def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> list[_Sign]:
     signs = []
     for kind, places in _PLACES.items():
         signs += _places(kind, places, False, c)
@@ -382,8 +420,11 @@ def _clause_signs(c: _Clause, grievance: bool) -> list[_Sign]:
         signs += _places(kind, places, True, c)
     for kind, steps in _STEPS.items():
         for m in re.finditer(steps, c.text):
-            if not _negated(c.text, m.start()) and not _OBSERVED.search(c.text[: m.start()]):
-                signs.append(c.sign(kind, m.start(), m.end(), _concrete(c.text, c.prev, m.start(), m.end(), c.whole)))
+            if _negated(c.text, m.start()) or _OBSERVED.search(c.text[: m.start()]) or _harmless(c, m.start(), m.end()):
+                continue
+            if kind == "regulator" and third_party and m.group().endswith("申诉"):
+                continue
+            signs.append(c.sign(kind, m.start(), m.end(), _concrete(c.text, c.prev, m.start(), m.end(), c.whole)))
     if not _CONTENT.search(c.whole) and not any(re.search(places, c.text) for places in _PLACES.values()):
         signs += [c.sign("repeat-contact", m.start(), m.end()) for m in _EARLIER_CONTACT.finditer(c.text)]
     patterns = [("repeat-contact", _REPEAT), ("threat", _THREAT), ("vulnerable", _FRAIL)]
@@ -498,7 +539,8 @@ def assess_escalation(turns: list[tuple[str, str]], amounts: list[tuple[int, str
     texts = {i: _normalized(text) for i, (role, text) in enumerate(turns) if role == "customer"}
     clauses = {turn: _turn_clauses(turn, text) for turn, text in texts.items()}
     grievance = _has_grievance([c for cs in clauses.values() for c in cs])
-    signs = [sign for cs in clauses.values() for c in cs for sign in _clause_signs(c, grievance)]
+    third_party = any(_THIRD_PARTY.search(t.norm) for t in texts.values())
+    signs = [sign for cs in clauses.values() for c in cs for sign in _clause_signs(c, grievance, third_party)]
     reasons, seen = [], set()
     for sign in sorted(signs, key=lambda s: (s.turn, not s.concrete, s.start, s.start - s.end)):
         if (sign.kind, sign.turn) not in seen:  # one reason per kind and turn: a concrete step first, else the first

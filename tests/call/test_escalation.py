@@ -93,6 +93,35 @@ CASES = [
     ("你好，我想把旧的锤子手机换成新的，号码不变", "none", set()),
     ("手机屏幕摔碎了，玻璃都裂了，能修吗", "none", set()),
     ("楼下修路把路堵住了，装机师傅进不来", "none", set()),
+    # the customer's character, not an intention; a later clause still counts
+    ("我可不是那种一点小事就找记者的人，你们把网修好就行", "none", set()),
+    ("我不是那种爱闹的人，但这次再不处理我就去工信部", "watch", {"regulator"}),
+    # a past call to a regulator only to ask, or about another business
+    ("之前打过12315，只是问问退货的规定", "none", set()),
+    ("我上周打过12315，投诉的就是你们", "high", {"regulator"}),
+    ("去年我找过律师，那是离婚的事，跟你们这个没关系", "none", set()),
+    ("我找过律师了，他说你们这个合同有问题", "high", {"legal"}),
+    # a joke taken back, praise sent to the paper, hearsay
+    ("再扣我钱我就去法院告你们，哈哈开个玩笑", "none", set()),
+    ("再扣我钱我就去法院告你们", "watch", {"legal"}),
+    ("你们小王服务太好了，我要写感谢信寄到报社", "none", set()),
+    ("我要写信寄到报社，说说你们怎么坑人", "watch", {"media"}),
+    ("我朋友说找记者一曝光就解决了，不过我不想闹大", "none", set()),
+    ("我朋友帮我联系了记者", "high", {"media"}),
+    # a place as a landmark, a lawyer at work, a job the customer gives themselves
+    ("我家就在消协对面那个小区，宽带一直掉线", "none", set()),
+    ("我们所律师开庭要用网，今天必须修好", "none", set()),
+    ("cx为律所行政 单位宽带断网", "none", set()),
+    ("cx自称执业律师 表示只想要个说法", "none", set()),
+    ("cx称已委托律师 准备起诉", "high", {"legal"}),
+    ("我小时候就想去当记者", "none", set()),
+    # a regulator asked about its rules
+    ("cx询问工信部对提速降费有什么规定", "none", set()),
+    ("cx称要去工信部投诉你们违反规定", "watch", {"regulator"}),
+    # calls the company makes, or daily calls only threatened, are no repeat contact
+    ("你们营销电话天天打给我，烦死了", "none", set()),
+    ("不给我退钱我就天天打你们电话", "none", set()),
+    ("我天天打你们电话，没人理", "watch", {"repeat-contact"}),
 ]
 
 
@@ -261,3 +290,8 @@ def test_evidence_is_always_words_of_a_customer_turn(turns):
     for reason in escalation.reasons:
         role, text = turns[reason.turn]
         assert role == "customer" and reason.evidence and reason.evidence in text
+
+
+def test_an_appeal_to_a_third_party_platform_is_not_a_regulator():
+    assert assess_escalation(customer("这个号被别人绑了微信", "那我去申诉一下")).level == "none"
+    assert assess_escalation(customer("你们乱扣费", "我要申诉")).level == "watch"
