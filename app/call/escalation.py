@@ -7,20 +7,25 @@ Cantonese words become simplified Mandarin, so 記者, 消委會 and 告你哋 a
 
 - a cue after a negation of the customer's own intention (不会, 不想, 没打算, 不至于 ...) in the same clause
   counts for nothing, unless a condition stands between them ("要是不处理我就去找记者");
-- a cue that names someone's job or workplace (在电视台上班, 我是律所的前台, 做律师的朋友) counts for nothing;
-  so does something the customer only saw or heard of (在新闻上看到) and a regulator cited for its rules
-  (工信部规定);
+- a cue that names someone's job or workplace (在电视台上班, 我是律所的前台, 做律师的朋友, cx自称执业律师)
+  counts for nothing; so does something the customer only saw or heard of (在新闻上看到, 同事说打12300就退了), a
+  regulator cited or asked about for its rules (工信部规定, 询问工信部对…有无规定), a place as a landmark
+  (法院对面那间门市), and a mention the customer declares harmless: a past call only to ask (上次打12300是问怎么
+  查话费), another business (跟你们没关系), a joke (开玩笑的), praise (表扬信寄给晚报); "我不是那种动不动就投诉的
+  人" is the customer's character, not an intention;
 - a place to complain to (记者, 工信部, 律师) with the customer's own action before it (找, 去, 打, 向, 请) or
   after it (消协投诉), an action that is itself the step (曝光, 发到网上, 起诉, 告你们, 打官司), and a bare
   mention ("我问过律师了") are signs; the step is concrete when it is taken (已经打了12300, 联系了电视台),
   prepared (诉状我都写好了) or fixed for now without a condition (今晚把视频发抖音, 明天就去法院立案).
-  "不然我就去工信部" and "我打12300问问" stay signs: a condition or a question, not yet a step;
+  "不然我就去工信部" and "我打12300问问" stay signs: a condition or a question, not yet a step. A place named
+  after the step as an apposition (已经打了那个号了，就是上面管你们的部门) takes that step;
 - repeat contact is counted (第三次打, 投诉了好几次, 跑了三趟, 不是第一次) or described (一直没人管,
   之前就提交过);
 - a vulnerable person counts where it bears on a complaint: illness, disability, pregnancy always (住院, 昏迷,
   聋哑, 怀孕); age (老人, 她八十多了, 七十三) and children (孩子才十一岁, 未成年) when the call has a grievance
   (被骗, 扣费, 不是她办的), so that "帮我阿嬷办张副卡，她八十岁了" is not an escalation;
-- threats of violence or self-harm (砸了营业厅, 跟你们拼了, 堵她, 不想活了, 跳楼) are always read as threats;
+- threats of violence or self-harm (砸了营业厅, 把玻璃门砸了, 拎把锤子, 揍他一顿, 堵她, 不想活了, 这条老命不要了,
+  跳楼) are always read as threats;
 - a high amount is a sum far above a bill (see `_high_amounts`).
 
 Levels, so that the strip is quiet on ordinary calls and loud only when acting now matters:
@@ -180,13 +185,14 @@ _ONLY_ASKED = re.compile(r"^.{0,6}?(?:只|还|就|都)?是(?:为了|去|想)?" +
 _HARMLESS_AFTER = re.compile(
     _any(
         r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)",
-        "开玩笑 开个玩笑 说笑 逗你 随便说说 说着玩",
+        r"(?<!不是)(?<!没)(?<!没有)(?<!以为)(?<!不跟你)(?<!不和你)(?:开玩笑|开个玩笑|说笑|逗你|随便说说|说着玩)",
     )
 )
 # Praise goes to the newspaper too ("写表扬信寄给晚报").
 _PRAISE = re.compile(_any("表扬 感谢信 锦旗 点赞 夸夸"))
-# 申诉 in a call about a third party's account is an appeal to that platform, not to a regulator.
-_THIRD_PARTY = re.compile(_any("微信 美团 支付宝 淘宝 京东 平台 账号 帐号 账户 帐户 app 解绑 解封"))
+# 申诉 in a call about the number tied to an account elsewhere (a recycled number on 微信) is an appeal to
+# that platform, not to a regulator.
+_THIRD_PARTY = re.compile(_any("解绑 解封 被注册 注册过 注册不了 绑了 被绑 绑定了 封号 被封"))
 _RULES_AFTER = re.compile(r"^[^投诉举报申告找去]{0,10}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求运营商"))
 _RULES_BEFORE = re.compile(_group("按 按照 根据 依据 依照") + "$")
 
@@ -210,7 +216,7 @@ def _negated(clause: str, at: int) -> bool:
 _ASK = re.compile(_any("问 咨询 了解 打听"))
 _DONE = re.compile(_any("已经 已 早就 刚刚 刚才"))
 _TAKEN = re.compile(_any("了 过"))
-_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好"))
+_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好 拍好 录好 剪好"))
 _SOON = re.compile(_any("今天 今晚 明天 明早 明日 听日 马上 立刻 立马 现在就 这就 下午 一会儿 待会"))
 _IF = re.compile(
     _any("不然 否则 要不 要么 要是 如果 假如 万一 的话 不行 再不 再这样 再这么 再拖 再推 推脱", r"[不没].{0,10}就")
@@ -247,6 +253,8 @@ _PLACES: dict[Kind, str] = {
         "市长热线 市民热线 政府热线 市长信箱 省长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
         "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委",
         r"(?<!\d)(?:12300|12315|12345)(?!\d)",
+        # someone above the company, described: "就是上面管你们的部门"
+        r"(?:上面|上级)?管(?:你们|运营商|电信公司)的(?:那个|那些)?(?:部门|单位|机构|衙门)",
     ),
     "legal": _any("律师 律所 律师事务所 法院 法庭 法律顾问 检察院"),
 }
@@ -255,6 +263,7 @@ _WEAK_PLACES: dict[Kind, str] = {"regulator": _any("有关部门 相关部门 �
 _PLATFORMS = _group(
     "网上 网络上 微博 抖音 快手 朋友圈 小红书 论坛 贴吧 头条 b站 知乎 公众号 视频号 dcard ptt 脸书 facebook fb ig",
     "youtube 推特 twitter threads 连登 lihkg",
+    "黑猫投诉 聚投诉",  # complaint sites run by the media
 )
 # Actions that are themselves the step.
 _STEPS: dict[Kind, str] = {
@@ -262,7 +271,7 @@ _STEPS: dict[Kind, str] = {
         "曝光 上热搜 上新闻 上电视 报料 爆料",
         r"(?:发|挂|贴|晒|传|放|写|上传)(?:到|在|上)?.{0,4}?" + _PLATFORMS,
         r"(?:在|到|上)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享)",
-        r"让(?:全网|大家|所有人|全国人民|网友)(?:都|来)?(?:知道|看看|评评理)",
+        r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|网友)(?:都|来)?(?:知道|看看|看下|看一下|评评理)",
     ),
     "regulator": _any("越级投诉 举报你们", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
     "legal": _any(
@@ -332,8 +341,9 @@ _KID_AFFECTED = re.compile(
 _GRIEVANCE = re.compile(
     _any(
         "投诉 骗 忽悠 坑 欺负 骂 嫌 扣 多收 乱收 停了 停机 断了 断网 坏了 没信号 打不出 打不通 联系不上 不认",
-        "退 赔 取消 凭什么 为什么 怎么回事 过分 不合理 没告诉 没说 看不清 冒用 盗用 冒名 干坏事 不是她办 不是他办",
+        "赔 取消 凭什么 为什么 怎么回事 过分 不合理 没告诉 没说 看不清 冒用 盗用 冒名 干坏事 不是她办 不是他办",
         "不是我办 没办过 呃",
+        r"退(?!掉|订)",  # a refund; dropping a package one does not use (退掉流量包) is no grievance
     )
 )
 _THREAT = re.compile(
@@ -389,6 +399,22 @@ def _harmless(c: _Clause, start: int, end: int) -> bool:
     )
 
 
+# A place named after the step, as an apposition: "我昨天已经打了那个号了，就是上面管你们的部门".
+_APPOSITION = re.compile(r"^(?:嗯|呃|啊|那个)*(?:就是|也就是|即)(?:那个)?")
+_FILLER = re.compile(r"^(?:嗯|呃|啊|哦|那个|就是说|我跟你说)+$")
+
+
+def _step_before_apposition(c: _Clause) -> bool | None:
+    """Whether the step in the clause before an apposition (fillers skipped) is concrete; None without a step."""
+    earlier = [t for t in re.split(_CLAUSE_BREAK, c.whole[: c.offset]) if t and not _FILLER.match(t)]
+    if not earlier:
+        return None
+    step = re.search(_STEP_BEFORE, earlier[-1])
+    if not step or _negated(earlier[-1], step.start()):
+        return None
+    return _concrete(earlier[-1], "", step.start(), len(earlier[-1]), c.whole)
+
+
 def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
     signs = []
     for m in re.finditer(places, c.text):
@@ -407,6 +433,8 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
         elif then:
             end = m.end() + then.end()
             signs.append(c.sign(kind, m.start(), end, _concrete(c.text, c.prev, m.start(), end, c.whole)))
+        elif _APPOSITION.match(before) and (concrete := _step_before_apposition(c)) is not None:
+            signs.append(c.sign(kind, m.start(), m.end(), concrete))
         elif not weak and not _JOB_BEFORE.search(before) and not _LANDMARK.match(after):
             signs.append(c.sign(kind, m.start(), m.end()))
     return signs
@@ -453,7 +481,9 @@ def _has_grievance(clauses: list[_Clause]) -> bool:
 
 # --- High amounts ---------------------------------------------------------------------------------------------
 
-_CLAIM = re.compile(_any("赔 补偿 补到 补给 精神 损失 误工 骗 被盗 盗刷"))
+_CLAIM = re.compile(_any("赔 补偿 补到 补给 精神 损失 误工 骗 被盗 盗刷 亏 蚀"))
+# The sum asked for outright: "也给我一千五", "赔我两千"
+_ASKED_FOR = re.compile(r"(?:给|赔|补)我(?:也)?$")
 _CHARGE = re.compile(_any("账单 帐单 话费 扣 收了 收我 多收 乱收 漫游 月租 违约金 分期 要还 缴 交 费"))
 CLAIM_YUAN = 1000
 CHARGE_YUAN = 3000
@@ -463,7 +493,8 @@ STATUTORY_MULTIPLE, STATUTORY_MINIMUM_YUAN = 3, 500
 def _high_amounts(clauses: dict[int, list[_Clause]], texts: dict[int, _Text], amounts) -> list[tuple[int, str]]:
     """Sums far above a bill that the customer claims or disputes, as (turn, words).
 
-    - A claim (赔, 补偿, 精神损失, 被骗 ... in the amount's clause or the one before) of 1,000 yuan or more: several
+    - A claim (赔, 补偿, 精神损失, 被骗, 亏 ... within two clauses before the amount or the one after, or the sum
+      asked for outright: 也给我一千五) of 1,000 yuan or more: several
       monthly bills, beyond any refund of a charge, and what the course's 高额赔偿 handling is for. When the call
       also says what was charged, a claim above three times that and above 500 yuan counts too: more than
       消费者权益保护法第55条 could award (three times the price, at least 500).
@@ -476,9 +507,12 @@ def _high_amounts(clauses: dict[int, list[_Clause]], texts: dict[int, _Text], am
         if turn not in texts or not words or words not in texts[turn].original:
             continue
         at = texts[turn].position(texts[turn].original.index(words))
-        c = next((c for c in reversed(clauses[turn]) if c.offset <= at), None)
-        context = c.prev + "，" + c.text if c else ""
-        if _CLAIM.search(context):
+        i = next((i for i in reversed(range(len(clauses[turn]))) if clauses[turn][i].offset <= at), None)
+        # the claim or charge may be said a clause or two away ("精神损失费，不多，两千块"; "收到张单要六千几蚊，全部
+        # 都是漫游费")
+        context = "，".join(c.text for c in clauses[turn][max(i - 2, 0) : i + 2]) if i is not None else ""
+        asked = i is not None and _ASKED_FOR.search(clauses[turn][i].text[: at - clauses[turn][i].offset])
+        if _CLAIM.search(context) or asked:
             claims.append((turn, words, yuan))
         elif _CHARGE.search(context):
             charges.append((turn, words, yuan))

@@ -295,3 +295,60 @@ def test_evidence_is_always_words_of_a_customer_turn(turns):
 def test_an_appeal_to_a_third_party_platform_is_not_a_regulator():
     assert assess_escalation(customer("这个号被别人绑了微信", "那我去申诉一下")).level == "none"
     assert assess_escalation(customer("你们乱扣费", "我要申诉")).level == "watch"
+
+
+@pytest.mark.parametrize(
+    "text,amount,level",
+    [
+        # the claim a clause or two before the sum
+        ("我要精神损失费，也不多要，三千块", (0, "三千块", 3000.0), "watch"),
+        ("上个月交的宽带费，两年的，一千八", (0, "一千八", 1800.0), "none"),
+        # a loss the customer counts
+        ("这几天店里亏了两千多", (0, "两千多", 2000.0), "watch"),
+        ("我充了两千块预存话费", (0, "两千块", 2000.0), "none"),
+        # a sum asked for outright
+        ("隔壁都拿到了，也给我一千二", (0, "一千二", 1200.0), "watch"),
+        ("给我办个一千二的宽带包年", (0, "一千二", 1200.0), "none"),
+        # the charge said in the clause after the sum
+        ("出国回来收到一张单要四千几，说全是漫游流量", (0, "四千几", 4000.0), "watch"),
+        ("我买了四千多的手机，用着挺好", (0, "四千多", 4000.0), "none"),
+    ],
+)
+def test_high_amounts_read_around_the_sum(text, amount, level):
+    escalation = assess_escalation(customer(text), [amount])
+    assert escalation.level == level
+    assert kinds(escalation) == ({"high-amount"} if level == "watch" else set())
+
+
+def test_a_regulator_described_after_the_step_it_was_taken_with():
+    escalation = assess_escalation(customer("我前天已经拨了那个号了，嗯，就是上面管你们的部门"))
+    assert (escalation.level, kinds(escalation)) == ("high", {"regulator"})
+    # the step before it not taken: only a mention
+    escalation = assess_escalation(customer("我不会去找的，就是上面管你们的部门"))
+    assert escalation.level == "watch"
+
+
+@pytest.mark.parametrize(
+    "text,level,expected",
+    [
+        ("我已经把这事发到黑猫投诉上了", "high", {"media"}),
+        ("我家黑猫把网线咬断了", "none", set()),
+        ("视频我拍好了，等大家看看你们怎么对待客户", "high", {"media"}),
+        ("等大家都下班了你们再来装", "none", set()),
+        ("我爸七十多了，被乱扣了话费，要退钱", "watch", {"vulnerable"}),
+        ("帮我爸把用不完的流量包退掉，他七十多了", "none", set()),
+    ],
+)
+def test_media_sites_and_grievances_said_another_way(text, level, expected):
+    escalation = assess_escalation(customer(text))
+    assert (escalation.level, kinds(escalation)) == (level, expected)
+
+
+def test_a_joke_denied_is_no_joke():
+    assert assess_escalation(customer("我已经找了律师，不是开玩笑")).level == "high"
+    assert assess_escalation(customer("我已经找了律师，开玩笑的")).level == "none"
+
+
+def test_an_appeal_is_the_platform_s_only_where_the_number_is_tied_to_an_account():
+    assert assess_escalation(customer("我宽带账号一直扣费", "我要申诉")).level == "watch"
+    assert assess_escalation(customer("这个号在美团上被注册过了", "我去申诉")).level == "none"
