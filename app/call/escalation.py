@@ -180,11 +180,14 @@ _OBSERVED = re.compile(
 )
 # The place is a landmark: "法院对面那间门市", "工信部那个大楼旁边".
 _LANDMARK = re.compile(r"^.{0,6}?" + _group("对面 旁边 附近 隔壁 边上 楼下 楼上 斜对面 那条街 那条路 那一带"))
+# The place only qualifies a noun: 记者证, 律师费, 法院宿舍.
+_COMPOUND = re.compile(r"^" + _group("证 费 站 宿舍 家属院 家属楼 小区 大院 职工"))
 # After the cue, the mention is declared harmless: a past call only to ask, another business, a joke.
 _ONLY_ASKED = re.compile(r"^.{0,6}?(?:只|还|就|都)?是(?:为了|去|想)?" + _group("问 咨询 了解 查"))
 _HARMLESS_AFTER = re.compile(
     _any(
         r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)",
+        r"(?:不是|并非|并不是)(?:要|想|为了)?(?:投诉|告你们|起诉|曝光|闹事|找事)",
         r"(?<!不是)(?<!没)(?<!没有)(?<!以为)(?<!不跟你)(?<!不和你)(?:开玩笑|开个玩笑|说笑|逗你|随便说说|说着玩)",
     )
 )
@@ -240,18 +243,22 @@ _STEP_BEFORE = _group(
     "找 去 到 上 打 拨 向 跟 给 请 联系 叫 委托 咨询 问问 报料给 爆料给",
     "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 写信给 递到 递给 交到",
 )
-_STEP_AFTER = _group("投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见", r"告(?!诉)")
+_STEP_AFTER = _group("投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见 提交", r"告(?!诉)")
+# Where at the place the step is taken: "在12315网站上提交了投诉", "法院那边我已经立案了"
+_SITE = _group("网站上 网站 官网上 官网 平台上 平台 小程序上 公众号上 那边我 那边 那里")
 
 # Places the complaint can go to.
 _PLACES: dict[Kind, str] = {
     "media": _any(
         "记者 媒体 传媒 电视台 报社 报纸 日报 晚报 早报 时报 电台 央视 焦点访谈 315晚会 新闻热线 报料热线 爆料热线",
-        "大v 网红 都市频道",
+        "大v 网红 都市频道 都市报 晨报 商报 快报 新闻网 民生频道 栏目组 节目组",
     ),
     "regulator": _any(
         "工信部 公信部 信产部 通管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
         "市长热线 市民热线 政府热线 市长信箱 省长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
         "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委",
+        "工业和信息化部 市监局 市场监督局 政务热线 便民热线 消费者权益保护委员会 消费者权益保护协会 领导留言板",
+        "人民网留言 网信办",
         r"(?<!\d)(?:12300|12315|12345)(?!\d)",
         # someone above the company, described: "就是上面管你们的部门"
         r"(?:上面|上级)?管(?:你们|运营商|电信公司)的(?:那个|那些)?(?:部门|单位|机构|衙门)",
@@ -259,7 +266,10 @@ _PLACES: dict[Kind, str] = {
     "legal": _any("律师 律所 律师事务所 法院 法庭 法律顾问 检察院"),
 }
 # Places that are only a sign with the customer's action (有关部门 alone is often just "the rules").
-_WEAK_PLACES: dict[Kind, str] = {"regulator": _any("有关部门 相关部门 上级部门 主管部门 监管部门 政府部门 政府")}
+_WEAK_PLACES: dict[Kind, str] = {
+    "regulator": _any("有关部门 相关部门 上级部门 主管部门 监管部门 政府部门 政府"),
+    "media": "黑猫",  # the complaint site, when complained on ("在黑猫上投诉"); a pet otherwise
+}
 _PLATFORMS = _group(
     "网上 网络上 微博 抖音 快手 朋友圈 小红书 论坛 贴吧 头条 b站 知乎 公众号 视频号 dcard ptt 脸书 facebook fb ig",
     "youtube 推特 twitter threads 连登 lihkg",
@@ -275,14 +285,14 @@ _STEPS: dict[Kind, str] = {
     ),
     "regulator": _any("越级投诉 举报你们", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
     "legal": _any(
-        "起诉 告到底 打官司 走法律 法律程序 法律途径 法律手段 司法程序 诉讼 仲裁 律师函 上法院 对簿公堂",
-        "法院见 法庭见",
+        "起诉 入禀 告到底 打官司 走法律 法律程序 法律途径 法律手段 司法程序 诉讼 仲裁 律师函 上法院 对簿公堂",
+        "法院见 法庭见 诉诸法律 法律解决 法律武器 依法维权",
         r"(?<![广报公通警预转忠被原])告(?:你|您|他|死)们?",
         r"追究.{0,6}法律责任",
     ),
 }
 _CONTACT = "打 来电 致电 打电话 打过来 打来 投诉 反映 找 联系 来 去 问 报修 报障 催 申请 说 提交 跑"
-_COUNT = r"(?!交道)(?:好|很|无数|n|多少)?(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+"
+_COUNT = r"(?!交道)(?:n(?![a-z])|(?:好|很|无数|多少)?(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+)"
 _REPEAT = re.compile(
     _any(
         r"第(?:[二三四五六七八九十两几]+|[2-9]|\d\d)(?:次|回)" + _group(_CONTACT, "了 啊 呀"),
@@ -296,12 +306,19 @@ _REPEAT = re.compile(
         r"(?:一直|始终|总是|老是|每次|从来|根本)都?(?:没人|没有人|没|不)"
         r"(?:管|处理|解决|理|回复|回电|回电话|给我回|联系我|跟进|上门)",
         r"说了(?:多少|好几|几|无数|[二三四五六七八九十两]+|[2-9])(?:遍|次)",
+        # calls left unanswered ("一直打你们电话都没人接"), a complaint kept up for weeks ("反映了快一个月了")
+        r"(?:一直|始终|总是|老是|每次)(?:打|找|联系|催)[^，]{0,6}?(?:没人|没有人)(?:接|理|管|回)",
+        r"(?:反映|投诉|报修|催|找你们)了?(?:快|都|有|将近|整整)?(?:半|一|两|三|几|[1-9])个?多?(?:月|星期|礼拜|周)",
     )
 )
 # A contact before this one, unless the customer was content with it ("上次打电话你们处理得挺好").
 _EARLIER_CONTACT = re.compile(
-    r"(?:已经|之前|上次|上周|昨天|前天|前几天|上个月|早上|上午)(?:就|也|都)?(?:已经)?"
-    + _group("打过 打了电话 打过电话 反映过 投诉过 报修过 报过修 报过障 来电过 联系过 问过 来过 提交过 申请过")
+    r"(?:已经|之前|上次|上周|上个?礼拜|上个?星期|昨天|前天|前几天|前段时间|前阵子|上个月|早上|上午)"
+    r"(?:就|也|都)?(?:已经|已)?"
+    + _group(
+        "打过 打了电话 打过电话 反映过 投诉过 报修过 报过修 报过障 来电过 联系过 问过 来过 提交过 申请过",
+        "来电反映过 来电投诉过 来过电 来电咨询过",
+    )
 )
 _CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说清楚了"))
 
@@ -309,7 +326,7 @@ _CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说�
 _FRAIL = re.compile(
     _any(
         "孕妇 怀孕 残疾 残障 盲人 视障 听障 聋哑 耳聋 听力不好 瘫痪 住院 病人 生病 重病 癌症 手术 化疗 透析 卧床",
-        "行动不便 病危 昏迷 植物人 心脏病 抢救 重症",
+        "行动不便 病危 昏迷 植物人 心脏病 抢救 重症 老年痴呆 痴呆 认知障碍 阿尔茨海默 自闭症 智力障碍 智障",
     )
 )
 _AGE = r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)"
@@ -319,6 +336,8 @@ _PERSON = "妈 爸 母 父 奶奶 爷爷 外婆 外公 姥姥 姥爷 阿嬷 阿�
 _OLD = re.compile(
     _any(
         "老年人 老太太 老太 老大爷 老爷子 老奶奶 老爷爷 上了年纪 年纪大 岁数大 年纪这么大 孤寡 独居 空巢 低保",
+        "这把年纪 一把年纪 老头子 老太婆 不识字 文盲",
+        _AGE + r"多?岁?的(?:人|老人|老头|老太)",
         "腿脚不好 腿脚不便 眼睛不好 视力不好 耳朵不好 身体不好",
         r"老人(?!机)",
         _AGE + r"(?:多|几)?岁",
@@ -353,16 +372,20 @@ _THREAT = re.compile(
         # the thing broken named first: "把你们那玻璃门砸了"
         r"把.{0,6}?(?:门|玻璃|窗户?|柜台|招牌|电脑|东西|店)(?:给|都|全)?砸",
         r"(?:跟|和)(?:你们|你)(?:拼了|拼命|同归于尽)",
-        "同归于尽 弄死 杀了 收拾你 放火 烧了你们 炸了你们 炸掉 血溅 见一个打一个 一拳",
+        "同归于尽 弄死 杀了 收拾你 放火 烧了你们 炸了你们 炸掉 血溅 见一个打一个 一拳 泼油漆 泼粪",
         "拿刀 带刀 动刀 菜刀 汽油 炸药 硫酸 煤气罐 球棒 棒球棍 铁棍 铁棒 棍子 砖头",
         # a tool carried along (锤子 alone is also a phone brand)
         r"(?:拿|拎|提|带|揣|抄)(?:上|着|起)?(?:一?把|个)?(?:锤子|斧头|扳手|铁锹)",
         r"(?:砍|捅|揍)(?:死|了)?你|(?<!打)打死(?!我也|也)|找人来?(?:收拾|弄|砸|堵|打)|让你们?好看|堵(?:她|他|你|人)",
         # hurting a named person: "非揍他一顿不可", "打得他爹妈都不认识", "堵住你们门口"
-        r"揍(?:他|她|你|人|那)|揍.{0,4}?一顿|打得.{0,4}?(?:爹妈|妈都|满地|半死|住院|爬不起)",
+        r"揍(?:他|她|你|人|那)|揍.{0,4}?一顿|(?<!骂)(?<!说)打(?:他|她|你|人)?一顿|打得.{0,4}?(?:爹妈|妈都|满地|半死|住院|爬不起)",
         r"堵(?:住|在)(?:你们?|他们?|她们?)?.{0,3}?(?:门口|大门|营业厅|门店|公司)",
+        r"(?:找|带|叫)(?:几个|一帮|一群|一些|些)(?:人|兄弟)(?:去|来|过去|过来)",
+        # a threat left open: "逼急了我什么事都干得出来", "我要是出点什么事，就是你们逼的"
+        r"(?:什么|啥)事?都(?:干|做)得出|(?:是|被)你们逼(?:的|死)|狗急跳墙",
         "老命不要了 命不要了 不要这条命 这条命不要 豁出这条命 拼上这条命",
-        "不想活 不活了 活不下去 撑不下去 活够了 活着没意思 死了算了 死给你们看 死在你们 自杀 自焚 跳楼 跳下去 跳河",
+        "不想活 不活了 活不成 活不下去 撑不下去 活够了 活着没意思 死了算了 死给你们看 死在你们 自杀 自焚 跳下去 跳河",
+        r"跳楼(?!价|甩卖|大甩卖)",  # not the clearance sale
         r"喝药|喝农药|安眠药|割腕|上吊|寻死|轻生|一了百了|(?<![你们])去死|在.{0,6}?(?:楼顶|天台)",
     )
 )
@@ -426,7 +449,7 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
         if _RULES_AFTER.match(after) or _RULES_BEFORE.search(before):
             continue
         step = re.search(r".*(" + _STEP_BEFORE + r")[^，]{0,4}$", before)  # the action nearest the place
-        then = re.match(r"^.{0,3}?" + _STEP_AFTER, after)
+        then = re.match(r"^的?" + _SITE + r"?.{0,3}?" + _STEP_AFTER, after)
         if step and not re.search(r"[是在当]", before[step.end(1) :]):
             end = m.end() + then.end() if then else m.end()
             signs.append(c.sign(kind, step.start(1), end, _concrete(c.text, c.prev, step.start(1), end, c.whole)))
@@ -435,7 +458,7 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
             signs.append(c.sign(kind, m.start(), end, _concrete(c.text, c.prev, m.start(), end, c.whole)))
         elif _APPOSITION.match(before) and (concrete := _step_before_apposition(c)) is not None:
             signs.append(c.sign(kind, m.start(), m.end(), concrete))
-        elif not weak and not _JOB_BEFORE.search(before) and not _LANDMARK.match(after):
+        elif not weak and not _JOB_BEFORE.search(before) and not _LANDMARK.match(after) and not _COMPOUND.match(after):
             signs.append(c.sign(kind, m.start(), m.end()))
     return signs
 

@@ -122,6 +122,50 @@ CASES = [
     ("你们营销电话天天打给我，烦死了", "none", set()),
     ("不给我退钱我就天天打你们电话", "none", set()),
     ("我天天打你们电话，没人理", "watch", {"repeat-contact"}),
+    # the step said where at the place it was taken
+    ("我已经在12315网站上提交了投诉", "high", {"regulator"}),
+    ("法院那边我已经立案了", "high", {"legal"}),
+    # the place only qualifies a noun
+    ("记者证能办优惠套餐吗", "none", set()),
+    ("律师费要发票吗", "none", set()),
+    ("我住在法院宿舍，宽带装一下", "none", set()),
+    ("我请律师的钱你们得出", "watch", {"legal"}),
+    # more threats; a clearance sale is no jump
+    ("我活不成了，卡里的钱全被扣光了", "high", {"threat"}),
+    ("明天就去你们营业厅门口泼油漆", "high", {"threat"}),
+    ("这个月流量掉得跟跳楼价一样", "none", set()),
+    # threats left open, or with others brought along
+    ("cx情绪激动 称要找人把营业员打一顿", "high", {"threat"}),
+    ("信不信我叫一帮兄弟过去", "high", {"threat"}),
+    ("别逼我，逼急了我什么事都干得出来", "high", {"threat"}),
+    ("我要是出点什么事，就是你们逼的", "high", {"threat"}),
+    ("我一帮同事都过来办卡，有优惠吗", "none", set()),
+    ("电话打过去又被训了一顿，还是没解决", "none", set()),
+    # an earlier call said shortly; the intention denied after the cue; a complaint site; a lawsuit filed
+    ("cx称前几天已来电反映过 至今未处理", "watch", {"repeat-contact"}),
+    ("我就想问问工信部的投诉电话是多少，不是要投诉", "none", set()),
+    ("我已经在黑猫上投诉你们了", "high", {"media"}),
+    ("我想办个宽带，我们记者站要用", "none", set()),
+    ("我已經入禀咗小額錢債審裁處", "high", {"legal"}),
+    # regulators, papers and legal steps by other names
+    ("要是再拖，我就去工业和信息化部投诉", "watch", {"regulator"}),
+    ("我昨天已经在领导留言板上反映了", "high", {"regulator"}),
+    ("我已经打过政务热线，他们说会转给你们", "high", {"regulator"}),
+    ("我已经在工信部的网站上投诉了", "high", {"regulator"}),
+    ("我刚刚联系了都市报的热线", "high", {"media"}),
+    ("实在不行只能诉诸法律", "watch", {"legal"}),
+    # repeat contact said another way
+    ("一直打你们电话都没人接", "watch", {"repeat-contact"}),
+    ("打了n次了都没用", "watch", {"repeat-contact"}),
+    ("宽带的事我反映了快一个月了", "watch", {"repeat-contact"}),
+    ("我上个礼拜就报修过了", "watch", {"repeat-contact"}),
+    ("我一直打电话给我妈，她都没接", "none", set()),
+    ("我想反映一个问题，快到月底了流量不够", "none", set()),
+    # vulnerable said another way, with a grievance
+    ("我爸有老年痴呆，被营业员办了三张卡", "watch", {"vulnerable"}),
+    ("我奶奶不识字，被忽悠签了合约", "watch", {"vulnerable"}),
+    ("我都快七十的人了，你们还骗我", "watch", {"vulnerable"}),
+    ("我奶奶不识字，想办个只能打电话的套餐", "none", set()),
 ]
 
 
