@@ -15,17 +15,20 @@ Cantonese words become simplified Mandarin, so 記者, 消委會 and 告你哋 a
   人" is the customer's character, not an intention;
 - a place to complain to (记者, 工信部, 律师) with the customer's own action before it (找, 去, 打, 向, 请) or
   after it (消协投诉), an action that is itself the step (曝光, 发到网上, 起诉, 告你们, 打官司), and a bare
-  mention ("我问过律师了") are signs; the step is concrete when it is taken (已经打了12300, 联系了电视台),
-  prepared (诉状我都写好了) or fixed for now without a condition (今晚把视频发抖音, 明天就去法院立案).
+  mention ("我问过律师了") are signs, but not a place only qualifying a noun (记者证, 律师费, 法院宿舍); the step
+  is concrete when it is taken (已经打了12300, 联系了电视台, 在工信部网站上提交了), prepared (诉状我都写好了,
+  视频拍好了) or fixed for now without a condition (今晚把视频发抖音, 明天就去法院立案).
   "不然我就去工信部" and "我打12300问问" stay signs: a condition or a question, not yet a step. A place named
   after the step as an apposition (已经打了那个号了，就是上面管你们的部门) takes that step;
 - repeat contact is counted (第三次打, 投诉了好几次, 跑了三趟, 不是第一次) or described (一直没人管,
-  之前就提交过);
+  之前就提交过, 反映了快一个月了), and is the customer's own: not the company calling them (你们天天打给我) nor
+  a call only threatened (不赔我就天天打);
 - a vulnerable person counts where it bears on a complaint: illness, disability, pregnancy always (住院, 昏迷,
-  聋哑, 怀孕); age (老人, 她八十多了, 七十三) and children (孩子才十一岁, 未成年) when the call has a grievance
-  (被骗, 扣费, 不是她办的), so that "帮我阿嬷办张副卡，她八十岁了" is not an escalation;
-- threats of violence or self-harm (砸了营业厅, 把玻璃门砸了, 拎把锤子, 揍他一顿, 堵她, 不想活了, 这条老命不要了,
-  跳楼) are always read as threats;
+  聋哑, 老年痴呆, 怀孕); age (老人, 她八十多了, 七十三, 这把年纪, 快七十的人, 不识字) and children (孩子才十一岁,
+  未成年) when the call has a grievance (被骗, 扣费, 退钱, 不是她办的; not 把流量包退掉), so that
+  "帮我阿嬷办张副卡，她八十岁了" is not an escalation;
+- threats of violence or self-harm (砸了营业厅, 把玻璃门砸了, 拎把锤子, 揍他一顿, 堵她, 找几个人过去, 什么事都干得
+  出来, 不想活了, 这条老命不要了, 跳楼) are always read as threats (跳楼价 is a sale);
 - a high amount is a sum far above a bill (see `_high_amounts`).
 
 Levels, so that the strip is quiet on ordinary calls and loud only when acting now matters:
@@ -251,11 +254,11 @@ _SITE = _group("网站上 网站 官网上 官网 平台上 平台 小程序上 
 _PLACES: dict[Kind, str] = {
     "media": _any(
         "记者 媒体 传媒 电视台 报社 报纸 日报 晚报 早报 时报 电台 央视 焦点访谈 315晚会 新闻热线 报料热线 爆料热线",
-        "大v 网红 都市频道 都市报 晨报 商报 快报 新闻网 民生频道 栏目组 节目组",
+        "大v 网红 都市频道 都市报 晨报 商报 新闻网 民生频道 栏目组 节目组",
     ),
     "regulator": _any(
         "工信部 公信部 信产部 通管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
-        "市长热线 市民热线 政府热线 市长信箱 省长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
+        "市长热线 市民热线 政府热线 市长信箱 省长信箱 部长信箱 局长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
         "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委",
         "工业和信息化部 市监局 市场监督局 政务热线 便民热线 消费者权益保护委员会 消费者权益保护协会 领导留言板",
         "人民网留言 网信办",
@@ -275,6 +278,7 @@ _PLATFORMS = _group(
     "youtube 推特 twitter threads 连登 lihkg",
     "黑猫投诉 聚投诉",  # complaint sites run by the media
 )
+_REGULATOR_NEXT = re.compile(r"^.{0,5}?(?:" + _PLACES["regulator"] + ")")
 # Actions that are themselves the step.
 _STEPS: dict[Kind, str] = {
     "media": _any(
@@ -380,7 +384,7 @@ _THREAT = re.compile(
         # hurting a named person: "非揍他一顿不可", "打得他爹妈都不认识", "堵住你们门口"
         r"揍(?:他|她|你|人|那)|揍.{0,4}?一顿|(?<!骂)(?<!说)打(?:他|她|你|人)?一顿|打得.{0,4}?(?:爹妈|妈都|满地|半死|住院|爬不起)",
         r"堵(?:住|在)(?:你们?|他们?|她们?)?.{0,3}?(?:门口|大门|营业厅|门店|公司)",
-        r"(?:找|带|叫)(?:几个|一帮|一群|一些|些)(?:人|兄弟)(?:去|来|过去|过来)",
+        r"(?:找|带|叫)(?:几个|一帮|一群|一些|些)(?:人|兄弟)(?:去|来|过去|过来)(?:你们|营业厅|店里|门店|公司|找你|收拾|算账|闹)",
         # a threat left open: "逼急了我什么事都干得出来", "我要是出点什么事，就是你们逼的"
         r"(?:什么|啥)事?都(?:干|做)得出|(?:是|被)你们逼(?:的|死)|狗急跳墙",
         "老命不要了 命不要了 不要这条命 这条命不要 豁出这条命 拼上这条命",
@@ -474,6 +478,9 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
             if _negated(c.text, m.start()) or _OBSERVED.search(c.text[: m.start()]) or _harmless(c, m.start(), m.end()):
                 continue
             if kind == "regulator" and third_party and m.group().endswith("申诉"):
+                continue
+            # a regulator's site is online too: "写到网上那个部长信箱里" goes to the regulator, not the public
+            if kind == "media" and _REGULATOR_NEXT.match(c.text[m.end() :]):
                 continue
             signs.append(c.sign(kind, m.start(), m.end(), _concrete(c.text, c.prev, m.start(), m.end(), c.whole)))
     if not _CONTENT.search(c.whole) and not any(re.search(places, c.text) for places in _PLACES.values()):

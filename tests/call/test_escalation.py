@@ -136,7 +136,8 @@ CASES = [
     ("这个月流量掉得跟跳楼价一样", "none", set()),
     # threats left open, or with others brought along
     ("cx情绪激动 称要找人把营业员打一顿", "high", {"threat"}),
-    ("信不信我叫一帮兄弟过去", "high", {"threat"}),
+    ("信不信我叫一帮兄弟过去找你", "high", {"threat"}),
+    ("师傅带几个人过来装就行", "none", set()),
     ("别逼我，逼急了我什么事都干得出来", "high", {"threat"}),
     ("我要是出点什么事，就是你们逼的", "high", {"threat"}),
     ("我一帮同事都过来办卡，有优惠吗", "none", set()),
@@ -396,3 +397,11 @@ def test_a_joke_denied_is_no_joke():
 def test_an_appeal_is_the_platform_s_only_where_the_number_is_tied_to_an_account():
     assert assess_escalation(customer("我宽带账号一直扣费", "我要申诉")).level == "watch"
     assert assess_escalation(customer("这个号在美团上被注册过了", "我去申诉")).level == "none"
+
+
+def test_a_minister_s_mailbox_is_a_regulator():
+    assert kinds(assess_escalation(customer("不给降套餐我就写信到部长信箱"))) == {"regulator"}
+    # online, it is still the regulator and not the public
+    assert kinds(assess_escalation(customer("再不降我就发到网上的部长信箱"))) == {"regulator"}
+    assert kinds(assess_escalation(customer("再不降我就发到网上让大家看看"))) == {"media"}
+    assert assess_escalation(customer("我的信箱收不到你们的账单")).level == "none"
