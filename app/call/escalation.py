@@ -186,12 +186,14 @@ _LANDMARK = re.compile(r"^.{0,6}?" + _group("对面 旁边 附近 隔壁 边上 
 # The place only qualifies a noun: 记者证, 律师费, 法院宿舍.
 _COMPOUND = re.compile(r"^" + _group("证 费 站 宿舍 家属院 家属楼 小区 大院 职工"))
 # After the cue, the mention is declared harmless: a past call only to ask, another business, a joke.
-_ONLY_ASKED = re.compile(r"^.{0,6}?(?:只|还|就|都)?是(?:为了|去|想)?" + _group("问 咨询 了解 查"))
+_ONLY_ASKED = re.compile(r"^[^投诉举报申起告曝]{0,6}?(?:只|还|就|都)?是(?:为了|去|想)?" + _group("问 咨询 了解 查"))
 _HARMLESS_AFTER = re.compile(
     _any(
         r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)",
         r"(?:不是|并非|并不是)(?:要|想|为了)?(?:投诉|告你们|起诉|曝光|闹事|找事)",
-        r"(?<!不是)(?<!没)(?<!没有)(?<!以为)(?<!不跟你)(?<!不和你)(?:开玩笑|开个玩笑|说笑|逗你|随便说说|说着玩)",
+        # a joke, unless denied ("不是开玩笑", "你以为我在说笑吗")
+        r"(?<!不是)(?<!不是在)(?<!没)(?<!没有)(?<!没在)(?<!以为)(?<!以为我)(?<!以为我在)(?<!不跟你)(?<!不和你)"
+        r"(?:开玩笑|开个玩笑|说笑|逗你|随便说说|说着玩)",
     )
 )
 # Praise goes to the newspaper too ("写表扬信寄给晚报").
@@ -199,7 +201,8 @@ _PRAISE = re.compile(_any("表扬 感谢信 锦旗 点赞 夸夸"))
 # 申诉 in a call about the number tied to an account elsewhere (a recycled number on 微信) is an appeal to
 # that platform, not to a regulator.
 _THIRD_PARTY = re.compile(_any("解绑 解封 被注册 注册过 注册不了 绑了 被绑 绑定了 封号 被封"))
-_RULES_AFTER = re.compile(r"^[^投诉举报申告找去]{0,10}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求运营商"))
+# (the rules word a few characters on, but no step on the way: "工信部对不限量宣传有无规定", not "工信部反映你们违反规定")
+_RULES_AFTER = re.compile(r"^(?:(?!投诉|举报|申诉|告|反映|起诉|曝光|提交|立案|找|去).){0,10}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求运营商"))
 _RULES_BEFORE = re.compile(_group("按 按照 根据 依据 依照") + "$")
 
 

@@ -99,6 +99,7 @@ CASES = [
     # a past call to a regulator only to ask, or about another business
     ("之前打过12315，只是问问退货的规定", "none", set()),
     ("我上周打过12315，投诉的就是你们", "high", {"regulator"}),
+    ("不给说法我就去工信部投诉，就是问问你们管不管", "watch", {"regulator"}),
     ("去年我找过律师，那是离婚的事，跟你们这个没关系", "none", set()),
     ("我找过律师了，他说你们这个合同有问题", "high", {"legal"}),
     # a joke taken back, praise sent to the paper, hearsay
@@ -118,6 +119,7 @@ CASES = [
     # a regulator asked about its rules
     ("cx询问工信部对提速降费有什么规定", "none", set()),
     ("cx称要去工信部投诉你们违反规定", "watch", {"regulator"}),
+    ("我已经向工信部反映了你们不按规定收费", "high", {"regulator"}),
     # calls the company makes, or daily calls only threatened, are no repeat contact
     ("你们营销电话天天打给我，烦死了", "none", set()),
     ("不给我退钱我就天天打你们电话", "none", set()),
@@ -392,6 +394,7 @@ def test_media_sites_and_grievances_said_another_way(text, level, expected):
 def test_a_joke_denied_is_no_joke():
     assert assess_escalation(customer("我已经找了律师，不是开玩笑")).level == "high"
     assert assess_escalation(customer("我已经找了律师，开玩笑的")).level == "none"
+    assert assess_escalation(customer("我已经找了律师，你以为我在说笑吗")).level == "high"
 
 
 def test_an_appeal_is_the_platform_s_only_where_the_number_is_tied_to_an_account():
