@@ -7,20 +7,28 @@ Cantonese words become simplified Mandarin, so 記者, 消委會 and 告你哋 a
 
 - a cue after a negation of the customer's own intention (不会, 不想, 没打算, 不至于 ...) in the same clause
   counts for nothing, unless a condition stands between them ("要是不处理我就去找记者");
-- a cue that names someone's job or workplace (在电视台上班, 我是律所的前台, 做律师的朋友) counts for nothing;
-  so does something the customer only saw or heard of (在新闻上看到) and a regulator cited for its rules
-  (工信部规定);
+- a cue that names someone's job or workplace (在电视台上班, 我是律所的前台, 做律师的朋友, cx自称执业律师)
+  counts for nothing; so does something the customer only saw or heard of (在新闻上看到, 同事说打12300就退了), a
+  regulator cited or asked about for its rules (工信部规定, 询问工信部对…有无规定), a place as a landmark
+  (法院对面那间门市), and a mention the customer declares harmless: a past call only to ask (上次打12300是问怎么
+  查话费), another business (跟你们没关系), a joke (开玩笑的), praise (表扬信寄给晚报); "我不是那种动不动就投诉的
+  人" is the customer's character, not an intention;
 - a place to complain to (记者, 工信部, 律师) with the customer's own action before it (找, 去, 打, 向, 请) or
   after it (消协投诉), an action that is itself the step (曝光, 发到网上, 起诉, 告你们, 打官司), and a bare
-  mention ("我问过律师了") are signs; the step is concrete when it is taken (已经打了12300, 联系了电视台),
-  prepared (诉状我都写好了) or fixed for now without a condition (今晚把视频发抖音, 明天就去法院立案).
-  "不然我就去工信部" and "我打12300问问" stay signs: a condition or a question, not yet a step;
+  mention ("我问过律师了") are signs, but not a place only qualifying a noun (记者证, 律师费, 法院宿舍); the step
+  is concrete when it is taken (已经打了12300, 联系了电视台, 在工信部网站上提交了), prepared (诉状我都写好了,
+  视频拍好了) or fixed for now without a condition (今晚把视频发抖音, 明天就去法院立案).
+  "不然我就去工信部" and "我打12300问问" stay signs: a condition or a question, not yet a step. A place named
+  after the step as an apposition (已经打了那个号了，就是上面管你们的部门) takes that step;
 - repeat contact is counted (第三次打, 投诉了好几次, 跑了三趟, 不是第一次) or described (一直没人管,
-  之前就提交过);
+  之前就提交过, 反映了快一个月了), and is the customer's own: not the company calling them (你们天天打给我) nor
+  a call only threatened (不赔我就天天打);
 - a vulnerable person counts where it bears on a complaint: illness, disability, pregnancy always (住院, 昏迷,
-  聋哑, 怀孕); age (老人, 她八十多了, 七十三) and children (孩子才十一岁, 未成年) when the call has a grievance
-  (被骗, 扣费, 不是她办的), so that "帮我阿嬷办张副卡，她八十岁了" is not an escalation;
-- threats of violence or self-harm (砸了营业厅, 跟你们拼了, 堵她, 不想活了, 跳楼) are always read as threats;
+  聋哑, 老年痴呆, 怀孕); age (老人, 她八十多了, 七十三, 这把年纪, 快七十的人, 不识字) and children (孩子才十一岁,
+  未成年) when the call has a grievance (被骗, 扣费, 退钱, 不是她办的; not 把流量包退掉), so that
+  "帮我阿嬷办张副卡，她八十岁了" is not an escalation;
+- threats of violence or self-harm (砸了营业厅, 把玻璃门砸了, 拎把锤子, 揍他一顿, 堵她, 找几个人过去, 什么事都干得
+  出来, 不想活了, 这条老命不要了, 跳楼) are always read as threats (跳楼价 is a sale);
 - a high amount is a sum far above a bill (see `_high_amounts`).
 
 Levels, so that the strip is quiet on ordinary calls and loud only when acting now matters:
@@ -154,21 +162,47 @@ _JOB_AFTER = re.compile(
     r"^.{0,6}?"
     + _group(
         "上班 工作 实习 干活 打工 任职 上学 当差 做事 做东西 返工",
+        "开庭 出庭 办案 开会 出差 加班 值班",  # the lawyers at work, not hired against the company
         r"的(?:前台|保安|保洁|员工|同事|领导|护工|护士|司机)",
     )
 )
 _JOB_BEFORE = re.compile(
-    _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她")
-    + r"(?:也|就|以前|原来)?(?:是|当|做|干|在)[^找去到打向请告]{0,4}$|(?:做|当|干)$"
+    _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她 cx 客户 本人")
+    + r"(?:也|就|以前|原来|本身)?(?:是|当|做|干|在|为)[^找去到打向请告]{0,4}$|(?:做|当|干)$"
+    # a job the customer gives themselves: "cx自称执业律师", "身为律师"
+    + r"|(?:自称|身为|作为|本身是)[^找去到打向请告]{0,4}$"
 )
 # Something the customer saw or heard of; a regulator cited for its rules.
 _OBSERVED = re.compile(
     _any(
         "看到 看过 看了 听说 听人说 刷到 据说 广告 报道过 上过 不是说 有人说 别人说 人家说 有人要",
         "看新闻 新闻说 新闻上 新闻里",
+        # hearsay: what someone else did or says works ("同事说打12300一投诉就全退了")
+        r"(?:同事|朋友|邻居|亲戚|网友|网上|别人家)(?:都|也)?说",
     )
 )
-_RULES_AFTER = re.compile(r"^.{0,4}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求运营商"))
+# The place is a landmark: "法院对面那间门市", "工信部那个大楼旁边".
+_LANDMARK = re.compile(r"^.{0,6}?" + _group("对面 旁边 附近 隔壁 边上 楼下 楼上 斜对面 那条街 那条路 那一带"))
+# The place only qualifies a noun: 记者证, 律师费, 法院宿舍.
+_COMPOUND = re.compile(r"^" + _group("证 费 站 宿舍 家属院 家属楼 小区 大院 职工"))
+# After the cue, the mention is declared harmless: a past call only to ask, another business, a joke.
+_ONLY_ASKED = re.compile(r"^[^投诉举报申起告曝]{0,6}?(?:只|还|就|都)?是(?:为了|去|想)?" + _group("问 咨询 了解 查"))
+_HARMLESS_AFTER = re.compile(
+    _any(
+        r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)",
+        r"(?:不是|并非|并不是)(?:要|想|为了)?(?:投诉|告你们|起诉|曝光|闹事|找事)",
+        # a joke, unless denied ("不是开玩笑", "你以为我在说笑吗")
+        r"(?<!不是)(?<!不是在)(?<!没)(?<!没有)(?<!没在)(?<!以为)(?<!以为我)(?<!以为我在)(?<!不跟你)(?<!不和你)"
+        r"(?:开玩笑|开个玩笑|说笑|逗你|随便说说|说着玩)",
+    )
+)
+# Praise goes to the newspaper too ("写表扬信寄给晚报").
+_PRAISE = re.compile(_any("表扬 感谢信 锦旗 点赞 夸夸"))
+# 申诉 in a call about the number tied to an account elsewhere (a recycled number on 微信) is an appeal to
+# that platform, not to a regulator.
+_THIRD_PARTY = re.compile(_any("解绑 解封 被注册 注册过 注册不了 绑了 被绑 绑定了 封号 被封"))
+# (the rules word a few characters on, but no step on the way: "工信部对不限量宣传有无规定", not "工信部反映你们违反规定")
+_RULES_AFTER = re.compile(r"^(?:(?!投诉|举报|申诉|告|反映|起诉|曝光|提交|立案|找|去).){0,10}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求运营商"))
 _RULES_BEFORE = re.compile(_group("按 按照 根据 依据 依照") + "$")
 
 
@@ -177,7 +211,12 @@ def _negated(clause: str, at: int) -> bool:
     last = None
     for m in _NEGATION.finditer(before):
         last = m
-    if last is None or _CONDITION.search(before[last.end() :]):
+    if last is None:
+        return False
+    # "我不是那种动不动就打工信部的人": the customer's character, whatever the condition inside
+    if re.match(r"不是(?:那种|这种|那样的|爱)", before[last.start() :]) and "的人" in clause[at:]:
+        return True
+    if _CONDITION.search(before[last.end() :]):
         return False
     return not _RHETORICAL.search(clause)
 
@@ -186,7 +225,7 @@ def _negated(clause: str, at: int) -> bool:
 _ASK = re.compile(_any("问 咨询 了解 打听"))
 _DONE = re.compile(_any("已经 已 早就 刚刚 刚才"))
 _TAKEN = re.compile(_any("了 过"))
-_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好"))
+_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好 拍好 录好 剪好"))
 _SOON = re.compile(_any("今天 今晚 明天 明早 明日 听日 马上 立刻 立马 现在就 这就 下午 一会儿 待会"))
 _IF = re.compile(
     _any("不然 否则 要不 要么 要是 如果 假如 万一 的话 不行 再不 再这样 再这么 再拖 再推 推脱", r"[不没].{0,10}就")
@@ -210,46 +249,57 @@ _STEP_BEFORE = _group(
     "找 去 到 上 打 拨 向 跟 给 请 联系 叫 委托 咨询 问问 报料给 爆料给",
     "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 写信给 递到 递给 交到",
 )
-_STEP_AFTER = _group("投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见", r"告(?!诉)")
+_STEP_AFTER = _group("投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见 提交", r"告(?!诉)")
+# Where at the place the step is taken: "在12315网站上提交了投诉", "法院那边我已经立案了"
+_SITE = _group("网站上 网站 官网上 官网 平台上 平台 小程序上 公众号上 那边我 那边 那里")
 
 # Places the complaint can go to.
 _PLACES: dict[Kind, str] = {
     "media": _any(
         "记者 媒体 传媒 电视台 报社 报纸 日报 晚报 早报 时报 电台 央视 焦点访谈 315晚会 新闻热线 报料热线 爆料热线",
-        "大v 网红 都市频道",
+        "大v 网红 都市频道 都市报 晨报 商报 新闻网 民生频道 栏目组 节目组",
     ),
     "regulator": _any(
         "工信部 公信部 信产部 通管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
-        "市长热线 市民热线 政府热线 市长信箱 省长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
+        "市长热线 市民热线 政府热线 市长信箱 省长信箱 部长信箱 局长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
         "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委",
+        "工业和信息化部 市监局 市场监督局 政务热线 便民热线 消费者权益保护委员会 消费者权益保护协会 领导留言板",
+        "人民网留言 网信办",
         r"(?<!\d)(?:12300|12315|12345)(?!\d)",
+        # someone above the company, described: "就是上面管你们的部门"
+        r"(?:上面|上级)?管(?:你们|运营商|电信公司)的(?:那个|那些)?(?:部门|单位|机构|衙门)",
     ),
     "legal": _any("律师 律所 律师事务所 法院 法庭 法律顾问 检察院"),
 }
 # Places that are only a sign with the customer's action (有关部门 alone is often just "the rules").
-_WEAK_PLACES: dict[Kind, str] = {"regulator": _any("有关部门 相关部门 上级部门 主管部门 监管部门 政府部门 政府")}
+_WEAK_PLACES: dict[Kind, str] = {
+    "regulator": _any("有关部门 相关部门 上级部门 主管部门 监管部门 政府部门 政府"),
+    "media": "黑猫",  # the complaint site, when complained on ("在黑猫上投诉"); a pet otherwise
+}
 _PLATFORMS = _group(
     "网上 网络上 微博 抖音 快手 朋友圈 小红书 论坛 贴吧 头条 b站 知乎 公众号 视频号 dcard ptt 脸书 facebook fb ig",
     "youtube 推特 twitter threads 连登 lihkg",
+    "黑猫投诉 聚投诉",  # complaint sites run by the media
 )
+_REGULATOR_NEXT = re.compile(r"^.{0,5}?(?:" + _PLACES["regulator"] + ")")
 # Actions that are themselves the step.
 _STEPS: dict[Kind, str] = {
     "media": _any(
         "曝光 上热搜 上新闻 上电视 报料 爆料",
         r"(?:发|挂|贴|晒|传|放|写|上传)(?:到|在|上)?.{0,4}?" + _PLATFORMS,
         r"(?:在|到|上)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享)",
-        r"让(?:全网|大家|所有人|全国人民|网友)(?:都|来)?(?:知道|看看|评评理)",
+        r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|网友)(?:都|来)?(?:知道|看看|看下|看一下|评评理)",
     ),
     "regulator": _any("越级投诉 举报你们", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
     "legal": _any(
-        "起诉 告到底 打官司 走法律 法律程序 法律途径 法律手段 司法程序 诉讼 仲裁 律师函 上法院 对簿公堂",
-        "法院见 法庭见",
+        "起诉 入禀 告到底 打官司 走法律 法律程序 法律途径 法律手段 司法程序 诉讼 仲裁 律师函 上法院 对簿公堂",
+        "法院见 法庭见 诉诸法律 法律解决 法律武器 依法维权",
         r"(?<![广报公通警预转忠被原])告(?:你|您|他|死)们?",
         r"追究.{0,6}法律责任",
     ),
 }
 _CONTACT = "打 来电 致电 打电话 打过来 打来 投诉 反映 找 联系 来 去 问 报修 报障 催 申请 说 提交 跑"
-_COUNT = r"(?!交道)(?:好|很|无数|n|多少)?(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+"
+_COUNT = r"(?!交道)(?:n(?![a-z])|(?:好|很|无数|多少)?(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+)"
 _REPEAT = re.compile(
     _any(
         r"第(?:[二三四五六七八九十两几]+|[2-9]|\d\d)(?:次|回)" + _group(_CONTACT, "了 啊 呀"),
@@ -257,16 +307,25 @@ _REPEAT = re.compile(
         _group(_CONTACT, "找你们 找过你们") + r".{0,4}?" + _COUNT + _group("次 回 遍 趟") + "(?!交道)",
         r"(?:多|好几|几|[二三四五六七八九十两]+|[2-9])次" + _group(_CONTACT),
         r"不是第一次|又打(?:来|过来|电话)?了|每次(?:打|来电|打电话|打过来|投诉)(?:过来|来)?都",
-        r"(?:每天|每日|天天)(?:都)?(?:打|来)",
+        # the customer calling daily, not the company calling them ("你们天天打电话给我") nor a call only
+        # threatened ("不赔我就天天打")
+        r"(?<!你们)(?<!他们)(?<!就)(?<!要)(?<!会)(?:每天|每日|天天)(?:都)?(?:打|来)(?!.{0,4}?给我)",
         r"(?:一直|始终|总是|老是|每次|从来|根本)都?(?:没人|没有人|没|不)"
         r"(?:管|处理|解决|理|回复|回电|回电话|给我回|联系我|跟进|上门)",
         r"说了(?:多少|好几|几|无数|[二三四五六七八九十两]+|[2-9])(?:遍|次)",
+        # calls left unanswered ("一直打你们电话都没人接"), a complaint kept up for weeks ("反映了快一个月了")
+        r"(?:一直|始终|总是|老是|每次)(?:打|找|联系|催)[^，]{0,6}?(?:没人|没有人)(?:接|理|管|回)",
+        r"(?:反映|投诉|报修|催|找你们)了?(?:快|都|有|将近|整整)?(?:半|一|两|三|几|[1-9])个?多?(?:月|星期|礼拜|周)",
     )
 )
 # A contact before this one, unless the customer was content with it ("上次打电话你们处理得挺好").
 _EARLIER_CONTACT = re.compile(
-    r"(?:已经|之前|上次|上周|昨天|前天|前几天|上个月|早上|上午)(?:就|也|都)?(?:已经)?"
-    + _group("打过 打了电话 打过电话 反映过 投诉过 报修过 报过修 报过障 来电过 联系过 问过 来过 提交过 申请过")
+    r"(?:已经|之前|上次|上周|上个?礼拜|上个?星期|昨天|前天|前几天|前段时间|前阵子|上个月|早上|上午)"
+    r"(?:就|也|都)?(?:已经|已)?"
+    + _group(
+        "打过 打了电话 打过电话 反映过 投诉过 报修过 报过修 报过障 来电过 联系过 问过 来过 提交过 申请过",
+        "来电反映过 来电投诉过 来过电 来电咨询过",
+    )
 )
 _CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说清楚了"))
 
@@ -274,7 +333,7 @@ _CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说�
 _FRAIL = re.compile(
     _any(
         "孕妇 怀孕 残疾 残障 盲人 视障 听障 聋哑 耳聋 听力不好 瘫痪 住院 病人 生病 重病 癌症 手术 化疗 透析 卧床",
-        "行动不便 病危 昏迷 植物人 心脏病 抢救 重症",
+        "行动不便 病危 昏迷 植物人 心脏病 抢救 重症 老年痴呆 痴呆 认知障碍 阿尔茨海默 自闭症 智力障碍 智障",
     )
 )
 _AGE = r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)"
@@ -284,6 +343,8 @@ _PERSON = "妈 爸 母 父 奶奶 爷爷 外婆 外公 姥姥 姥爷 阿嬷 阿�
 _OLD = re.compile(
     _any(
         "老年人 老太太 老太 老大爷 老爷子 老奶奶 老爷爷 上了年纪 年纪大 岁数大 年纪这么大 孤寡 独居 空巢 低保",
+        "这把年纪 一把年纪 老头子 老太婆 不识字 文盲",
+        _AGE + r"多?岁?的(?:人|老人|老头|老太)",
         "腿脚不好 腿脚不便 眼睛不好 视力不好 耳朵不好 身体不好",
         r"老人(?!机)",
         _AGE + r"(?:多|几)?岁",
@@ -306,19 +367,32 @@ _KID_AFFECTED = re.compile(
 _GRIEVANCE = re.compile(
     _any(
         "投诉 骗 忽悠 坑 欺负 骂 嫌 扣 多收 乱收 停了 停机 断了 断网 坏了 没信号 打不出 打不通 联系不上 不认",
-        "退 赔 取消 凭什么 为什么 怎么回事 过分 不合理 没告诉 没说 看不清 冒用 盗用 冒名 干坏事 不是她办 不是他办",
+        "赔 取消 凭什么 为什么 怎么回事 过分 不合理 没告诉 没说 看不清 冒用 盗用 冒名 干坏事 不是她办 不是他办",
         "不是我办 没办过 呃",
+        r"退(?!掉|订)",  # a refund; dropping a package one does not use (退掉流量包) is no grievance
     )
 )
 _THREAT = re.compile(
     _any(
         r"砸.{0,6}?(?:营业厅|门店|店|柜台|公司|电脑|基站|机房|东西)",
         r"(?:营业厅|门店|柜台|东西)(?:给|都|全)?砸",
+        # the thing broken named first: "把你们那玻璃门砸了"
+        r"把.{0,6}?(?:门|玻璃|窗户?|柜台|招牌|电脑|东西|店)(?:给|都|全)?砸",
         r"(?:跟|和)(?:你们|你)(?:拼了|拼命|同归于尽)",
-        "同归于尽 弄死 杀了 收拾你 放火 烧了你们 炸了你们 炸掉 血溅 见一个打一个 一拳",
+        "同归于尽 弄死 杀了 收拾你 放火 烧了你们 炸了你们 炸掉 血溅 见一个打一个 一拳 泼油漆 泼粪",
         "拿刀 带刀 动刀 菜刀 汽油 炸药 硫酸 煤气罐 球棒 棒球棍 铁棍 铁棒 棍子 砖头",
+        # a tool carried along (锤子 alone is also a phone brand)
+        r"(?:拿|拎|提|带|揣|抄)(?:上|着|起)?(?:一?把|个)?(?:锤子|斧头|扳手|铁锹)",
         r"(?:砍|捅|揍)(?:死|了)?你|(?<!打)打死(?!我也|也)|找人来?(?:收拾|弄|砸|堵|打)|让你们?好看|堵(?:她|他|你|人)",
-        "不想活 不活了 活不下去 撑不下去 活够了 活着没意思 死了算了 死给你们看 死在你们 自杀 自焚 跳楼 跳下去 跳河",
+        # hurting a named person: "非揍他一顿不可", "打得他爹妈都不认识", "堵住你们门口"
+        r"揍(?:他|她|你|人|那)|揍.{0,4}?一顿|(?<!骂)(?<!说)打(?:他|她|你|人)?一顿|打得.{0,4}?(?:爹妈|妈都|满地|半死|住院|爬不起)",
+        r"堵(?:住|在)(?:你们?|他们?|她们?)?.{0,3}?(?:门口|大门|营业厅|门店|公司)",
+        r"(?:找|带|叫)(?:几个|一帮|一群|一些|些)(?:人|兄弟)(?:去|来|过去|过来)(?:你们|营业厅|店里|门店|公司|找你|收拾|算账|闹)",
+        # a threat left open: "逼急了我什么事都干得出来", "我要是出点什么事，就是你们逼的"
+        r"(?:什么|啥)事?都(?:干|做)得出|(?:是|被)你们逼(?:的|死)|狗急跳墙",
+        "老命不要了 命不要了 不要这条命 这条命不要 豁出这条命 拼上这条命",
+        "不想活 不活了 活不成 活不下去 撑不下去 活够了 活着没意思 死了算了 死给你们看 死在你们 自杀 自焚 跳下去 跳河",
+        r"跳楼(?!价|甩卖|大甩卖)",  # not the clearance sale
         r"喝药|喝农药|安眠药|割腕|上吊|寻死|轻生|一了百了|(?<![你们])去死|在.{0,6}?(?:楼顶|天台)",
     )
 )
@@ -345,28 +419,58 @@ class _Clause:
         return _Sign(kind, concrete, self.turn, self.offset + start, self.offset + end)
 
 
+def _harmless(c: _Clause, start: int, end: int) -> bool:
+    """The customer says the mention is no step against the company: only a question, another business, a joke,
+    praise."""
+    return bool(
+        _ONLY_ASKED.match(c.whole[c.offset + end :])
+        or _HARMLESS_AFTER.search(c.whole[c.offset + start :])
+        or _PRAISE.search(c.text)
+    )
+
+
+# A place named after the step, as an apposition: "我昨天已经打了那个号了，就是上面管你们的部门".
+_APPOSITION = re.compile(r"^(?:嗯|呃|啊|那个)*(?:就是|也就是|即)(?:那个)?")
+_FILLER = re.compile(r"^(?:嗯|呃|啊|哦|那个|就是说|我跟你说)+$")
+
+
+def _step_before_apposition(c: _Clause) -> bool | None:
+    """Whether the step in the clause before an apposition (fillers skipped) is concrete; None without a step."""
+    earlier = [t for t in re.split(_CLAUSE_BREAK, c.whole[: c.offset]) if t and not _FILLER.match(t)]
+    if not earlier:
+        return None
+    step = re.search(_STEP_BEFORE, earlier[-1])
+    if not step or _negated(earlier[-1], step.start()):
+        return None
+    return _concrete(earlier[-1], "", step.start(), len(earlier[-1]), c.whole)
+
+
 def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
     signs = []
     for m in re.finditer(places, c.text):
         before, after = c.text[: m.start()], c.text[m.end() :]
         if _negated(c.text, m.start()) or _JOB_AFTER.match(after) or _OBSERVED.search(before):
             continue
+        if _harmless(c, m.start(), m.end()):
+            continue
         if _RULES_AFTER.match(after) or _RULES_BEFORE.search(before):
             continue
         step = re.search(r".*(" + _STEP_BEFORE + r")[^，]{0,4}$", before)  # the action nearest the place
-        then = re.match(r"^.{0,3}?" + _STEP_AFTER, after)
-        if step and not re.search(r"[是在]", before[step.end(1) :]):
+        then = re.match(r"^的?" + _SITE + r"?.{0,3}?" + _STEP_AFTER, after)
+        if step and not re.search(r"[是在当]", before[step.end(1) :]):
             end = m.end() + then.end() if then else m.end()
             signs.append(c.sign(kind, step.start(1), end, _concrete(c.text, c.prev, step.start(1), end, c.whole)))
         elif then:
             end = m.end() + then.end()
             signs.append(c.sign(kind, m.start(), end, _concrete(c.text, c.prev, m.start(), end, c.whole)))
-        elif not weak and not _JOB_BEFORE.search(before):
+        elif _APPOSITION.match(before) and (concrete := _step_before_apposition(c)) is not None:
+            signs.append(c.sign(kind, m.start(), m.end(), concrete))
+        elif not weak and not _JOB_BEFORE.search(before) and not _LANDMARK.match(after) and not _COMPOUND.match(after):
             signs.append(c.sign(kind, m.start(), m.end()))
     return signs
 
 
-def _clause_signs(c: _Clause, grievance: bool) -> list[_Sign]:
+def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> list[_Sign]:
     signs = []
     for kind, places in _PLACES.items():
         signs += _places(kind, places, False, c)
@@ -374,8 +478,14 @@ def _clause_signs(c: _Clause, grievance: bool) -> list[_Sign]:
         signs += _places(kind, places, True, c)
     for kind, steps in _STEPS.items():
         for m in re.finditer(steps, c.text):
-            if not _negated(c.text, m.start()) and not _OBSERVED.search(c.text[: m.start()]):
-                signs.append(c.sign(kind, m.start(), m.end(), _concrete(c.text, c.prev, m.start(), m.end(), c.whole)))
+            if _negated(c.text, m.start()) or _OBSERVED.search(c.text[: m.start()]) or _harmless(c, m.start(), m.end()):
+                continue
+            if kind == "regulator" and third_party and m.group().endswith("申诉"):
+                continue
+            # a regulator's site is online too: "写到网上那个部长信箱里" goes to the regulator, not the public
+            if kind == "media" and _REGULATOR_NEXT.match(c.text[m.end() :]):
+                continue
+            signs.append(c.sign(kind, m.start(), m.end(), _concrete(c.text, c.prev, m.start(), m.end(), c.whole)))
     if not _CONTENT.search(c.whole) and not any(re.search(places, c.text) for places in _PLACES.values()):
         signs += [c.sign("repeat-contact", m.start(), m.end()) for m in _EARLIER_CONTACT.finditer(c.text)]
     patterns = [("repeat-contact", _REPEAT), ("threat", _THREAT), ("vulnerable", _FRAIL)]
@@ -404,7 +514,9 @@ def _has_grievance(clauses: list[_Clause]) -> bool:
 
 # --- High amounts ---------------------------------------------------------------------------------------------
 
-_CLAIM = re.compile(_any("赔 补偿 补到 补给 精神 损失 误工 骗 被盗 盗刷"))
+_CLAIM = re.compile(_any("赔 补偿 补到 补给 精神 损失 误工 骗 被盗 盗刷 亏 蚀"))
+# The sum asked for outright: "也给我一千五", "赔我两千"
+_ASKED_FOR = re.compile(r"(?:给|赔|补)我(?:也)?$")
 _CHARGE = re.compile(_any("账单 帐单 话费 扣 收了 收我 多收 乱收 漫游 月租 违约金 分期 要还 缴 交 费"))
 CLAIM_YUAN = 1000
 CHARGE_YUAN = 3000
@@ -414,7 +526,8 @@ STATUTORY_MULTIPLE, STATUTORY_MINIMUM_YUAN = 3, 500
 def _high_amounts(clauses: dict[int, list[_Clause]], texts: dict[int, _Text], amounts) -> list[tuple[int, str]]:
     """Sums far above a bill that the customer claims or disputes, as (turn, words).
 
-    - A claim (赔, 补偿, 精神损失, 被骗 ... in the amount's clause or the one before) of 1,000 yuan or more: several
+    - A claim (赔, 补偿, 精神损失, 被骗, 亏 ... within two clauses before the amount or the one after, or the sum
+      asked for outright: 也给我一千五) of 1,000 yuan or more: several
       monthly bills, beyond any refund of a charge, and what the course's 高额赔偿 handling is for. When the call
       also says what was charged, a claim above three times that and above 500 yuan counts too: more than
       消费者权益保护法第55条 could award (three times the price, at least 500).
@@ -427,9 +540,12 @@ def _high_amounts(clauses: dict[int, list[_Clause]], texts: dict[int, _Text], am
         if turn not in texts or not words or words not in texts[turn].original:
             continue
         at = texts[turn].position(texts[turn].original.index(words))
-        c = next((c for c in reversed(clauses[turn]) if c.offset <= at), None)
-        context = c.prev + "，" + c.text if c else ""
-        if _CLAIM.search(context):
+        i = next((i for i in reversed(range(len(clauses[turn]))) if clauses[turn][i].offset <= at), None)
+        # the claim or charge may be said a clause or two away ("精神损失费，不多，两千块"; "收到张单要六千几蚊，全部
+        # 都是漫游费")
+        context = "，".join(c.text for c in clauses[turn][max(i - 2, 0) : i + 2]) if i is not None else ""
+        asked = i is not None and _ASKED_FOR.search(clauses[turn][i].text[: at - clauses[turn][i].offset])
+        if _CLAIM.search(context) or asked:
             claims.append((turn, words, yuan))
         elif _CHARGE.search(context):
             charges.append((turn, words, yuan))
@@ -490,7 +606,8 @@ def assess_escalation(turns: list[tuple[str, str]], amounts: list[tuple[int, str
     texts = {i: _normalized(text) for i, (role, text) in enumerate(turns) if role == "customer"}
     clauses = {turn: _turn_clauses(turn, text) for turn, text in texts.items()}
     grievance = _has_grievance([c for cs in clauses.values() for c in cs])
-    signs = [sign for cs in clauses.values() for c in cs for sign in _clause_signs(c, grievance)]
+    third_party = any(_THIRD_PARTY.search(t.norm) for t in texts.values())
+    signs = [sign for cs in clauses.values() for c in cs for sign in _clause_signs(c, grievance, third_party)]
     reasons, seen = [], set()
     for sign in sorted(signs, key=lambda s: (s.turn, not s.concrete, s.start, s.start - s.end)):
         if (sign.kind, sign.turn) not in seen:  # one reason per kind and turn: a concrete step first, else the first

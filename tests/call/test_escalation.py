@@ -83,6 +83,92 @@ CASES = [
     ("我的手机号是13812300456", "none", set()),
     ("我是第一次打电话，宽带很慢", "none", set()),
     ("之前也和你们打过几次交道，这次想办个宽带", "none", set()),
+    # threats said without the usual words: the thing broken named first, a tool carried, a person to hurt
+    ("再不来人修，我就把你们店的橱窗玻璃给砸了", "high", {"threat"}),
+    ("明天我拎上一把斧头去营业厅找你们", "high", {"threat"}),
+    ("那个装机师傅再来，我非得揍他一顿", "high", {"threat"}),
+    ("让我碰到那个客服，打得他满地找牙", "high", {"threat"}),
+    ("我明天带几个人堵在你们营业厅门口", "high", {"threat"}),
+    ("我这把年纪了，这条命不要了也要讨个说法", "high", {"threat"}),
+    ("你好，我想把旧的锤子手机换成新的，号码不变", "none", set()),
+    ("手机屏幕摔碎了，玻璃都裂了，能修吗", "none", set()),
+    ("楼下修路把路堵住了，装机师傅进不来", "none", set()),
+    # the customer's character, not an intention; a later clause still counts
+    ("我可不是那种一点小事就找记者的人，你们把网修好就行", "none", set()),
+    ("我不是那种爱闹的人，但这次再不处理我就去工信部", "watch", {"regulator"}),
+    # a past call to a regulator only to ask, or about another business
+    ("之前打过12315，只是问问退货的规定", "none", set()),
+    ("我上周打过12315，投诉的就是你们", "high", {"regulator"}),
+    ("不给说法我就去工信部投诉，就是问问你们管不管", "watch", {"regulator"}),
+    ("去年我找过律师，那是离婚的事，跟你们这个没关系", "none", set()),
+    ("我找过律师了，他说你们这个合同有问题", "high", {"legal"}),
+    # a joke taken back, praise sent to the paper, hearsay
+    ("再扣我钱我就去法院告你们，哈哈开个玩笑", "none", set()),
+    ("再扣我钱我就去法院告你们", "watch", {"legal"}),
+    ("你们小王服务太好了，我要写感谢信寄到报社", "none", set()),
+    ("我要写信寄到报社，说说你们怎么坑人", "watch", {"media"}),
+    ("我朋友说找记者一曝光就解决了，不过我不想闹大", "none", set()),
+    ("我朋友帮我联系了记者", "high", {"media"}),
+    # a place as a landmark, a lawyer at work, a job the customer gives themselves
+    ("我家就在消协对面那个小区，宽带一直掉线", "none", set()),
+    ("我们所律师开庭要用网，今天必须修好", "none", set()),
+    ("cx为律所行政 单位宽带断网", "none", set()),
+    ("cx自称执业律师 表示只想要个说法", "none", set()),
+    ("cx称已委托律师 准备起诉", "high", {"legal"}),
+    ("我小时候就想去当记者", "none", set()),
+    # a regulator asked about its rules
+    ("cx询问工信部对提速降费有什么规定", "none", set()),
+    ("cx称要去工信部投诉你们违反规定", "watch", {"regulator"}),
+    ("我已经向工信部反映了你们不按规定收费", "high", {"regulator"}),
+    # calls the company makes, or daily calls only threatened, are no repeat contact
+    ("你们营销电话天天打给我，烦死了", "none", set()),
+    ("不给我退钱我就天天打你们电话", "none", set()),
+    ("我天天打你们电话，没人理", "watch", {"repeat-contact"}),
+    # the step said where at the place it was taken
+    ("我已经在12315网站上提交了投诉", "high", {"regulator"}),
+    ("法院那边我已经立案了", "high", {"legal"}),
+    # the place only qualifies a noun
+    ("记者证能办优惠套餐吗", "none", set()),
+    ("律师费要发票吗", "none", set()),
+    ("我住在法院宿舍，宽带装一下", "none", set()),
+    ("我请律师的钱你们得出", "watch", {"legal"}),
+    # more threats; a clearance sale is no jump
+    ("我活不成了，卡里的钱全被扣光了", "high", {"threat"}),
+    ("明天就去你们营业厅门口泼油漆", "high", {"threat"}),
+    ("这个月流量掉得跟跳楼价一样", "none", set()),
+    # threats left open, or with others brought along
+    ("cx情绪激动 称要找人把营业员打一顿", "high", {"threat"}),
+    ("信不信我叫一帮兄弟过去找你", "high", {"threat"}),
+    ("师傅带几个人过来装就行", "none", set()),
+    ("别逼我，逼急了我什么事都干得出来", "high", {"threat"}),
+    ("我要是出点什么事，就是你们逼的", "high", {"threat"}),
+    ("我一帮同事都过来办卡，有优惠吗", "none", set()),
+    ("电话打过去又被训了一顿，还是没解决", "none", set()),
+    # an earlier call said shortly; the intention denied after the cue; a complaint site; a lawsuit filed
+    ("cx称前几天已来电反映过 至今未处理", "watch", {"repeat-contact"}),
+    ("我就想问问工信部的投诉电话是多少，不是要投诉", "none", set()),
+    ("我已经在黑猫上投诉你们了", "high", {"media"}),
+    ("我想办个宽带，我们记者站要用", "none", set()),
+    ("我已經入禀咗小額錢債審裁處", "high", {"legal"}),
+    # regulators, papers and legal steps by other names
+    ("要是再拖，我就去工业和信息化部投诉", "watch", {"regulator"}),
+    ("我昨天已经在领导留言板上反映了", "high", {"regulator"}),
+    ("我已经打过政务热线，他们说会转给你们", "high", {"regulator"}),
+    ("我已经在工信部的网站上投诉了", "high", {"regulator"}),
+    ("我刚刚联系了都市报的热线", "high", {"media"}),
+    ("实在不行只能诉诸法律", "watch", {"legal"}),
+    # repeat contact said another way
+    ("一直打你们电话都没人接", "watch", {"repeat-contact"}),
+    ("打了n次了都没用", "watch", {"repeat-contact"}),
+    ("宽带的事我反映了快一个月了", "watch", {"repeat-contact"}),
+    ("我上个礼拜就报修过了", "watch", {"repeat-contact"}),
+    ("我一直打电话给我妈，她都没接", "none", set()),
+    ("我想反映一个问题，快到月底了流量不够", "none", set()),
+    # vulnerable said another way, with a grievance
+    ("我爸有老年痴呆，被营业员办了三张卡", "watch", {"vulnerable"}),
+    ("我奶奶不识字，被忽悠签了合约", "watch", {"vulnerable"}),
+    ("我都快七十的人了，你们还骗我", "watch", {"vulnerable"}),
+    ("我奶奶不识字，想办个只能打电话的套餐", "none", set()),
 ]
 
 
@@ -251,3 +337,74 @@ def test_evidence_is_always_words_of_a_customer_turn(turns):
     for reason in escalation.reasons:
         role, text = turns[reason.turn]
         assert role == "customer" and reason.evidence and reason.evidence in text
+
+
+def test_an_appeal_to_a_third_party_platform_is_not_a_regulator():
+    assert assess_escalation(customer("这个号被别人绑了微信", "那我去申诉一下")).level == "none"
+    assert assess_escalation(customer("你们乱扣费", "我要申诉")).level == "watch"
+
+
+@pytest.mark.parametrize(
+    "text,amount,level",
+    [
+        # the claim a clause or two before the sum
+        ("我要精神损失费，也不多要，三千块", (0, "三千块", 3000.0), "watch"),
+        ("上个月交的宽带费，两年的，一千八", (0, "一千八", 1800.0), "none"),
+        # a loss the customer counts
+        ("这几天店里亏了两千多", (0, "两千多", 2000.0), "watch"),
+        ("我充了两千块预存话费", (0, "两千块", 2000.0), "none"),
+        # a sum asked for outright
+        ("隔壁都拿到了，也给我一千二", (0, "一千二", 1200.0), "watch"),
+        ("给我办个一千二的宽带包年", (0, "一千二", 1200.0), "none"),
+        # the charge said in the clause after the sum
+        ("出国回来收到一张单要四千几，说全是漫游流量", (0, "四千几", 4000.0), "watch"),
+        ("我买了四千多的手机，用着挺好", (0, "四千多", 4000.0), "none"),
+    ],
+)
+def test_high_amounts_read_around_the_sum(text, amount, level):
+    escalation = assess_escalation(customer(text), [amount])
+    assert escalation.level == level
+    assert kinds(escalation) == ({"high-amount"} if level == "watch" else set())
+
+
+def test_a_regulator_described_after_the_step_it_was_taken_with():
+    escalation = assess_escalation(customer("我前天已经拨了那个号了，嗯，就是上面管你们的部门"))
+    assert (escalation.level, kinds(escalation)) == ("high", {"regulator"})
+    # the step before it not taken: only a mention
+    escalation = assess_escalation(customer("我不会去找的，就是上面管你们的部门"))
+    assert escalation.level == "watch"
+
+
+@pytest.mark.parametrize(
+    "text,level,expected",
+    [
+        ("我已经把这事发到黑猫投诉上了", "high", {"media"}),
+        ("我家黑猫把网线咬断了", "none", set()),
+        ("视频我拍好了，等大家看看你们怎么对待客户", "high", {"media"}),
+        ("等大家都下班了你们再来装", "none", set()),
+        ("我爸七十多了，被乱扣了话费，要退钱", "watch", {"vulnerable"}),
+        ("帮我爸把用不完的流量包退掉，他七十多了", "none", set()),
+    ],
+)
+def test_media_sites_and_grievances_said_another_way(text, level, expected):
+    escalation = assess_escalation(customer(text))
+    assert (escalation.level, kinds(escalation)) == (level, expected)
+
+
+def test_a_joke_denied_is_no_joke():
+    assert assess_escalation(customer("我已经找了律师，不是开玩笑")).level == "high"
+    assert assess_escalation(customer("我已经找了律师，开玩笑的")).level == "none"
+    assert assess_escalation(customer("我已经找了律师，你以为我在说笑吗")).level == "high"
+
+
+def test_an_appeal_is_the_platform_s_only_where_the_number_is_tied_to_an_account():
+    assert assess_escalation(customer("我宽带账号一直扣费", "我要申诉")).level == "watch"
+    assert assess_escalation(customer("这个号在美团上被注册过了", "我去申诉")).level == "none"
+
+
+def test_a_minister_s_mailbox_is_a_regulator():
+    assert kinds(assess_escalation(customer("不给降套餐我就写信到部长信箱"))) == {"regulator"}
+    # online, it is still the regulator and not the public
+    assert kinds(assess_escalation(customer("再不降我就发到网上的部长信箱"))) == {"regulator"}
+    assert kinds(assess_escalation(customer("再不降我就发到网上让大家看看"))) == {"media"}
+    assert assess_escalation(customer("我的信箱收不到你们的账单")).level == "none"
