@@ -82,7 +82,7 @@ def publish(client, script_id: str, headers=AUTH) -> dict:
 
 
 def found(client, query: str, script_id: str) -> dict | None:
-    results = client.post("/v1/search", json={"query": query, "top_k": 10}).json()["scripts"]
+    results = client.post("/v1/search", json={"query": query, "top_k": 30}).json()["scripts"]
     return next((s for s in results if s["id"] == script_id), None)
 
 
