@@ -21,6 +21,9 @@ DEMAND_GROUPS = ("demand", "business")
 RAISED_SITUATIONS = ("vulnerable-customer",)
 DEMAND_RATIO = 0.65  # a turn raises the scenarios within this fraction of its best one
 MAX_DEMANDS_PER_TURN = 3
+# A turn the scripts fit only partly ("cx要求退一赔一", an agent's note) raises its best demand
+# alone, when the fit is at least this likely: "你贵姓" (0.25) raises none.
+WEAK_TURN_CONFIDENCE = 0.5
 # The demand an escalation sign makes (app/call/escalation.py).
 SIGNALLED_DEMANDS = {
     "media": "media-exposure",
@@ -105,10 +108,12 @@ def covering(ranked: list[ScoredScript], demands: list[Demand], k: int) -> list[
 
 
 def turn_demands(engine: SearchEngine, text: str, weights: Weights | None = None) -> list[str]:
-    """The demands one customer turn raises: its best scenarios of the demand and business groups,
-    none unless a script fits it well ("好的", "你贵姓" raise nothing)."""
+    """The demands one customer turn raises: its best scenarios of the demand and business groups
+    when a script fits it well, the best one alone when the fit is partial but likely, none
+    otherwise ("好的", "你贵姓" raise nothing)."""
     reading = engine.read(text, weights)
-    if reading.match.level != "strong":
+    strong = reading.match.level == "strong"
+    if not strong and not (reading.match.level == "weak" and reading.match.confidence >= WEAK_TURN_CONFIDENCE):
         return []
     groups = engine.scenario_groups
     scores = sorted(
@@ -117,5 +122,7 @@ def turn_demands(engine: SearchEngine, text: str, weights: Weights | None = None
     )
     if not scores:
         return []
+    if not strong:
+        return [scores[0][1]]
     floor = scores[0][0] * DEMAND_RATIO
     return [sid for s, sid in scores[:MAX_DEMANDS_PER_TURN] if s >= floor]

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from app.call.assist import Turn, assist, covering, turn_demands
+from app.call.assist import WEAK_TURN_CONFIDENCE, Turn, assist, covering, turn_demands
 from app.search.engine import ScoredScript
 
 TODAY = datetime.date(2026, 12, 4)
@@ -49,6 +49,14 @@ def test_a_latest_turn_that_says_little_keeps_the_call_on_its_topic(engine):
     assert assisted.result.match.level == "strong"
     assert "broadband-fault" in assisted.result.scripts[0].record.scenarios
     assert turn_demands(engine, "好的，谢谢") == []
+
+
+def test_a_turn_the_scripts_fit_partly_raises_its_best_demand_alone(engine):
+    note = "cx另要求退一赔一"  # an agent's note: the scripts fit it only partly, its demand is plain
+    reading = engine.read(note)
+    assert reading.match.level == "weak" and reading.match.confidence >= WEAK_TURN_CONFIDENCE
+    assert turn_demands(engine, note) == ["double-refund"]
+    assert engine.read("你贵姓").match.level != "strong" and turn_demands(engine, "你贵姓") == []
 
 
 def test_the_agent_turns_raise_no_demand_and_no_escalation(engine):
