@@ -66,7 +66,8 @@ class ScenarioProbe:
             return cls(tuple(data["scenarios"].tolist()), data["coef"], data["intercept"], str(data["inputs"]))
 
 
-def probe_inputs(model_id: str, labels: list[str], text_hashes: list[str]) -> str:
-    """The digest of a probe's training data: the model and each labelled text."""
-    data = json.dumps([model_id, list(zip(labels, text_hashes))], ensure_ascii=False)
+def probe_inputs(model_id: str, code_sha256: str, labels: list[str], text_hashes: list[str]) -> str:
+    """The digest of what a probe is fitted from: the model, the code that fits it and each labelled
+    text."""
+    data = json.dumps([model_id, code_sha256, list(zip(labels, text_hashes))], ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()

@@ -40,7 +40,7 @@ def test_one_scenario_alone_has_no_probe():
 
 def test_a_saved_probe_loads_the_same_and_a_version_without_one_has_none(tmp_path):
     vectors, labels = clusters(["a", "b", "c"])
-    probe = ScenarioProbe.fit(vectors, labels, probe_inputs("model", labels, [str(i) for i in range(len(labels))]))
+    probe = ScenarioProbe.fit(vectors, labels, probe_inputs("model", "code", labels, [str(i) for i in range(len(labels))]))
     assert ScenarioProbe.load(tmp_path) is None
     probe.save(tmp_path)
     loaded = ScenarioProbe.load(tmp_path)
@@ -49,8 +49,13 @@ def test_a_saved_probe_loads_the_same_and_a_version_without_one_has_none(tmp_pat
     assert loaded.probabilities(query) == pytest.approx(probe.probabilities(query))
 
 
-def test_the_inputs_digest_changes_with_the_model_a_label_or_a_text():
-    base = probe_inputs("model", ["a", "b"], ["h1", "h2"])
-    assert base == probe_inputs("model", ["a", "b"], ["h1", "h2"])
-    assert len({base, probe_inputs("other", ["a", "b"], ["h1", "h2"]), probe_inputs("model", ["a", "a"], ["h1", "h2"]),
-                probe_inputs("model", ["a", "b"], ["h1", "h3"])}) == 4
+def test_the_inputs_digest_changes_with_the_model_the_code_a_label_or_a_text():
+    base = probe_inputs("model", "code", ["a", "b"], ["h1", "h2"])
+    assert base == probe_inputs("model", "code", ["a", "b"], ["h1", "h2"])
+    variants = {
+        probe_inputs("other", "code", ["a", "b"], ["h1", "h2"]),
+        probe_inputs("model", "changed", ["a", "b"], ["h1", "h2"]),
+        probe_inputs("model", "code", ["a", "a"], ["h1", "h2"]),
+        probe_inputs("model", "code", ["a", "b"], ["h1", "h3"]),
+    }
+    assert len(variants | {base}) == 5
