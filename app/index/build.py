@@ -328,7 +328,7 @@ def _build_version(
                 (building / name / TOKENS_FILE).write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
                 counts[name] = len({r.model_dump_json() for r in records})  # an article once, however split
                 reused += n_reused
-        probe = _scenario_probe(corpus, documents, hashes, embedded, inputs, known_probe)
+        probe = _scenario_probe(documents, hashes, embedded, inputs, known_probe)
         if probe is not None:
             probe.save(building)
         with (building / STATUTES_FILE).open("w", encoding="utf-8") as f:
@@ -357,7 +357,6 @@ def _build_version(
 
 
 def _scenario_probe(
-    corpus: Corpus,
     documents: dict,
     hashes: dict[str, list[str]],
     embedded: dict[str, np.ndarray],
@@ -367,7 +366,7 @@ def _scenario_probe(
     """The scenario probe fitted on the sayings and descriptions as this build embedded them; the
     current version's when they and the code are the same (a publish changes a script, not what the
     probe is fitted on)."""
-    labels = [e.scenario for e in documents["exemplars"][0]] + [s.id for s in corpus.taxonomy.scenarios]
+    labels = [e.scenario for e in documents["exemplars"][0]] + [s.id for s in documents["scenarios"][0]]
     inputs = probe_inputs(
         build_inputs["model"]["id"], build_inputs["build_files_sha256"], labels, hashes["exemplars"] + hashes["scenarios"]
     )

@@ -308,9 +308,8 @@ class SearchEngine:
         # What the sayings of each scenario share, beyond the nearest one (scenario_probe.py).
         probe = self.index.scenario_probe
         if probe is not None and w.scenario_probe:
-            for sid, p in probe.probabilities(vector).items():
-                if sid in scenario_score:
-                    scenario_score[sid] += w.scenario_probe * p
+            for sid, p in probe.probabilities(vector).items():  # fitted on this version's scenarios
+                scenario_score[sid] += w.scenario_probe * p
         return scenario_score, script_match
 
     def _detect(self, scenario_score: dict[str, float], w: Weights) -> list[ScoredScenario]:
