@@ -191,6 +191,7 @@ _HARMLESS_AFTER = re.compile(
     _any(
         r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)",
         r"(?:不是|并非|并不是)(?:要|想|为了)?(?:投诉|告你们|起诉|曝光|闹事|找事)",
+        r"(?:以后|之后|回头|改天|过后)再说",  # put off: "打官司的事以后再说吧"
         # a joke, unless denied ("不是开玩笑", "你以为我在说笑吗")
         r"(?<!不是)(?<!不是在)(?<!没)(?<!没有)(?<!没在)(?<!以为)(?<!以为我)(?<!以为我在)(?<!不跟你)(?<!不和你)"
         r"(?:开玩笑|开个玩笑|说笑|逗你|随便说说|说着玩)",
@@ -225,8 +226,16 @@ def _negated(clause: str, at: int) -> bool:
 _ASK = re.compile(_any("问 咨询 了解 打听"))
 _DONE = re.compile(_any("已经 已 早就 刚刚 刚才"))
 _TAKEN = re.compile(_any("了 过"))
-_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好 拍好 录好 剪好"))
-_SOON = re.compile(_any("今天 今晚 明天 明早 明日 听日 马上 立刻 立马 现在就 这就 下午 一会儿 待会"))
+_PREPARED = re.compile(
+    _any(
+        "写好 准备好 约好 约了 打开了 填好 整理好 拍好 录好 剪好",
+        # a lawyer already retained: "我的律师会联系你们" (not "我的律师朋友说")
+        r"(?:我|我们)(?:的|请的|找的)(?:代理)?律师(?!朋友|同学|亲戚|邻居)",
+    )
+)
+_SOON = re.compile(
+    _any("今天 今晚 明天 明早 明日 听日 后天 马上 立刻 立马 现在就 这就 下午 一会儿 待会 下周 下礼拜 下星期")
+)
 _IF = re.compile(
     _any("不然 否则 要不 要么 要是 如果 假如 万一 的话 不行 再不 再这样 再这么 再拖 再推 推脱", r"[不没].{0,10}就")
 )
@@ -240,7 +249,8 @@ def _concrete(clause: str, prev: str, step: int, cue_end: int, whole: str) -> bo
         return True
     if _IF.search(prev + "，" + clause[:step]):
         return False
-    return bool(_TAKEN.search(clause[step:]) or _SOON.search(clause[:step]))
+    # the time may come between the place and the step or right after it: "记者明天就来采访我", "律师函下周就寄"
+    return bool(_TAKEN.search(clause[step:]) or _SOON.search(clause[: cue_end + 3]))
 
 
 # --- Cues -----------------------------------------------------------------------------------------------------
@@ -286,6 +296,7 @@ _REGULATOR_NEXT = re.compile(r"^.{0,5}?(?:" + _PLACES["regulator"] + ")")
 _STEPS: dict[Kind, str] = {
     "media": _any(
         "曝光 上热搜 上新闻 上电视 报料 爆料",
+        "拉横幅 挂横幅 拉条幅 拉白布 举牌子 举牌 静坐",  # a protest in public, at the shop's door
         r"(?:发|挂|贴|晒|传|放|写|上传)(?:到|在|上)?.{0,4}?" + _PLATFORMS,
         r"(?:在|到|上)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享)",
         r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|网友)(?:都|来)?(?:知道|看看|看下|看一下|评评理)",
@@ -298,6 +309,11 @@ _STEPS: dict[Kind, str] = {
         r"追究.{0,6}法律责任",
     ),
 }
+# The police, when the customer accuses the company ("你们这是诈骗，我要报警"), not a scammer reported in a fraud call.
+_POLICE = re.compile(_any("报警 报案 找警察 叫警察 去派出所 打110"))
+_ACCUSES = re.compile(
+    r"你们(?:这|这就|这分明|分明|就|简直)?(?:是|叫)?(?:诈骗|骗子|欺诈|骗人|骗钱|抢钱|敲诈)|(?:抓|告|查|处理)(?:你们|营业员|业务员)"
+)
 _CONTACT = "打 来电 致电 打电话 打过来 打来 投诉 反映 找 联系 来 去 问 报修 报障 催 申请 说 提交 跑"
 _COUNT = r"(?!交道)(?:n(?![a-z])|(?:好|很|无数|多少)?(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+)"
 _REPEAT = re.compile(
@@ -466,7 +482,7 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
         elif _APPOSITION.match(before) and (concrete := _step_before_apposition(c)) is not None:
             signs.append(c.sign(kind, m.start(), m.end(), concrete))
         elif not weak and not _JOB_BEFORE.search(before) and not _LANDMARK.match(after) and not _COMPOUND.match(after):
-            signs.append(c.sign(kind, m.start(), m.end()))
+            signs.append(c.sign(kind, m.start(), m.end(), bool(_PREPARED.search(c.whole))))
     return signs
 
 
@@ -486,6 +502,10 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
             if kind == "media" and _REGULATOR_NEXT.match(c.text[m.end() :]):
                 continue
             signs.append(c.sign(kind, m.start(), m.end(), _concrete(c.text, c.prev, m.start(), m.end(), c.whole)))
+    if _ACCUSES.search(c.whole):
+        for m in _POLICE.finditer(c.text):
+            if not _negated(c.text, m.start()) and not _harmless(c, m.start(), m.end()):
+                signs.append(c.sign("legal", m.start(), m.end(), _concrete(c.text, c.prev, m.start(), m.end(), c.whole)))
     if not _CONTENT.search(c.whole) and not any(re.search(places, c.text) for places in _PLACES.values()):
         signs += [c.sign("repeat-contact", m.start(), m.end()) for m in _EARLIER_CONTACT.finditer(c.text)]
     patterns = [("repeat-contact", _REPEAT), ("threat", _THREAT), ("vulnerable", _FRAIL)]

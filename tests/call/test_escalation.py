@@ -169,6 +169,24 @@ CASES = [
     ("我奶奶不识字，被忽悠签了合约", "watch", {"vulnerable"}),
     ("我都快七十的人了，你们还骗我", "watch", {"vulnerable"}),
     ("我奶奶不识字，想办个只能打电话的套餐", "none", set()),
+    # a lawyer already retained, a reporter coming, a letter on its way; a friend who is a lawyer is none of those
+    ("我的律师会联系你们", "high", {"legal"}),
+    ("我的律师朋友说这个不合理", "watch", {"legal"}),
+    ("记者明天就来采访我", "high", {"media"}),
+    ("记者说他有空来看看", "watch", {"media"}),
+    ("律师函下周就寄到你们公司", "high", {"legal"}),
+    ("下周再不处理我就起诉", "watch", {"legal"}),
+    # a protest at the door
+    ("我明天就去你们营业厅门口拉横幅", "high", {"media"}),
+    ("再不退钱我就拉横幅", "watch", {"media"}),
+    ("我不会去拉横幅的，你们放心", "none", set()),
+    # the police against the company, not a scammer reported in a fraud call
+    ("我已经报警了，说你们诈骗", "high", {"legal"}),
+    ("你们这是诈骗，我要报警", "watch", {"legal"}),
+    ("我被骗了，已经报警了", "none", set()),
+    ("骗子冒充你们客服，我报警了", "none", set()),
+    # a step put off
+    ("打官司的事以后再说吧，先把网修好", "none", set()),
 ]
 
 
