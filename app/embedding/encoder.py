@@ -118,6 +118,13 @@ class Encoder:
     def _encode_fresh(self, texts: list[str]) -> np.ndarray:
         return self.model.encode_query(texts)
 
+    def encode_said(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Query-side embeddings of many texts (what customers say, at build time): in batches and
+        past the cache, which is for the queries being served."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(self.model.encode_query(texts, batch_size), dtype=np.float32)
+
     def clear_query_cache(self) -> None:
         """Forget cached query embeddings (the benchmark measures the model, not the cache)."""
         with self._cache_lock:

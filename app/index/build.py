@@ -44,7 +44,7 @@ from app.index.store import (
 )
 from app.search.collection import Collection
 from app.search.scenario_probe import ScenarioProbe, probe_inputs
-from app.text.normalize import DIALECT_WORDS
+from app.text.normalize import DIALECT_WORDS, normalize
 from app.text.tokenize import STOPWORDS_FILE, USER_DICT, tokenize
 
 # Texts per encoder call: EMBED_BATCH, fewer when they are long, so that a call holds at most
@@ -266,7 +266,9 @@ def build_index(
                 return Built(current.name, new=False)  # the callers report it
             known = _known_embeddings(current, encoder.model_id)
             tokens = _known_tokens(index_dir, current, inputs["build_files_sha256"])
-            probe = current.scenario_probe if current is not None else None
+            # its sayings' query vectors are reused by text: only if the same model made them
+            same_model = current is not None and current.manifest["model"]["id"] == encoder.model_id
+            probe = current.scenario_probe if same_model else None
             del current  # only its embeddings, tokens and probe are needed from here on
             version = _build_version(
                 corpus, inputs, index_dir, encoder, (known, tokens, probe), progress, on_progress, embed_at_most
@@ -328,7 +330,7 @@ def _build_version(
                 (building / name / TOKENS_FILE).write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
                 counts[name] = len({r.model_dump_json() for r in records})  # an article once, however split
                 reused += n_reused
-        probe = _scenario_probe(documents, hashes, embedded, inputs, known_probe)
+        probe = _scenario_probe(documents, hashes, embedded, inputs, known_probe, encoder)
         if probe is not None:
             probe.save(building)
         with (building / STATUTES_FILE).open("w", encoding="utf-8") as f:
@@ -362,17 +364,28 @@ def _scenario_probe(
     embedded: dict[str, np.ndarray],
     build_inputs: dict,
     known: ScenarioProbe | None,
+    encoder: Encoder,
 ) -> ScenarioProbe | None:
-    """The scenario probe fitted on the sayings and descriptions as this build embedded them; the
-    current version's when they and the code are the same (a publish changes a script, not what the
-    probe is fitted on)."""
-    labels = [e.scenario for e in documents["exemplars"][0]] + [s.id for s in documents["scenarios"][0]]
+    """The scenario probe fitted on the sayings (as this build embedded them and as queries) and the
+    descriptions; the current version's when they and the code are the same (a publish changes a
+    script, not what the probe is fitted on)."""
+    said_labels = [e.scenario for e in documents["exemplars"][0]]
+    labels = said_labels + [s.id for s in documents["scenarios"][0]]
     inputs = probe_inputs(
         build_inputs["model"]["id"], build_inputs["build_files_sha256"], labels, hashes["exemplars"] + hashes["scenarios"]
     )
     if known is not None and known.inputs == inputs:
         return known
-    return ScenarioProbe.fit(np.vstack([embedded["exemplars"], embedded["scenarios"]]), labels, inputs)
+    said_texts = [normalize(text) for text in documents["exemplars"][1]]  # as search reads a query
+    keys = [_sha256(text) for text in said_texts]
+    text_of = dict(zip(keys, said_texts))
+    known_said = known.said if known is not None else {}
+    said = {k: known_said[k] for k in text_of if k in known_said}
+    new = [k for k in text_of if k not in said]
+    said.update(zip(new, encoder.encode_said([text_of[k] for k in new])))
+    said_vectors = np.array([said[k] for k in keys], dtype=np.float32).reshape(len(keys), encoder.dimension)
+    vectors = np.vstack([said_vectors, embedded["exemplars"], embedded["scenarios"]])
+    return ScenarioProbe.fit(vectors, said_labels + labels, inputs, said)
 
 
 @contextmanager

@@ -4,8 +4,13 @@ Nearest neighbours ask which single saying or description a query is closest to,
 demand ("上回隔壁老王你们给了一千五") is often closest to a saying of another scenario. A
 multinomial logistic regression over every scenario's sayings (`says`) and its description
 weighs every direction of the embedding that tells the scenarios apart. It is fitted at each
-index build on the embeddings the build stores (in about a second) and kept in the version;
-search adds its probabilities to the scenario scores (`Weights.scenario_probe`).
+index build (in about a second) and kept in the version; search adds its probabilities to the
+scenario scores (`Weights.scenario_probe`).
+
+A saying is fitted twice: as the index stores it (the passage prompt) and as a customer's query
+is encoded (the query prompt, normalised as search normalises), since the probe reads query
+vectors; the descriptions once, as stored. The query-side vectors are kept with the probe by the
+normalised text's hash, so the next fit encodes only new sayings (docs/evaluation.md).
 """
 
 import hashlib
@@ -26,6 +31,7 @@ class ScenarioProbe:
     coef: np.ndarray  # (scenarios, dimension)
     intercept: np.ndarray  # (scenarios,)
     inputs: str  # sha256 of what it was fitted on: the same inputs give the same probe
+    said: dict[str, np.ndarray]  # the query-side vectors of the sayings, by the normalised text's sha256
 
     def probabilities(self, vector: np.ndarray) -> dict[str, float]:
         logits = self.coef @ vector + self.intercept
@@ -33,7 +39,9 @@ class ScenarioProbe:
         return dict(zip(self.scenarios, (p / p.sum()).tolist()))
 
     @classmethod
-    def fit(cls, vectors: np.ndarray, labels: list[str], inputs: str) -> "ScenarioProbe | None":
+    def fit(
+        cls, vectors: np.ndarray, labels: list[str], inputs: str, said: dict[str, np.ndarray]
+    ) -> "ScenarioProbe | None":
         """None when there are fewer than two scenarios to tell apart."""
         if len(set(labels)) < 2:
             return None
@@ -45,7 +53,7 @@ class ScenarioProbe:
         intercept = model.intercept_.astype(np.float32)
         if len(model.classes_) == 2:  # a binary fit has one row, the second class's log-odds
             coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.r_[np.float32(0), intercept]
-        return cls(tuple(str(c) for c in model.classes_), coef, intercept, inputs)
+        return cls(tuple(str(c) for c in model.classes_), coef, intercept, inputs, said)
 
     def save(self, directory: Path) -> None:
         np.savez(
@@ -54,6 +62,8 @@ class ScenarioProbe:
             coef=self.coef,
             intercept=self.intercept,
             inputs=np.array(self.inputs),
+            said_hashes=np.array(list(self.said), dtype=str),
+            said_vectors=np.array(list(self.said.values()), dtype=np.float32).reshape(len(self.said), -1),
         )
 
     @classmethod
@@ -63,7 +73,10 @@ class ScenarioProbe:
         if not path.exists():
             return None
         with np.load(path) as data:
-            return cls(tuple(data["scenarios"].tolist()), data["coef"], data["intercept"], str(data["inputs"]))
+            said = {}
+            if "said_hashes" in data:  # a version built before the query-side vectors has none to reuse
+                said = dict(zip(data["said_hashes"].tolist(), data["said_vectors"]))
+            return cls(tuple(data["scenarios"].tolist()), data["coef"], data["intercept"], str(data["inputs"]), said)
 
 
 def probe_inputs(model_id: str, code_sha256: str, labels: list[str], text_hashes: list[str]) -> str:

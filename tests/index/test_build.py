@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 import numpy as np
@@ -21,6 +22,7 @@ from app.index.store import (
     set_current,
 )
 from app.search.scenario_probe import ScenarioProbe
+from app.text.normalize import normalize
 from tests.conftest import SAMPLE_SCRIPT, write_small_corpus
 
 
@@ -238,11 +240,21 @@ def test_a_build_fits_the_scenario_probe_and_a_publish_reuses_it(tiny_corpus, tm
     assert reused.name != first.name and reused.scenario_probe.inputs == first.scenario_probe.inputs
     np.testing.assert_array_equal(reused.scenario_probe.coef, first.scenario_probe.coef)
 
-    # A new saying is new training data: fitted again.
+    # A new saying is new training data: fitted again, the sayings read as queries as well, and
+    # only the new one encoded for that.
     monkeypatch.undo()
+    said_encoded = []
+    encode_said = encoder.encode_said
+    monkeypatch.setattr(encoder, "encode_said", lambda texts: said_encoded.extend(texts) or encode_said(texts))
     scenarios = tiny_corpus / "scenarios.yaml"
     text = scenarios.read_text(encoding="utf-8")
     scenarios.write_text(text.replace('      - "退一赔一"\n', '      - "退一赔一"\n      - "骗我的钱得加倍吐出来"\n', 1), encoding="utf-8")
     build_index(tiny_corpus, index_dir, encoder, progress=False)
     refitted = IndexVersion.load(index_dir)
     assert refitted.scenario_probe.inputs != first.scenario_probe.inputs
+    assert said_encoded == ["骗我的钱得加倍吐出来"]
+    assert len(refitted.scenario_probe.said) == len(first.scenario_probe.said) + 1
+    # kept as search encodes the saying when a customer says it
+    said = normalize("骗我的钱得加倍吐出来")
+    query = encoder.encode_queries([said])[0]
+    np.testing.assert_allclose(refitted.scenario_probe.said[hashlib.sha256(said.encode()).hexdigest()], query, atol=1e-5)

@@ -18,7 +18,7 @@ def clusters(labels: list[str], per_label: int = 20, dimension: int = 8) -> tupl
 
 def test_the_probe_gives_each_scenario_a_probability_and_the_most_to_its_own_region():
     vectors, labels = clusters(["a", "b", "c"])
-    probe = ScenarioProbe.fit(vectors, labels, "inputs")
+    probe = ScenarioProbe.fit(vectors, labels, "inputs", {})
     for axis, label in enumerate(["a", "b", "c"]):
         query = np.eye(8, dtype=np.float32)[axis]
         p = probe.probabilities(query)
@@ -28,23 +28,28 @@ def test_the_probe_gives_each_scenario_a_probability_and_the_most_to_its_own_reg
 
 def test_two_scenarios_give_the_probabilities_of_their_binary_fit():
     vectors, labels = clusters(["a", "b"])
-    probe = ScenarioProbe.fit(vectors, labels, "inputs")
+    probe = ScenarioProbe.fit(vectors, labels, "inputs", {})
     p = probe.probabilities(np.eye(8, dtype=np.float32)[1])
     assert p["b"] > 0.5 > p["a"] and p["a"] + p["b"] == pytest.approx(1.0)
 
 
 def test_one_scenario_alone_has_no_probe():
     vectors, labels = clusters(["a"])
-    assert ScenarioProbe.fit(vectors, labels, "inputs") is None
+    assert ScenarioProbe.fit(vectors, labels, "inputs", {}) is None
 
 
 def test_a_saved_probe_loads_the_same_and_a_version_without_one_has_none(tmp_path):
     vectors, labels = clusters(["a", "b", "c"])
-    probe = ScenarioProbe.fit(vectors, labels, probe_inputs("model", "code", labels, [str(i) for i in range(len(labels))]))
+    said = {"h1": vectors[0], "h2": vectors[1]}
+    probe = ScenarioProbe.fit(
+        vectors, labels, probe_inputs("model", "code", labels, [str(i) for i in range(len(labels))]), said
+    )
     assert ScenarioProbe.load(tmp_path) is None
     probe.save(tmp_path)
     loaded = ScenarioProbe.load(tmp_path)
     assert loaded.scenarios == probe.scenarios and loaded.inputs == probe.inputs
+    assert set(loaded.said) == {"h1", "h2"}
+    np.testing.assert_array_equal(loaded.said["h2"], vectors[1])
     query = vectors[0]
     assert loaded.probabilities(query) == pytest.approx(probe.probabilities(query))
 
