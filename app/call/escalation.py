@@ -226,13 +226,9 @@ def _negated(clause: str, at: int) -> bool:
 _ASK = re.compile(_any("问 咨询 了解 打听"))
 _DONE = re.compile(_any("已经 已 早就 刚刚 刚才"))
 _TAKEN = re.compile(_any("了 过"))
-_PREPARED = re.compile(
-    _any(
-        "写好 准备好 约好 约了 打开了 填好 整理好 拍好 录好 剪好",
-        # a lawyer already retained: "我的律师会联系你们" (not "我的律师朋友说")
-        r"(?:我|我们)(?:的|请的|找的)(?:代理)?律师(?!朋友|同学|亲戚|邻居)",
-    )
-)
+# A lawyer already retained: "我的律师会联系你们" (not "我的律师朋友说").
+_RETAINED = re.compile(r"(?:我|我们)(?:的|请的|找的)(?:代理)?律师(?!朋友|同学|亲戚|邻居)")
+_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好 拍好 录好 剪好", _RETAINED.pattern))
 _SOON = re.compile(
     _any("今天 今晚 明天 明早 明日 听日 后天 马上 立刻 立马 现在就 这就 下午 一会儿 待会 下周 下礼拜 下星期")
 )
@@ -482,7 +478,7 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
         elif _APPOSITION.match(before) and (concrete := _step_before_apposition(c)) is not None:
             signs.append(c.sign(kind, m.start(), m.end(), concrete))
         elif not weak and not _JOB_BEFORE.search(before) and not _LANDMARK.match(after) and not _COMPOUND.match(after):
-            signs.append(c.sign(kind, m.start(), m.end(), bool(_PREPARED.search(c.whole))))
+            signs.append(c.sign(kind, m.start(), m.end(), bool(_RETAINED.search(c.text))))
     return signs
 
 
