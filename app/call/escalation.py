@@ -501,7 +501,8 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
     if _ACCUSES.search(c.whole):
         for m in _POLICE.finditer(c.text):
             if not _negated(c.text, m.start()) and not _harmless(c, m.start(), m.end()):
-                signs.append(c.sign("legal", m.start(), m.end(), _concrete(c.text, c.prev, m.start(), m.end(), c.whole)))
+                concrete = _concrete(c.text, c.prev, m.start(), m.end(), c.whole)
+                signs.append(c.sign("legal", m.start(), m.end(), concrete))
     if not _CONTENT.search(c.whole) and not any(re.search(places, c.text) for places in _PLACES.values()):
         signs += [c.sign("repeat-contact", m.start(), m.end()) for m in _EARLIER_CONTACT.finditer(c.text)]
     patterns = [("repeat-contact", _REPEAT), ("threat", _THREAT), ("vulnerable", _FRAIL)]

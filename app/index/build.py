@@ -371,9 +371,8 @@ def _scenario_probe(
     script, not what the probe is fitted on)."""
     said_labels = [e.scenario for e in documents["exemplars"][0]]
     labels = said_labels + [s.id for s in documents["scenarios"][0]]
-    inputs = probe_inputs(
-        build_inputs["model"]["id"], build_inputs["build_files_sha256"], labels, hashes["exemplars"] + hashes["scenarios"]
-    )
+    model, code = build_inputs["model"]["id"], build_inputs["build_files_sha256"]
+    inputs = probe_inputs(model, code, labels, hashes["exemplars"] + hashes["scenarios"])
     if known is not None and known.inputs == inputs:
         return known
     said_texts = [normalize(text) for text in documents["exemplars"][1]]  # as search reads a query

@@ -63,7 +63,10 @@ class ScenarioProbe:
             intercept=self.intercept,
             inputs=np.array(self.inputs),
             said_hashes=np.array(list(self.said), dtype=str),
-            said_vectors=np.array(list(self.said.values()), dtype=np.float32).reshape(len(self.said), -1),
+            # (sayings, dimension) even with none: a corpus may give its scenarios descriptions only
+            said_vectors=np.array(list(self.said.values()), dtype=np.float32).reshape(
+                len(self.said), self.coef.shape[1]
+            ),
         )
 
     @classmethod

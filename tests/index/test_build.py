@@ -245,7 +245,12 @@ def test_a_build_fits_the_scenario_probe_and_a_publish_reuses_it(tiny_corpus, tm
     monkeypatch.undo()
     said_encoded = []
     encode_said = encoder.encode_said
-    monkeypatch.setattr(encoder, "encode_said", lambda texts: said_encoded.extend(texts) or encode_said(texts))
+
+    def counted(texts):
+        said_encoded.extend(texts)
+        return encode_said(texts)
+
+    monkeypatch.setattr(encoder, "encode_said", counted)
     scenarios = tiny_corpus / "scenarios.yaml"
     text = scenarios.read_text(encoding="utf-8")
     scenarios.write_text(text.replace('      - "退一赔一"\n', '      - "退一赔一"\n      - "骗我的钱得加倍吐出来"\n', 1), encoding="utf-8")
@@ -257,4 +262,5 @@ def test_a_build_fits_the_scenario_probe_and_a_publish_reuses_it(tiny_corpus, tm
     # kept as search encodes the saying when a customer says it
     said = normalize("骗我的钱得加倍吐出来")
     query = encoder.encode_queries([said])[0]
-    np.testing.assert_allclose(refitted.scenario_probe.said[hashlib.sha256(said.encode()).hexdigest()], query, atol=1e-5)
+    kept = refitted.scenario_probe.said[hashlib.sha256(said.encode()).hexdigest()]
+    np.testing.assert_allclose(kept, query, atol=1e-5)

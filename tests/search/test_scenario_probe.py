@@ -54,6 +54,13 @@ def test_a_saved_probe_loads_the_same_and_a_version_without_one_has_none(tmp_pat
     assert loaded.probabilities(query) == pytest.approx(probe.probabilities(query))
 
 
+def test_a_probe_fitted_without_sayings_saves_and_loads(tmp_path):
+    vectors, labels = clusters(["a", "b"])
+    ScenarioProbe.fit(vectors, labels, "inputs", {}).save(tmp_path)
+    loaded = ScenarioProbe.load(tmp_path)
+    assert loaded.said == {} and loaded.scenarios == ("a", "b")
+
+
 def test_the_inputs_digest_changes_with_the_model_the_code_a_label_or_a_text():
     base = probe_inputs("model", "code", ["a", "b"], ["h1", "h2"])
     assert base == probe_inputs("model", "code", ["a", "b"], ["h1", "h2"])
