@@ -236,10 +236,15 @@ def cmd_eval_check(args: argparse.Namespace) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
+    from app.embedding.encoder import Encoder
+    from app.index.store import IndexVersion
     from app.measure.calibration import calibrate
     from app.search.match import CALIBRATION_FILE
 
-    calibration, counts = calibrate(_engine(), REPO_ROOT, get_settings().corpus_dir)
+    settings = get_settings()
+    calibration, counts = calibrate(
+        IndexVersion.load(settings.index_dir), Encoder(settings), REPO_ROOT, settings.corpus_dir
+    )
     CALIBRATION_FILE.write_text(json.dumps(calibration.to_json(), indent=2) + "\n", encoding="utf-8")
     print(
         f"wrote {CALIBRATION_FILE.relative_to(REPO_ROOT)} from {counts['in']} in-scope, {counts['weak']} weak and "

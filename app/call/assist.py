@@ -24,12 +24,16 @@ MAX_DEMANDS_PER_TURN = 3
 # A turn the scripts fit only partly ("cx要求退一赔一", an agent's note) raises its best demand
 # alone, when the fit is at least this likely: "你贵姓" (0.25) raises none.
 WEAK_TURN_CONFIDENCE = 0.5
-# The demand an escalation sign makes (app/call/escalation.py).
+# The demand an escalation sign makes (app/call/escalation.py): a call the customer says is not
+# their first is a complaint about reaching the company (its scenario names "这是第几次打电话了"), a
+# threat is handled as an abnormal complaint (evidence kept, one person in charge).
 SIGNALLED_DEMANDS = {
     "media": "media-exposure",
     "regulator": "escalation-appeal",
     "high-amount": "high-compensation",
     "vulnerable": "vulnerable-customer",
+    "repeat-contact": "unreachable-service",
+    "threat": "abnormal-complaint",
 }
 KEPT_FIRST = 3  # the latest turn's best scripts, in the light of the call, stay on top
 CANDIDATES = 30  # scripts ranked before the top ones are chosen to cover the open demands

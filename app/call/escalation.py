@@ -10,9 +10,10 @@ Cantonese words become simplified Mandarin, so 記者, 消委會 and 告你哋 a
 - a cue that names someone's job or workplace (在电视台上班, 我是律所的前台, 做律师的朋友, cx自称执业律师)
   counts for nothing; so does something the customer only saw or heard of (在新闻上看到, 同事说打12300就退了), a
   regulator cited or asked about for its rules (工信部规定, 询问工信部对…有无规定), a place as a landmark
-  (法院对面那间门市), and a mention the customer declares harmless: a past call only to ask (上次打12300是问怎么
-  查话费), another business (跟你们没关系), a joke (开玩笑的), praise (表扬信寄给晚报); "我不是那种动不动就投诉的
-  人" is the customer's character, not an intention;
+  (法院对面那间门市, also asked about or gone to), and a mention the customer declares harmless: a past call only
+  to ask (上次打12300是问怎么查话费), another business (跟你们没关系), no complaint (非投诉), a joke (开玩笑的),
+  praise (表扬信寄给晚报); "我不是那种动不动就投诉的人" is the customer's character, not an intention; what the
+  news reported counts for nothing in the clause after it too (看到，说有人把运营商告上了法院);
 - a place to complain to (记者, 工信部, 律师) with the customer's own action before it (找, 去, 打, 向, 请) or
   after it (消协投诉), an action that is itself the step (曝光, 发到网上, 起诉, 告你们, 打官司), and a bare
   mention ("我问过律师了") are signs, but not a place only qualifying a noun (记者证, 律师费, 法院宿舍); the step
@@ -20,9 +21,9 @@ Cantonese words become simplified Mandarin, so 記者, 消委會 and 告你哋 a
   视频拍好了) or fixed for now without a condition (今晚把视频发抖音, 明天就去法院立案).
   "不然我就去工信部" and "我打12300问问" stay signs: a condition or a question, not yet a step. A place named
   after the step as an apposition (已经打了那个号了，就是上面管你们的部门) takes that step;
-- repeat contact is counted (第三次打, 投诉了好几次, 跑了三趟, 不是第一次) or described (一直没人管,
-  之前就提交过, 反映了快一个月了), and is the customer's own: not the company calling them (你们天天打给我) nor
-  a call only threatened (不赔我就天天打);
+- repeat contact is counted (第三次打, 第N次在线上问, 投诉了好几次, 跑了三趟, 不是第一次) or described (一直没人管,
+  之前就提交过, 反映了快一个月了), and is the customer's own: not the company calling them (你们天天打给我, 你们一直
+  打电话来，一天打三次) nor a call only threatened (不赔我就天天打), nor a procedure's name (二次实名);
 - a vulnerable person counts where it bears on a complaint: illness, disability, pregnancy always (住院, 昏迷,
   聋哑, 老年痴呆, 怀孕); age (老人, 她八十多了, 七十三, 这把年纪, 快七十的人, 不识字) and children (孩子才十一岁,
   未成年) when the call has a grievance (被骗, 扣费, 退钱, 不是她办的; not 把流量包退掉), so that
@@ -164,6 +165,7 @@ _JOB_AFTER = re.compile(
         "上班 工作 实习 干活 打工 任职 上学 当差 做事 做东西 返工",
         "开庭 出庭 办案 开会 出差 加班 值班",  # the lawyers at work, not hired against the company
         r"的(?:前台|保安|保洁|员工|同事|领导|护工|护士|司机)",
+        r"(?:做|当)(?:记者|编辑|主持|律师|法官|书记员)",  # "我老公系报馆做记者的"
     )
 )
 _JOB_BEFORE = re.compile(
@@ -190,7 +192,7 @@ _ONLY_ASKED = re.compile(r"^[^投诉举报申起告曝]{0,6}?(?:只|还|就|都)
 _HARMLESS_AFTER = re.compile(
     _any(
         r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)",
-        r"(?:不是|并非|并不是)(?:要|想|为了)?(?:投诉|告你们|起诉|曝光|闹事|找事)",
+        r"(?:不是|并非|并不是|非)(?:要|想|为了)?(?:投诉|告你们|起诉|曝光|闹事|找事)",
         r"(?:以后|之后|回头|改天|过后)再说",  # put off: "打官司的事以后再说吧"
         # a joke, unless denied ("不是开玩笑", "你以为我在说笑吗")
         r"(?<!不是)(?<!不是在)(?<!没)(?<!没有)(?<!没在)(?<!以为)(?<!以为我)(?<!以为我在)(?<!不跟你)(?<!不和你)"
@@ -228,7 +230,7 @@ _DONE = re.compile(_any("已经 已 早就 刚刚 刚才"))
 _TAKEN = re.compile(_any("了 过"))
 # A lawyer already retained: "我的律师会联系你们" (not "我的律师朋友说").
 _RETAINED = re.compile(r"(?:我|我们)(?:的|请的|找的)(?:代理)?律师(?!朋友|同学|亲戚|邻居)")
-_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好 拍好 录好 剪好", _RETAINED.pattern))
+_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好 拍好 录好 剪好 做好 印好", _RETAINED.pattern))
 _SOON = re.compile(
     _any("今天 今晚 明天 明早 明日 听日 后天 马上 立刻 立马 现在就 这就 下午 一会儿 待会 下周 下礼拜 下星期")
 )
@@ -252,7 +254,7 @@ def _concrete(clause: str, prev: str, step: int, cue_end: int, whole: str) -> bo
 # --- Cues -----------------------------------------------------------------------------------------------------
 
 _STEP_BEFORE = _group(
-    "找 去 到 上 打 拨 向 跟 给 请 联系 叫 委托 咨询 问问 报料给 爆料给",
+    "找 去 到 上 打 拨 向 跟 给 请(?!问) 联系 叫 委托 咨询 问问 报料给 爆料给",
     "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 写信给 递到 递给 交到",
 )
 _STEP_AFTER = _group("投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见 提交", r"告(?!诉)")
@@ -262,16 +264,17 @@ _SITE = _group("网站上 网站 官网上 官网 平台上 平台 小程序上 
 # Places the complaint can go to.
 _PLACES: dict[Kind, str] = {
     "media": _any(
-        "记者 媒体 传媒 电视台 报社 报纸 日报 晚报 早报 时报 电台 央视 焦点访谈 315晚会 新闻热线 报料热线 爆料热线",
+        "记者 媒体 传媒 电视台 报社 报馆 报纸 日报 晚报 早报 时报 电台 央视 焦点访谈 315晚会 新闻热线 报料热线 爆料热线",
         "大v 网红 都市频道 都市报 晨报 商报 新闻网 民生频道 栏目组 节目组",
     ),
     "regulator": _any(
         "工信部 公信部 信产部 通管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
         "市长热线 市民热线 政府热线 市长信箱 省长信箱 部长信箱 局长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
-        "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委",
+        "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委 消保官 消保处",
         "工业和信息化部 市监局 市场监督局 政务热线 便民热线 消费者权益保护委员会 消费者权益保护协会 领导留言板",
         "人民网留言 网信办",
         r"(?<!\d)(?:12300|12315|12345)(?!\d)",
+        r"[一幺]二三(?:零零|一五|四五)",  # the numbers as said aloud and transcribed
         # someone above the company, described: "就是上面管你们的部门"
         r"(?:上面|上级)?管(?:你们|运营商|电信公司)的(?:那个|那些)?(?:部门|单位|机构|衙门)",
     ),
@@ -293,8 +296,9 @@ _STEPS: dict[Kind, str] = {
     "media": _any(
         "曝光 上热搜 上新闻 上电视 报料 爆料",
         "拉横幅 挂横幅 拉条幅 拉白布 举牌子 举牌 静坐",  # a protest in public, at the shop's door
+        r"(?:横幅|条幅|标语)(?:都|也|已经)?(?:做好|印好|写好|准备好)",
         r"(?:发|挂|贴|晒|传|放|写|上传)(?:到|在|上)?.{0,4}?" + _PLATFORMS,
-        r"(?:在|到|上)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享)",
+        r"(?:在|到|上|去)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享)",
         r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|网友)(?:都|来)?(?:知道|看看|看下|看一下|评评理)",
     ),
     "regulator": _any("越级投诉 举报你们", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
@@ -310,13 +314,15 @@ _POLICE = re.compile(_any("报警 报案 找警察 叫警察 去派出所 打110
 _ACCUSES = re.compile(
     r"你们(?:这|这就|这分明|分明|就|简直)?(?:是|叫)?(?:诈骗|骗子|欺诈|骗人|骗钱|抢钱|敲诈)|(?:抓|告|查|处理)(?:你们|营业员|业务员)"
 )
-_CONTACT = "打 来电 致电 打电话 打过来 打来 投诉 反映 找 联系 来 去 问 报修 报障 催 申请 说 提交 跑"
+_CONTACT = "打 来电 致电 打电话 打过来 打来 投诉 反映 找 联系 来 去 问 报修 报障 催 申请 说 提交 跑 send 发邮件 email 邮件 留言 私信"
 _COUNT = r"(?!交道)(?:n(?![a-z])|(?:好|很|无数|多少)?(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+)"
 _REPEAT = re.compile(
     _any(
-        r"第(?:[二三四五六七八九十两几]+|[2-9]|\d\d)(?:次|回)" + _group(_CONTACT, "了 啊 呀"),
+        # "第三次打电话了", "这是我第三次在线上找你们了", "第n次问了"
+        r"第(?:[二三四五六七八九十两几]+|[2-9]|\d\d|n(?![a-z]))(?:次|回)[^，]{0,5}?" + _group(_CONTACT, "了 啊 呀"),
         _group(_CONTACT, "找你们 找过你们") + r"(?:了|过)+.{0,4}?" + _COUNT + _group("次 回 遍 趟 个电话") + "(?!交道)",
-        _group(_CONTACT, "找你们 找过你们") + r".{0,4}?" + _COUNT + _group("次 回 遍 趟") + "(?!交道)",
+        # not a procedure's name: "短信说要我二次实名"
+        _group(_CONTACT, "找你们 找过你们") + r".{0,4}?" + _COUNT + _group("次 回 遍 趟") + "(?!交道|实名|石名|认证|验证|核验|放号)",
         r"(?:多|好几|几|[二三四五六七八九十两]+|[2-9])次" + _group(_CONTACT),
         r"不是第一次|又打(?:来|过来|电话)?了|每次(?:打|来电|打电话|打过来|投诉)(?:过来|来)?都",
         # the customer calling daily, not the company calling them ("你们天天打电话给我") nor a call only
@@ -340,12 +346,15 @@ _EARLIER_CONTACT = re.compile(
     )
 )
 _CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说清楚了"))
+# The company calling the customer, counted in the clause after ("你们一直打电话来挽留，一天打三次").
+_COMPANY_CALLS = re.compile(r"你们[^，]{0,4}?打(?:电话)?(?:来|给我|过来)")
 
 # Illness, disability, pregnancy: always the customer's situation.
 _FRAIL = re.compile(
     _any(
         "孕妇 怀孕 残疾 残障 盲人 视障 听障 聋哑 耳聋 听力不好 瘫痪 住院 病人 生病 重病 癌症 手术 化疗 透析 卧床",
         "行动不便 病危 昏迷 植物人 心脏病 抢救 重症 老年痴呆 痴呆 认知障碍 阿尔茨海默 自闭症 智力障碍 智障",
+        r"中了?风 脑梗 脑溢血 脑出血 偏瘫 失智 全盲 失明 眼睛看不见 双目",
     )
 )
 _AGE = r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)"
@@ -372,7 +381,7 @@ _CHILD = re.compile(
     )
 )
 # A child mentioned in passing ("带孩子出去玩") counts only with what happened to them.
-_KID = re.compile(_any("小孩 孩子 小朋友"))
+_KID = re.compile(r"(?<!带)(?:小孩|孩子|小朋友)")  # not looking after them ("帮女儿带孩子")
 _KID_AFFECTED = re.compile(
     _any("被 给 让 偷偷 充值 游戏 扣 骗 办了 办的 用的 网课 上课 作业 联系不上 打不通 不懂 不会")
 )
@@ -394,17 +403,19 @@ _THREAT = re.compile(
         "同归于尽 弄死 杀了 收拾你 放火 烧了你们 炸了你们 炸掉 血溅 见一个打一个 一拳 泼油漆 泼粪",
         "拿刀 带刀 动刀 菜刀 汽油 炸药 硫酸 煤气罐 球棒 棒球棍 铁棍 铁棒 棍子 砖头",
         # a tool carried along (锤子 alone is also a phone brand)
-        r"(?:拿|拎|提|带|揣|抄)(?:上|着|起)?(?:一?把|个)?(?:锤子|斧头|扳手|铁锹)",
+        r"(?:拿|拎|提|带|揣|抄)(?:上|着|起)?(?:一?把|个)?(?:锤子|斧头|扳手|铁锹|刀)",
         r"(?:砍|捅|揍)(?:死|了)?你|(?<!打)打死(?!我也|也)|找人来?(?:收拾|弄|砸|堵|打)|让你们?好看|堵(?:她|他|你|人)",
         # hurting a named person: "非揍他一顿不可", "打得他爹妈都不认识", "堵住你们门口"
         r"揍(?:他|她|你|人|那)|揍.{0,4}?一顿|(?<!骂)(?<!说)打(?:他|她|你|人)?一顿|打得.{0,4}?(?:爹妈|妈都|满地|半死|住院|爬不起)",
         r"堵(?:住|在)(?:你们?|他们?|她们?)?.{0,3}?(?:门口|大门|营业厅|门店|公司)",
+        r"把.{0,6}?(?:门口|大门|门|营业厅|门店|店)(?:给|都)?(?:你们?|他们?)?堵(?:了|住|上|死)",
+        r"打(?:断|折|瘸).{0,4}?(?:腿|手|胳膊)|(?:掟|扔|摔|砸)烂",
         r"(?:找|带|叫)(?:几个|一帮|一群|一些|些)(?:人|兄弟)(?:去|来|过去|过来)(?:你们|营业厅|店里|门店|公司|找你|收拾|算账|闹)",
         # a threat left open: "逼急了我什么事都干得出来", "我要是出点什么事，就是你们逼的"
         r"(?:什么|啥)事?都(?:干|做)得出|(?:是|被)你们逼(?:的|死)|狗急跳墙",
         "老命不要了 命不要了 不要这条命 这条命不要 豁出这条命 拼上这条命",
         "不想活 不活了 活不成 活不下去 撑不下去 活够了 活着没意思 死了算了 死给你们看 死在你们 自杀 自焚 跳下去 跳河",
-        r"跳楼(?!价|甩卖|大甩卖)",  # not the clearance sale
+        r"跳楼(?!价|甩卖|大甩卖|大拍卖|拍卖|大减价|清仓)",  # not the clearance sale
         r"喝药|喝农药|安眠药|割腕|上吊|寻死|轻生|一了百了|(?<![你们])去死|在.{0,6}?(?:楼顶|天台)",
     )
 )
@@ -429,6 +440,12 @@ class _Clause:
 
     def sign(self, kind: Kind, start: int, end: int, concrete: bool = False) -> _Sign:
         return _Sign(kind, concrete, self.turn, self.offset + start, self.offset + end)
+
+
+def _reported(c: _Clause, start: int) -> bool:
+    """Something the customer saw or heard of, in the clause or as what the clause before reports
+    ("我在新闻上看到，说有人把运营商告上了法院")."""
+    return bool(_OBSERVED.search(c.text[:start]) or (c.text.startswith("说") and _OBSERVED.search(c.prev)))
 
 
 def _harmless(c: _Clause, start: int, end: int) -> bool:
@@ -461,7 +478,9 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
     signs = []
     for m in re.finditer(places, c.text):
         before, after = c.text[: m.start()], c.text[m.end() :]
-        if _negated(c.text, m.start()) or _JOB_AFTER.match(after) or _OBSERVED.search(before):
+        if _negated(c.text, m.start()) or _JOB_AFTER.match(after) or _reported(c, m.start()):
+            continue
+        if _LANDMARK.match(after):
             continue
         if _harmless(c, m.start(), m.end()):
             continue
@@ -477,7 +496,7 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
             signs.append(c.sign(kind, m.start(), end, _concrete(c.text, c.prev, m.start(), end, c.whole)))
         elif _APPOSITION.match(before) and (concrete := _step_before_apposition(c)) is not None:
             signs.append(c.sign(kind, m.start(), m.end(), concrete))
-        elif not weak and not _JOB_BEFORE.search(before) and not _LANDMARK.match(after) and not _COMPOUND.match(after):
+        elif not weak and not _JOB_BEFORE.search(before) and not _COMPOUND.match(after):
             signs.append(c.sign(kind, m.start(), m.end(), bool(_RETAINED.search(c.text))))
     return signs
 
@@ -490,7 +509,7 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
         signs += _places(kind, places, True, c)
     for kind, steps in _STEPS.items():
         for m in re.finditer(steps, c.text):
-            if _negated(c.text, m.start()) or _OBSERVED.search(c.text[: m.start()]) or _harmless(c, m.start(), m.end()):
+            if _negated(c.text, m.start()) or _reported(c, m.start()) or _harmless(c, m.start(), m.end()):
                 continue
             if kind == "regulator" and third_party and m.group().endswith("申诉"):
                 continue
@@ -505,7 +524,9 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
                 signs.append(c.sign("legal", m.start(), m.end(), concrete))
     if not _CONTENT.search(c.whole) and not any(re.search(places, c.text) for places in _PLACES.values()):
         signs += [c.sign("repeat-contact", m.start(), m.end()) for m in _EARLIER_CONTACT.finditer(c.text)]
-    patterns = [("repeat-contact", _REPEAT), ("threat", _THREAT), ("vulnerable", _FRAIL)]
+    patterns = [("threat", _THREAT), ("vulnerable", _FRAIL)]
+    if not _COMPANY_CALLS.search(c.prev + "，" + c.text):
+        patterns.append(("repeat-contact", _REPEAT))
     if grievance:
         patterns += [("vulnerable", _OLD), ("vulnerable", _CHILD)]
         if _KID_AFFECTED.search(c.whole):
@@ -531,7 +552,7 @@ def _has_grievance(clauses: list[_Clause]) -> bool:
 
 # --- High amounts ---------------------------------------------------------------------------------------------
 
-_CLAIM = re.compile(_any("赔 补偿 补到 补给 精神 损失 误工 骗 被盗 盗刷 亏 蚀"))
+_CLAIM = re.compile(_any("赔 补偿 补到 补给 补了 精神 损失 误工 骗 被盗 盗刷 亏 蚀"))
 # The sum asked for outright: "也给我一千五", "赔我两千"
 _ASKED_FOR = re.compile(r"(?:给|赔|补)我(?:也)?$")
 _CHARGE = re.compile(_any("账单 帐单 话费 扣 收了 收我 多收 乱收 漫游 月租 违约金 分期 要还 缴 交 费"))

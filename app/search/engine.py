@@ -277,6 +277,7 @@ class SearchEngine:
             "telecom": float(self.calibration.telecom.logits(whole_vector)),
             "covered": float(covered[0]),
             "clause_covered": float(covered.max()),
+            "telecom_words": self.calibration.telecom_words.logit(tokens),
         }
 
     def _scenario_scores(

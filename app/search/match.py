@@ -5,11 +5,13 @@ the best is any good: a gas bill gets scripts ranked as confidently as a real co
 match is decided from signals that keep their scale across queries: the query's cosine with the
 nearest script and scenario, the same set against `corpus/elsewhere.txt` (matters that are not
 telecom complaints), each for the whole query and for its best clause (a complaint padded with
-small talk is judged by its complaint), the raw BM25 score of the best script, and two linear
-probes on the query's embedding. Nearest-neighbour cosines say how close the query is to one
-text; a probe weighs every direction of the embedding that tells the library's complaints from
-authored queries it does not cover: `telecom` from matters of other trades, `covered` from those
-and telecom enquiries no scenario covers (the latter also for the best clause).
+small talk is judged by its complaint), the raw BM25 score of the best script, two linear
+probes on the query's embedding and one on its words. Nearest-neighbour cosines say how close the
+query is to one text; a probe weighs every direction of the embedding that tells the library's
+complaints from authored queries it does not cover: `telecom` from matters of other trades,
+`covered` from those and telecom enquiries no scenario covers (the latter also for the best
+clause). `telecom_words` tells complaints from other trades by the words alone: a gym's contract
+penalty reads like a complaint to the embedding, but says nothing of 宽带, 流量 or 套餐.
 
 Two logistic models over those signals are fitted on labelled queries by `python -m app
 calibrate` and stored in match.json beside this file: how likely the first script fits, and how
@@ -20,6 +22,7 @@ queries (at most 2 % of them `none`, at most 10 % below `strong`).
 import json
 import logging
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +33,7 @@ log = logging.getLogger("huashu")
 CALIBRATION_FILE = Path(__file__).with_name("match.json")
 FEATURES = (
     "script_cosine", "scenario_cosine", "margin", "clause_margin", "clause_scenario_margin", "bm25", "telecom",
-    "covered", "clause_covered",
+    "covered", "clause_covered", "telecom_words",
 )
 # What a `none` answer offers instead of look-alikes: listening, clarifying, committing to a reply.
 GENERAL_SCENARIOS = ("intake-listening", "clarification", "resolution-commitment")
@@ -70,10 +73,29 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class WordProbe:
+    """Log-odds that a query is on one side of a line, from a logistic regression over its words'
+    tf-idf as scikit-learn's TfidfVectorizer weighs them (1 + log of the count, times the idf,
+    the vector scaled to length 1). Words it was not fitted on count for nothing."""
+
+    words: dict[str, tuple[float, float]]  # word -> (idf, coefficient)
+    intercept: float
+
+    def logit(self, tokens: list[str]) -> float:
+        counts = Counter(t for t in tokens if t in self.words)
+        weights = {t: (1.0 + math.log(n)) * self.words[t][0] for t, n in counts.items()}
+        length = math.sqrt(sum(w * w for w in weights.values()))
+        if not length:
+            return self.intercept
+        return self.intercept + sum(w * self.words[t][1] for t, w in weights.items()) / length
+
+
+@dataclass(frozen=True)
 class Calibration:
     model: str  # the embedding model the signals were measured with
     telecom: Probe  # a telecom matter, not another trade's
     covered: Probe  # a complaint the scenarios cover
+    telecom_words: WordProbe  # a telecom matter, by its words
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     fits: LogisticModel  # P(the first script fits the query)
@@ -97,6 +119,10 @@ class Calibration:
         return {
             "model": self.model,
             **{name: {"coef": list(p.coef), "intercept": p.intercept} for name, p in self.probes().items()},
+            "telecom_words": {
+                "intercept": self.telecom_words.intercept,
+                "words": {word: list(pair) for word, pair in self.telecom_words.words.items()},
+            },
             "features": list(FEATURES),
             "mean": list(self.mean),
             "scale": list(self.scale),
@@ -112,8 +138,11 @@ class Calibration:
             raise ValueError(f"calibrated for the signals {data['features']}, not {list(FEATURES)}: recalibrate")
         models = {k: LogisticModel(tuple(data[k]["coef"]), data[k]["intercept"]) for k in ("fits", "elsewhere")}
         probes = {k: Probe(tuple(data[k]["coef"]), data[k]["intercept"]) for k in ("telecom", "covered")}
+        words = data["telecom_words"]
+        telecom_words = WordProbe({w: tuple(pair) for w, pair in words["words"].items()}, words["intercept"])
         return cls(
-            data["model"], probes["telecom"], probes["covered"], tuple(data["mean"]), tuple(data["scale"]),
+            data["model"], probes["telecom"], probes["covered"], telecom_words,
+            tuple(data["mean"]), tuple(data["scale"]),
             models["fits"], models["elsewhere"], data["strong_at"], data["elsewhere_at"],
         )
 

@@ -187,6 +187,39 @@ CASES = [
     ("骗子冒充你们客服，我报警了", "none", set()),
     # a step put off
     ("打官司的事以后再说吧，先把网修好", "none", set()),
+    # a court as a landmark, even asked about or gone to; a clearance sale
+    ("请问人民法院旁边那个营业厅几点关门", "none", set()),
+    ("我去法院对面那家营业厅办的宽带", "none", set()),
+    ("這手機跳樓大拍賣是真的嗎", "none", set()),
+    # a contact counted with words between, or said in English; a procedure's name is no count
+    ("这是我第四次在网上找你们了", "watch", {"repeat-contact"}),
+    ("第n次问了，积分礼品到底什么时候发", "watch", {"repeat-contact"}),
+    ("我已經send咗兩次email，都冇人覆", "watch", {"repeat-contact"}),
+    ("短信说要我二次实名认证", "none", set()),
+    ("你們一直打電話來慰留，一天打三次", "none", set()),
+    # a stroke is an illness; a child counts with what happened to it, not when the customer looks after one
+    ("我爸去年中风了，你们还让他签两年合约", "watch", {"vulnerable"}),
+    ("我眼睛看不见，APP上的刷脸根本做不了", "watch", {"vulnerable"}),
+    ("放学联系不上家里，孩子在校门口等了一个小时", "watch", {"vulnerable"}),
+    ("宽带每个月照样扣钱，我现在帮女儿带孩子", "none", set()),
+    # threats said another way; a traffic jam at the door is none
+    ("再不来修，我就把你们门口给堵了", "high", {"threat"}),
+    ("门口堵车，师傅来晚了", "none", set()),
+    ("那个师傅再敢来我家，我打断他的腿", "high", {"threat"}),
+    ("再推我就拿把刀去你们店里讨个说法", "high", {"threat"}),
+    ("今日再冇人嚟，我就落你哋門市掟爛啲嘢", "high", {"threat"}),
+    # the regulator's number as said aloud; a newspaper office; a post on a platform one goes to
+    ("我昨天已经打了一二三零零了", "high", {"regulator"}),
+    ("再拖我就去找消保官", "watch", {"regulator"}),
+    ("唔退錢我就搵報館", "watch", {"media"}),
+    ("我老公係報館做記者嘅", "none", set()),
+    ("不给我退差价，我就去微博发帖", "watch", {"media"}),
+    # a protest prepared; a banner of the shop's own is none
+    ("横幅都做好了，周六就去你们门口", "high", {"media"}),
+    ("你们门口的横幅写着免费升级", "none", set()),
+    # no complaint, said so; what the news reported, in the clause after it
+    ("cx咨询12300受理范围 非投诉", "none", set()),
+    ("我在新闻上看到，说有人把运营商告上了法院", "none", set()),
 ]
 
 
@@ -373,6 +406,7 @@ def test_an_appeal_to_a_third_party_platform_is_not_a_regulator():
         ("我充了两千块预存话费", (0, "两千块", 2000.0), "none"),
         # a sum asked for outright
         ("隔壁都拿到了，也给我一千二", (0, "一千二", 1200.0), "watch"),
+        ("朋友信号不好，你们给他补了两千话费，我也要一样的", (0, "两千", 2000.0), "watch"),
         ("给我办个一千二的宽带包年", (0, "一千二", 1200.0), "none"),
         # the charge said in the clause after the sum
         ("出国回来收到一张单要四千几，说全是漫游流量", (0, "四千几", 4000.0), "watch"),

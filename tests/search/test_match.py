@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from app.search.match import CALIBRATION_FILE, FEATURES, Calibration, LogisticModel, Probe
+from app.search.match import CALIBRATION_FILE, FEATURES, Calibration, LogisticModel, Probe, WordProbe
 
 SIGNALS = dict.fromkeys(FEATURES, 0.0)
 
@@ -15,6 +15,7 @@ def calibration(fits_intercept: float, elsewhere_intercept: float) -> Calibratio
         model="m",
         telecom=Probe((0.0,), 0.0),
         covered=Probe((0.0,), 0.0),
+        telecom_words=WordProbe({}, 0.0),
         mean=zero,
         scale=(1.0,) * len(FEATURES),
         fits=LogisticModel(zero, fits_intercept),
@@ -67,6 +68,15 @@ def test_a_probe_is_the_log_odds_of_its_linear_model():
     assert probe.logits(np.array([[1.0, 1.0], [0.0, 0.5]], dtype=np.float32)) == pytest.approx([-0.5, -0.5])
 
 
+def test_a_word_probe_weighs_the_words_it_knows_by_their_tf_idf_scaled_to_length_one():
+    probe = WordProbe({"流量": (2.0, 1.5), "燃气": (1.0, -2.0)}, 0.25)
+    # 流量 twice: (1 + ln 2) × 2; 燃气 once: 1; 的 is not a word of the probe.
+    weights = np.array([(1 + np.log(2)) * 2.0, 1.0])
+    expected = 0.25 + (weights @ [1.5, -2.0]) / np.linalg.norm(weights)
+    assert probe.logit(["流量", "的", "流量", "燃气"]) == pytest.approx(expected)
+    assert probe.logit(["的"]) == probe.logit([]) == 0.25
+
+
 def test_the_probes_tell_a_complaint_from_another_trade_and_from_a_telecom_enquiry(engine):
     # None of these is among the texts the probes were fitted on.
     signals = {
@@ -77,4 +87,5 @@ def test_the_probes_tell_a_complaint_from_another_trade_and_from_a_telecom_enqui
     }
     complaint, water_heater, enquiry = signals.values()
     assert complaint["telecom"] > 0 > water_heater["telecom"]
+    assert complaint["telecom_words"] > 0 > water_heater["telecom_words"]
     assert complaint["covered"] > enquiry["covered"]
