@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Literal
 
-from app.call.escalation import Escalation, assess_escalation
+from app.call.escalation import Escalation, assess_escalation, self_harm
 from app.call.facts import Fact, extract_facts
 from app.search.engine import DEFAULT_CHANNEL, ScoredScript, SearchEngine, SearchResult, Weights
 
@@ -26,7 +26,8 @@ MAX_DEMANDS_PER_TURN = 3
 WEAK_TURN_CONFIDENCE = 0.5
 # The demand an escalation sign makes (app/call/escalation.py): a call the customer says is not
 # their first is a complaint about reaching the company (its scenario names "这是第几次打电话了"), a
-# threat is handled as an abnormal complaint (evidence kept, one person in charge).
+# threat is handled as an abnormal complaint (evidence kept, one person in charge); a customer who
+# speaks of taking their own life is one in distress (SELF_HARM_DEMAND), never an abnormal complaint.
 SIGNALLED_DEMANDS = {
     "media": "media-exposure",
     "regulator": "escalation-appeal",
@@ -35,6 +36,7 @@ SIGNALLED_DEMANDS = {
     "repeat-contact": "unreachable-service",
     "threat": "abnormal-complaint",
 }
+SELF_HARM_DEMAND = "vulnerable-customer"
 KEPT_FIRST = 3  # the latest turn's best scripts, in the light of the call, stay on top
 CANDIDATES = 30  # scripts ranked before the top ones are chosen to cover the open demands
 
@@ -88,7 +90,7 @@ def assist(
     # A sign of escalation is a demand too: its words are read in their clause, where a turn's
     # scenario match may have ranked the complaint above it.
     for reason in sorted(escalation.reasons, key=lambda r: r.turn):
-        scenario = SIGNALLED_DEMANDS.get(reason.kind)
+        scenario = SELF_HARM_DEMAND if self_harm(reason) else SIGNALLED_DEMANDS.get(reason.kind)
         if scenario in engine.scenario_names:
             demands.setdefault(scenario, Demand(scenario, engine.scenario_names[scenario], reason.turn))
     raised = sorted(demands.values(), key=lambda d: d.turn)

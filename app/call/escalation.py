@@ -150,8 +150,8 @@ def _group(*parts: str) -> str:
 # The customer says they will not (or did not) take the step.
 _NEGATION = re.compile(
     _any(
-        "不会 不想 没打算 不打算 不至于 不用 不必 没必要 不需要 不愿 没想 不是要 没有要 不准备 懒得 犯不着 用不着",
-        "不去 不找 不告 没找 没去 没告 没打 没有找 没有去 不是 并非",
+        "不会 不想 没打算 不打算 不至于 不用 不必 没必要 不需要 不愿 没想 (?<!是)不是要 没有要 不准备 懒得 犯不着 用不着",
+        "不去 不找 不告 没找 没去 没告 没打 没有找 没有去 (?<!是)不是 并非",  # 是不是 asks
     )
 )
 # A condition between the negation and the cue starts a new proposition: "要是不处理我就去找记者".
@@ -232,7 +232,7 @@ _TAKEN = re.compile(_any("了 过"))
 _RETAINED = re.compile(r"(?:我|我们)(?:的|请的|找的)(?:代理)?律师(?!朋友|同学|亲戚|邻居)")
 _PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好 拍好 录好 剪好 做好 印好", _RETAINED.pattern))
 _SOON = re.compile(
-    _any("今天 今晚 明天 明早 明日 听日 后天 马上 立刻 立马 现在就 这就 下午 一会儿 待会 下周 下礼拜 下星期")
+    _any("今天 今晚 明天 明早 明日 听日 听朝 后天 马上 立刻 立马 现在就 这就 下午 一会儿 待会 下周 下礼拜 下星期")
 )
 _IF = re.compile(
     _any("不然 否则 要不 要么 要是 如果 假如 万一 的话 不行 再不 再这样 再这么 再拖 再推 推脱", r"[不没].{0,10}就")
@@ -254,7 +254,7 @@ def _concrete(clause: str, prev: str, step: int, cue_end: int, whole: str) -> bo
 # --- Cues -----------------------------------------------------------------------------------------------------
 
 _STEP_BEFORE = _group(
-    "找 去 到 上 打 拨 向 跟 给 请(?!问) 联系 叫 委托 咨询 问问 报料给 爆料给",
+    "找 去 到 上 打 拨 向 跟 给 请(?!问) 联系 叫 委托 咨询 问问 报料给 爆料给 约 约了",
     "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 写信给 递到 递给 交到",
 )
 _STEP_AFTER = _group("投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见 提交", r"告(?!诉)")
@@ -286,7 +286,7 @@ _WEAK_PLACES: dict[Kind, str] = {
     "media": "黑猫",  # the complaint site, when complained on ("在黑猫上投诉"); a pet otherwise
 }
 _PLATFORMS = _group(
-    "网上 网络上 微博 抖音 快手 朋友圈 小红书 论坛 贴吧 头条 b站 知乎 公众号 视频号 dcard ptt 脸书 facebook fb ig",
+    "网上 网络上 微博 官博 抖音 斗音 快手 朋友圈 小红书 论坛 贴吧 头条 b站 知乎 公众号 视频号 dcard ptt 脸书 facebook fb ig",
     "youtube 推特 twitter threads 连登 lihkg",
     "黑猫投诉 聚投诉",  # complaint sites run by the media
 )
@@ -300,10 +300,12 @@ _STEPS: dict[Kind, str] = {
         r"(?:发|挂|贴|晒|传|放|写|上传)(?:到|在|上)?.{0,4}?" + _PLATFORMS,
         r"(?:在|到|上|去)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享)",
         r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|网友)(?:都|来)?(?:知道|看看|看下|看一下|评评理)",
+        # a live stream, a post that names and shames ("去营业厅开直播", "在官博底下挂你们")
+        r"(?:开|搞)直播|直播给.{0,4}?看|挂(?:你们|出来|到网上)",
     ),
     "regulator": _any("越级投诉 举报你们", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
     "legal": _any(
-        "起诉 入禀 告到底 打官司 走法律 法律程序 法律途径 法律手段 司法程序 诉讼 仲裁 律师函 上法院 对簿公堂",
+        "起诉 入禀 告到底 打官司 走法律 法律程序 法律途径 法律手段 司法程序 诉讼 仲裁 律师函 律师涵 上法院 对簿公堂",
         "法院见 法庭见 诉诸法律 法律解决 法律武器 依法维权",
         r"(?<![广报公通警预转忠被原])告(?:你|您|他|死)们?",
         r"追究.{0,6}法律责任",
@@ -331,6 +333,10 @@ _REPEAT = re.compile(
         r"(?:一直|始终|总是|老是|每次|从来|根本)都?(?:没人|没有人|没|不)"
         r"(?:管|处理|解决|理|回复|回电|回电话|给我回|联系我|跟进|上门)",
         r"说了(?:多少|好几|几|无数|[二三四五六七八九十两]+|[2-9])(?:遍|次)",
+        # passed around, put off every time: "转了三个客服", "报了三次维修，次次都话等通知"
+        r"转了" + _COUNT + r"个?(?:客服|人工|坐席|部门)",
+        r"报了?" + _COUNT + r"次(?:维修|修|障)",
+        r"(?:每次|次次|回回)都(?:说|话|讲|叫我|让我)(?:再)?等",
         # calls left unanswered ("一直打你们电话都没人接"), a complaint kept up for weeks ("反映了快一个月了")
         r"(?:一直|始终|总是|老是|每次)(?:打|找|联系|催)[^，]{0,6}?(?:没人|没有人)(?:接|理|管|回)",
         r"(?:反映|投诉|报修|催|找你们)了?(?:快|都|有|将近|整整)?(?:半|一|两|三|几|[1-9])个?多?(?:月|星期|礼拜|周)",
@@ -346,15 +352,18 @@ _EARLIER_CONTACT = re.compile(
     )
 )
 _CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说清楚了"))
-# The company calling the customer, counted in the clause after ("你们一直打电话来挽留，一天打三次").
-_COMPANY_CALLS = re.compile(r"你们[^，]{0,4}?打(?:电话)?(?:来|给我|过来)")
+# The contact before was a question, not a complaint left open ("上礼拜打过一次电话问续费的价格"; not "问过怎么还没修").
+_ASKED_THEN = re.compile(r"^.{0,5}?(?:问|咨询)(?!.{0,10}?(?:什么时候|怎么还|为什么|到底|进度|结果|没))")
+# The company calling the customer, counted in the clause after ("你们一直打电话来挽留，一天打三次") or in
+# the same one ("客户经理给我打了三次电话"; not a call back promised: "说好给我打回来").
+_COMPANY_CALLS = re.compile(r"你们[^，]{0,4}?打(?:电话)?(?:来|给我|过来)|给我打(?:了|过)")
 
 # Illness, disability, pregnancy: always the customer's situation.
 _FRAIL = re.compile(
     _any(
         "孕妇 怀孕 残疾 残障 盲人 视障 听障 聋哑 耳聋 听力不好 瘫痪 住院 病人 生病 重病 癌症 手术 化疗 透析 卧床",
         "行动不便 病危 昏迷 植物人 心脏病 抢救 重症 老年痴呆 痴呆 认知障碍 阿尔茨海默 自闭症 智力障碍 智障",
-        r"中了?风 脑梗 脑溢血 脑出血 偏瘫 失智 全盲 失明 眼睛看不见 双目",
+        r"中了?风 脑梗 脑溢血 脑出血 偏瘫 失智 全盲 失明 眼睛看不见 双目 轮椅",
     )
 )
 _AGE = r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)"
@@ -375,6 +384,7 @@ _OLD = re.compile(
 _CHILD = re.compile(
     _any(
         "未成年 小学生 初中生 中学生 儿童",
+        r"(?:读|上|念)(?:小学|初中|初[一二三]|中[一二三]|[一二三四五六]年级)",  # "个仔先读中一"
         r"(?:才|只有|刚|未满)" + _CHILD_AGE,
         r"(?:儿子|女儿|孩子)(?:今年|才)?" + _CHILD_AGE,
         _CHILD_AGE + r"的?(?:儿子|女儿|孩子)",
@@ -393,6 +403,13 @@ _GRIEVANCE = re.compile(
         r"退(?!掉|订)",  # a refund; dropping a package one does not use (退掉流量包) is no grievance
     )
 )
+# Threats against the customer's own life.
+_SELF_HARM_WORDS = _any(
+    "不想活 不活了 活不成 活不下去 撑不下去 活够了 活着没意思 死了算了 死给你们看 死在你们 自杀 自焚 跳下去 跳河",
+    r"跳楼(?!价|甩卖|大甩卖|大拍卖|拍卖|大减价|清仓)",  # not the clearance sale
+    r"喝药|喝农药|安眠药|割腕|上吊|寻死|轻生|一了百了|(?<![你们])去死|在.{0,6}?(?:楼顶|天台)",
+)
+_SELF_HARM = re.compile(_SELF_HARM_WORDS)
 _THREAT = re.compile(
     _any(
         r"砸.{0,6}?(?:营业厅|门店|店|柜台|公司|电脑|基站|机房|东西)",
@@ -413,12 +430,18 @@ _THREAT = re.compile(
         r"(?:找|带|叫)(?:几个|一帮|一群|一些|些)(?:人|兄弟)(?:去|来|过去|过来)(?:你们|营业厅|店里|门店|公司|找你|收拾|算账|闹)",
         # a threat left open: "逼急了我什么事都干得出来", "我要是出点什么事，就是你们逼的"
         r"(?:什么|啥)事?都(?:干|做)得出|(?:是|被)你们逼(?:的|死)|狗急跳墙",
+        # "你们等着" ending its clause, "别怪我不客气", "我知道那个师傅住哪"
+        r"你们?(?:给我)?等着(?:瞧)?$|别怪我(?:不客气|下手|翻脸|手下无情)|下手狠|你们看住来",
+        r"(?:知道|打听到|查到)了?.{0,6}?(?:住哪|住在哪|家在哪|住址)",
         "老命不要了 命不要了 不要这条命 这条命不要 豁出这条命 拼上这条命",
-        "不想活 不活了 活不成 活不下去 撑不下去 活够了 活着没意思 死了算了 死给你们看 死在你们 自杀 自焚 跳下去 跳河",
-        r"跳楼(?!价|甩卖|大甩卖|大拍卖|拍卖|大减价|清仓)",  # not the clearance sale
-        r"喝药|喝农药|安眠药|割腕|上吊|寻死|轻生|一了百了|(?<![你们])去死|在.{0,6}?(?:楼顶|天台)",
+        _SELF_HARM_WORDS,
     )
 )
+
+
+def self_harm(reason: Reason) -> bool:
+    """A threat against the customer's own life (不想活了, 跳楼), not against the company's people or property."""
+    return reason.kind == "threat" and bool(_SELF_HARM.search(_normalized(reason.evidence).norm))
 
 
 @dataclass(frozen=True)
@@ -523,7 +546,11 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
                 concrete = _concrete(c.text, c.prev, m.start(), m.end(), c.whole)
                 signs.append(c.sign("legal", m.start(), m.end(), concrete))
     if not _CONTENT.search(c.whole) and not any(re.search(places, c.text) for places in _PLACES.values()):
-        signs += [c.sign("repeat-contact", m.start(), m.end()) for m in _EARLIER_CONTACT.finditer(c.text)]
+        signs += [
+            c.sign("repeat-contact", m.start(), m.end())
+            for m in _EARLIER_CONTACT.finditer(c.text)
+            if not _ASKED_THEN.match(c.text[m.end() :])
+        ]
     patterns = [("threat", _THREAT), ("vulnerable", _FRAIL)]
     if not _COMPANY_CALLS.search(c.prev + "，" + c.text):
         patterns.append(("repeat-contact", _REPEAT))

@@ -24,6 +24,7 @@ def test_demands_are_listed_with_the_turn_that_raised_them(engine):
     assert first_raised["data-billing"] == 0
     assert first_raised["emotional-damages"] == 2
     assert first_raised["media-exposure"] == 4
+    # no handling step read as a demand (a repeat contact or a threat would raise theirs)
     assert all(engine.scenario_groups[d.scenario] != "process" for d in assisted.demands)
 
 
@@ -49,6 +50,20 @@ def test_a_latest_turn_that_says_little_keeps_the_call_on_its_topic(engine):
     assert assisted.result.match.level == "strong"
     assert "broadband-fault" in assisted.result.scripts[0].record.scenarios
     assert turn_demands(engine, "好的，谢谢") == []
+
+
+def test_a_threat_brings_its_handling_and_words_of_despair_the_care_for_the_customer(engine):
+    def top_and_demands(last):
+        call = [Turn("customer", "宽带断了一个礼拜，报修五次都没人来"), Turn("agent", "非常抱歉，我马上催"), Turn("customer", last)]
+        assisted = assist(engine, call, today=TODAY)
+        return [s.record.id for s in assisted.result.scripts[:3]], {d.scenario for d in assisted.demands}
+
+    top, demands = top_and_demands("今天再没人来，我就去把你们营业厅砸了")
+    assert "abnormal-complaint/violence-threat-calm" in top
+    assert "abnormal-complaint" in demands and "vulnerable-customer" not in demands
+    top, demands = top_and_demands("工作也丢了，我真的不想活了")
+    assert "intake-listening/self-harm-words-care-first" in top
+    assert "vulnerable-customer" in demands and "abnormal-complaint" not in demands
 
 
 def test_a_turn_the_scripts_fit_partly_raises_its_best_demand_alone(engine):

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.call.escalation import assess_escalation
+from app.call.escalation import assess_escalation, self_harm
 
 
 def customer(*texts):
@@ -220,6 +220,28 @@ CASES = [
     # no complaint, said so; what the news reported, in the clause after it
     ("cx咨询12300受理范围 非投诉", "none", set()),
     ("我在新闻上看到，说有人把运营商告上了法院", "none", set()),
+    # 是不是 asks, it does not deny
+    ("是不是要去找工信部才有用", "watch", {"regulator"}),
+    ("我不是要去找记者，就是想问问", "none", set()),
+    # a wheelchair, a school grade
+    ("我爷爷坐轮椅，你们还非要他本人来营业厅", "watch", {"vulnerable"}),
+    ("女儿才读初一，游戏充了八百多全从话费里扣", "watch", {"vulnerable"}),
+    # passed around and put off; the company calling; an earlier call that only asked
+    ("今天打进来转了四个客服，每个都让我重新讲", "watch", {"repeat-contact"}),
+    ("报了两次修，每次都说等通知", "watch", {"repeat-contact"}),
+    ("你们客户经理这周给我打了三次电话推销副卡", "none", set()),
+    ("说好给我打回来，这是我第三次打过来了", "watch", {"repeat-contact"}),
+    ("我上周打过电话问宽带续费多少钱，今天来办", "none", set()),
+    ("上周打过电话问过什么时候修，到现在还没人来", "watch", {"repeat-contact"}),
+    # threats said indirectly; waiting for a call back is none
+    ("再不给我修好，你们给我等着", "high", {"threat"}),
+    ("好的，那我等着你们回电", "none", set()),
+    ("那个装维我知道他住哪，别怪我不客气", "high", {"threat"}),
+    # a reporter booked, a live stream at the shop, a lawyer's letter misheard; streaming for a living is none
+    ("我已经约了报社记者明天上午来", "high", {"media"}),
+    ("再不退钱我就去你们营业厅开直播", "watch", {"media"}),
+    ("我在家做直播带货，断网一天损失不小", "none", set()),
+    ("律师涵我已经写好了", "high", {"legal"}),
 ]
 
 
@@ -460,3 +482,12 @@ def test_a_minister_s_mailbox_is_a_regulator():
     assert kinds(assess_escalation(customer("再不降我就发到网上的部长信箱"))) == {"regulator"}
     assert kinds(assess_escalation(customer("再不降我就发到网上让大家看看"))) == {"media"}
     assert assess_escalation(customer("我的信箱收不到你们的账单")).level == "none"
+
+
+@pytest.mark.parametrize(
+    "text,own_life",
+    [("我真的不想活了", True), ("再這樣我就從樓上跳下去", True), ("今天再不修，我就把你们营业厅砸了", False)],
+)
+def test_a_threat_against_the_customer_s_own_life_is_told_from_one_against_others(text, own_life):
+    (reason,) = assess_escalation(customer(text)).reasons
+    assert reason.kind == "threat" and self_harm(reason) == own_life
