@@ -3,14 +3,16 @@
 The course material asks the agent to keep the sensitivity (保持敏感度) and to warn early (升级预警) when a
 complaint may leave the call: to the media, to a regulator, to court. A word list would raise "我不会去找记者的"
 and "我儿子在电视台上班", so each cue is read in its clause, after normalisation (traditional characters and
-Cantonese words become simplified Mandarin, so 記者, 消委會 and 告你哋 are the same cues):
+Cantonese words become simplified Mandarin, so 記者, 消委會 and 告你哋 are the same cues; a transcript's pause
+around a filler, "在那个 工信部网站上 那个申诉", ends no clause):
 
 - a cue after a negation of the customer's own intention (不会, 不想, 没打算, 不至于 ...) in the same clause
   counts for nothing, unless a condition stands between them ("要是不处理我就去找记者");
 - a cue that names someone's job or workplace (在电视台上班, 我是律所的前台, 做律师的朋友, cx自称执业律师)
   counts for nothing; so does something the customer only saw or heard of (在新闻上看到, 同事说打12300就退了), a
   regulator cited or asked about for its rules (工信部规定, 询问工信部对…有无规定), a place as a landmark
-  (法院对面那间门市, also asked about or gone to), and a mention the customer declares harmless: a past call only
+  (法院对面那间门市, also asked about or gone to) or as a source (报纸话你哋有长者优惠, 消委会出咗份报告, 法院的传票 in a
+  scam text), and a mention the customer declares harmless: a past call only
   to ask (上次打12300是问怎么查话费), another business (跟你们没关系), no complaint (非投诉), a joke (开玩笑的),
   praise (表扬信寄给晚报); "我不是那种动不动就投诉的人" is the customer's character, not an intention; what the
   news reported counts for nothing in the clause after it too (看到，说有人把运营商告上了法院);
@@ -124,9 +126,17 @@ _CLAUSE_BREAK = re.compile(
 )
 
 
+# A transcript's pause before or after a filler ("在那个 工信部网站上 那个申诉") does not end a clause.
+_FILLER_AROUND = re.compile(r"(?:嗯|呃|啊|那个|这个|就是)$")
+_FILLER_NEXT = re.compile(r"(?:嗯|呃|那个|这个|就是)")
+
+
 def _clauses(norm: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in _CLAUSE_BREAK.finditer(norm):
+        pause = m.group().isspace()
+        if pause and (_FILLER_AROUND.search(norm, 0, m.start()) or _FILLER_NEXT.match(norm, m.end())):
+            continue
         if m.start() > start:
             spans.append((start, m.start()))
         start = max(start, m.end())
@@ -169,8 +179,10 @@ _JOB_AFTER = re.compile(
     )
 )
 _JOB_BEFORE = re.compile(
-    _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她 cx 客户 本人")
+    _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她 cx 客户 本人 单位")
     + r"(?:也|就|以前|原来|本身)?(?:是|当|做|干|在|为)[^找去到打向请告]{0,4}$|(?:做|当|干)$"
+    # a firm of one's own: "我开咗间小律师事务所"
+    + r"|开了?(?:间|家|个)小?$"
     # a job the customer gives themselves: "cx自称执业律师", "身为律师"
     + r"|(?:自称|身为|作为|本身是)[^找去到打向请告]{0,4}$"
 )
@@ -187,6 +199,13 @@ _OBSERVED = re.compile(
 _LANDMARK = re.compile(r"^.{0,6}?" + _group("对面 旁边 附近 隔壁 边上 楼下 楼上 斜对面 那条街 那条路 那一带"))
 # The place only qualifies a noun: 记者证, 律师费, 法院宿舍.
 _COMPOUND = re.compile(r"^" + _group("证 费 站 宿舍 家属院 家属楼 小区 大院 职工"))
+# The place cited as a source of news or offers ("报纸话你哋而家有长者优惠", "消委会出咗份报告") or as the sender of
+# a summons in a text message; a paper one reads.
+_SOURCE_AFTER = re.compile(
+    r"^.{0,2}?" + _group("报道 登了 登的 上说 上讲 上面说 上写 出了份报告 出了报告 发了报告 话你们 说你们有 传票")
+)
+_READ_BEFORE = re.compile(r"(?:看|读|翻)(?:了|过|到)?.{0,3}$")
+_PUBLICATIONS = re.compile(_any("报纸 日报 晚报 早报 时报 都市报 晨报 商报 新闻网"))
 # After the cue, the mention is declared harmless: a past call only to ask, another business, a joke.
 _ONLY_ASKED = re.compile(r"^[^投诉举报申起告曝]{0,6}?(?:只|还|就|都)?是(?:为了|去|想)?" + _group("问 咨询 了解 查"))
 _HARMLESS_AFTER = re.compile(
@@ -194,13 +213,15 @@ _HARMLESS_AFTER = re.compile(
         r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)",
         r"(?:不是|并非|并不是|非)(?:要|想|为了)?(?:投诉|告你们|起诉|曝光|闹事|找事)",
         r"(?:以后|之后|回头|改天|过后)再说",  # put off: "打官司的事以后再说吧"
+        # a lawsuit with someone else: "在打官司 和前夫分财产"
+        r"^(?:打官司|起诉|诉讼|官司)\s?(?:和|跟|同|与)(?:前夫|前妻|老公|老婆|丈夫|妻子|房东|邻居|亲戚|兄弟|姐妹|开发商|物业|老板|单位)",
         # a joke, unless denied ("不是开玩笑", "你以为我在说笑吗")
         r"(?<!不是)(?<!不是在)(?<!没)(?<!没有)(?<!没在)(?<!以为)(?<!以为我)(?<!以为我在)(?<!不跟你)(?<!不和你)"
         r"(?:开玩笑|开个玩笑|说笑|逗你|随便说说|说着玩)",
     )
 )
 # Praise goes to the newspaper too ("写表扬信寄给晚报").
-_PRAISE = re.compile(_any("表扬 感谢信 锦旗 点赞 夸夸"))
+_PRAISE = re.compile(_any("表扬 感谢信 锦旗 点赞 夸夸 抽中 中奖 运气好"))
 # 申诉 in a call about the number tied to an account elsewhere (a recycled number on 微信) is an appeal to
 # that platform, not to a regulator.
 _THIRD_PARTY = re.compile(_any("解绑 解封 被注册 注册过 注册不了 绑了 被绑 绑定了 封号 被封"))
@@ -225,7 +246,7 @@ def _negated(clause: str, at: int) -> bool:
 
 
 # How concrete a step is.
-_ASK = re.compile(_any("问 咨询 了解 打听"))
+_ASK = re.compile(_any("问(?!政) 咨询 了解 打听"))  # 问政 is a television programme
 _DONE = re.compile(_any("已经 已 早就 刚刚 刚才"))
 _TAKEN = re.compile(_any("了 过"))
 # A lawyer already retained: "我的律师会联系你们" (not "我的律师朋友说").
@@ -301,7 +322,7 @@ _STEPS: dict[Kind, str] = {
         r"(?:在|到|上|去)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享)",
         r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|网友)(?:都|来)?(?:知道|看看|看下|看一下|评评理)",
         # a live stream, a post that names and shames ("去营业厅开直播", "在官博底下挂你们")
-        r"(?:开|搞)直播|直播给.{0,4}?看|挂(?:你们|出来|到网上)",
+        r"(?:开|搞)直播|直播给.{0,4}?看|挂(?:你们|出来|到网上)|(?:发|放|挂|贴|传)上网",
     ),
     "regulator": _any("越级投诉 举报你们", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
     "legal": _any(
@@ -317,7 +338,7 @@ _ACCUSES = re.compile(
     r"你们(?:这|这就|这分明|分明|就|简直)?(?:是|叫)?(?:诈骗|骗子|欺诈|骗人|骗钱|抢钱|敲诈)|(?:抓|告|查|处理)(?:你们|营业员|业务员)"
 )
 _CONTACT = "打 来电 致电 打电话 打过来 打来 投诉 反映 找 联系 来 去 问 报修 报障 催 申请 说 提交 跑 send 发邮件 email 邮件 留言 私信"
-_COUNT = r"(?!交道)(?:n(?![a-z])|(?:好|很|无数|多少)?(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+)"
+_COUNT = r"(?!交道)(?:n(?![a-z])|多少|(?:好|很|无数)?(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+)"
 _REPEAT = re.compile(
     _any(
         # "第三次打电话了", "这是我第三次在线上找你们了", "第n次问了"
@@ -368,7 +389,7 @@ _FRAIL = re.compile(
 )
 _AGE = r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)"
 _CHILD_AGE = r"(?:十[一二三四五六七]|[一二三四五六七八九十]|1[0-7]|[1-9])岁"
-_PERSON = "妈 爸 母 父 奶奶 爷爷 外婆 外公 姥姥 姥爷 阿嬷 阿公 老伴 婆婆 公公 岳母 岳父 老人家 她 他"
+_PERSON = "妈 爸 母 父 奶奶 爷爷 外婆 外公 姥姥 姥爷 阿嬷 阿公 老伴 婆婆 公公 岳母 岳父 老人家 她 他 我"
 # Age and childhood: when the call has a grievance.
 _OLD = re.compile(
     _any(
@@ -378,7 +399,8 @@ _OLD = re.compile(
         "腿脚不好 腿脚不便 眼睛不好 视力不好 耳朵不好 身体不好",
         r"老人(?!机)",
         _AGE + r"(?:多|几)?岁",
-        _group(_PERSON) + r"(?:都|已经|今年|都已经|快)?" + _AGE + r"多?(?:了|周岁)?(?![块元万个兆分号g\d])",
+        # an age, not a sum: "扣了我八十几块钱"
+        _group(_PERSON) + r"(?:都|已经|今年|都已经|快)?" + _AGE + r"(?![多几]?[块元万个兆分号g\d蚊毛角])多?(?:了|周岁)?",
     )
 )
 _CHILD = re.compile(
@@ -399,7 +421,7 @@ _GRIEVANCE = re.compile(
     _any(
         "投诉 骗 忽悠 坑 欺负 骂 嫌 扣 多收 乱收 停了 停机 断了 断网 坏了 没信号 打不出 打不通 联系不上 不认",
         "赔 取消 凭什么 为什么 怎么回事 过分 不合理 没告诉 没说 看不清 冒用 盗用 冒名 干坏事 不是她办 不是他办",
-        "不是我办 没办过 呃",
+        "不是我办 没办过 呃 推销 解约 绑约 乱办 乱开",
         r"退(?!掉|订)",  # a refund; dropping a package one does not use (退掉流量包) is no grievance
     )
 )
@@ -426,7 +448,8 @@ _THREAT = re.compile(
         r"揍(?:他|她|你|人|那)|揍.{0,4}?一顿|(?<!骂)(?<!说)打(?:他|她|你|人)?一顿|打得.{0,4}?(?:爹妈|妈都|满地|半死|住院|爬不起)",
         r"堵(?:住|在)(?:你们?|他们?|她们?)?.{0,3}?(?:门口|大门|营业厅|门店|公司)",
         r"把.{0,6}?(?:门口|大门|门|营业厅|门店|店)(?:给|都)?(?:你们?|他们?)?堵(?:了|住|上|死)",
-        r"打(?:断|折|瘸).{0,4}?(?:腿|手|胳膊)|(?:掟|扔|摔|砸)烂",
+        r"打(?:断|折|瘸).{0,4}?(?:腿|手|胳膊)|(?:腿|胳膊)(?:给他|给你)?打(?:断|折|瘸)|(?:掟|扔|摔|砸)烂|削(?:他|你|死)",
+        r"一把火(?:给|把)|(?:点|烧)了你们",
         r"(?:找|带|叫)(?:几个|一帮|一群|一些|些)(?:人|兄弟)(?:去|来|过去|过来)(?:你们|营业厅|店里|门店|公司|找你|收拾|算账|闹)",
         # a threat left open: "逼急了我什么事都干得出来", "我要是出点什么事，就是你们逼的"
         r"(?:什么|啥)事?都(?:干|做)得出|(?:是|被)你们逼(?:的|死)|狗急跳墙",
@@ -503,7 +526,9 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
         before, after = c.text[: m.start()], c.text[m.end() :]
         if _negated(c.text, m.start()) or _JOB_AFTER.match(after) or _reported(c, m.start()):
             continue
-        if _LANDMARK.match(after):
+        if _LANDMARK.match(after) or _SOURCE_AFTER.match(after):
+            continue
+        if _PUBLICATIONS.fullmatch(m.group()) and _READ_BEFORE.search(before):
             continue
         if _harmless(c, m.start(), m.end()):
             continue
@@ -579,7 +604,7 @@ def _has_grievance(clauses: list[_Clause]) -> bool:
 
 # --- High amounts ---------------------------------------------------------------------------------------------
 
-_CLAIM = re.compile(_any("赔 补偿 补到 补给 补了 精神 损失 误工 骗 被盗 盗刷 亏 蚀"))
+_CLAIM = re.compile(_any("赔 补偿 补到 补给 补了 多补 补点 补一点 精神 损失 误工 骗 被盗 盗刷 亏 蚀"))
 # The sum asked for outright: "也给我一千五", "赔我两千"
 _ASKED_FOR = re.compile(r"(?:给|赔|补)我(?:也)?$")
 _CHARGE = re.compile(_any("账单 帐单 话费 扣 收了 收我 多收 乱收 漫游 月租 违约金 分期 要还 缴 交 费"))

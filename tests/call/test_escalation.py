@@ -242,6 +242,28 @@ CASES = [
     ("再不退钱我就去你们营业厅开直播", "watch", {"media"}),
     ("我在家做直播带货，断网一天损失不小", "none", set()),
     ("律师涵我已经写好了", "high", {"legal"}),
+    # a transcript's pause around a filler ends no clause
+    ("我昨天已经在那个 工信部网站上 那个申诉 提交了", "high", {"regulator"}),
+    ("我是在那个 电视台 上班的，流量老是不够", "none", set()),
+    # a summons in a scam text, a lawsuit with someone else, a paper or a body cited as a source, good news
+    ("收到条短信说法院的传票，让我点链接", "none", set()),
+    ("我在打官司 和前夫分财产，要补开购机发票", "none", set()),
+    ("我份報紙話你哋有長者優惠", "none", set()),
+    ("我昨日看新民晚报，上头登了伪基站的文章", "none", set()),
+    ("我见消委会出了份报告，说你们宽带最稳定", "none", set()),
+    ("抽中了耳机，运气好到可以上新闻了哈哈", "none", set()),
+    ("我们单位是市民热线12345那个中心，要批量换套餐", "none", set()),
+    ("我开了间小律师事务所，想装企业宽带", "none", set()),
+    # put online; counted without a number; threats in northern speech; a programme that is not a question
+    ("再不退我就放上网让大家看看", "watch", {"media"}),
+    ("打了多少回了，到现在还扣我钱", "watch", {"repeat-contact"}),
+    ("再让那小子来我家，我削他", "high", {"threat"}),
+    ("不给停分期，我明天一把火给你们点了", "high", {"threat"}),
+    ("已经联系了电视台问政栏目，记者明天来拍", "high", {"media"}),
+    # the customer's own age, a salesman's push; a sum is no age
+    ("我今年七十九了，你们营业员给我乱办套餐", "watch", {"vulnerable"}),
+    ("被店员推销办了合约，我阿嬤八十幾歲了", "watch", {"vulnerable"}),
+    ("这个月扣了我八十几块钱的彩铃", "none", set()),
 ]
 
 
@@ -429,6 +451,7 @@ def test_an_appeal_to_a_third_party_platform_is_not_a_regulator():
         # a sum asked for outright
         ("隔壁都拿到了，也给我一千二", (0, "一千二", 1200.0), "watch"),
         ("朋友信号不好，你们给他补了两千话费，我也要一样的", (0, "两千", 2000.0), "watch"),
+        ("钱都退给我们，再多补一点，要不给五千吧", (0, "五千", 5000.0), "watch"),
         ("给我办个一千二的宽带包年", (0, "一千二", 1200.0), "none"),
         # the charge said in the clause after the sum
         ("出国回来收到一张单要四千几，说全是漫游流量", (0, "四千几", 4000.0), "watch"),
