@@ -206,6 +206,8 @@ _SOURCE_AFTER = re.compile(
 )
 _READ_BEFORE = re.compile(r"(?:看|读|翻)(?:了|过|到)?.{0,3}$")
 _PUBLICATIONS = re.compile(_any("报纸 日报 晚报 早报 时报 都市报 晨报 商报 新闻网"))
+# People, not sources: what a lawyer says of the company is the customer consulting one ("律师说你们有责任").
+_PEOPLE = re.compile(_any("记者 律师 大v 网红 法律顾问"))
 # After the cue, the mention is declared harmless: a past call only to ask, another business, a joke.
 _ONLY_ASKED = re.compile(r"^[^投诉举报申起告曝]{0,6}?(?:只|还|就|都)?是(?:为了|去|想)?" + _group("问 咨询 了解 查"))
 _HARMLESS_AFTER = re.compile(
@@ -526,7 +528,7 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
         before, after = c.text[: m.start()], c.text[m.end() :]
         if _negated(c.text, m.start()) or _JOB_AFTER.match(after) or _reported(c, m.start()):
             continue
-        if _LANDMARK.match(after) or _SOURCE_AFTER.match(after):
+        if _LANDMARK.match(after) or (_SOURCE_AFTER.match(after) and not _PEOPLE.fullmatch(m.group())):
             continue
         if _PUBLICATIONS.fullmatch(m.group()) and _READ_BEFORE.search(before):
             continue

@@ -5,9 +5,9 @@ scenarios' descriptions and the scripts' situations against authored queries the
 not cover — other trades' matters (corpus/elsewhere.txt, corpus/elsewhere-queries.txt) for the
 `telecom` probe, those and telecom enquiries (corpus/uncovered-telecom-queries.txt) for the
 `covered` one; the `telecom_words` probe on the same sides as `telecom`, by their words. Then the
-two models over the signals, on the dev sets: in-scope complaints
-(the queries with `expect`) should get `strong`; queries labelled `match: none` (not telecom) and
-`match: weak` (telecom, no scenario) should not. The holdout files are left out: they check the
+two models over the signals, on the dev sets: in-scope complaints (the queries with `expect`)
+should get `strong`; queries labelled `match: none` (not telecom) and `match: weak` (telecom, no
+scenario) should not. The holdout files are left out: they check the
 calibration, never fit it.
 """
 
@@ -19,9 +19,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from app.corpus.loader import NOT_TELECOM_FILES, UNCOVERED_TELECOM_FILE, read_elsewhere
-from app.measure.evaluation import load_queries
 from app.embedding.encoder import QueryEncoder
 from app.index.store import IndexVersion
+from app.measure.evaluation import load_queries
 from app.search.engine import SearchEngine
 from app.search.match import FEATURES, Calibration, LogisticModel, Probe, WordProbe
 from app.text.normalize import normalize
