@@ -22,3 +22,16 @@ def test_a_drop_beyond_the_tolerance_is_reported(engine, tmp_path):
     assert evaluation.check(engine, tmp_path, within) == []
     regressions = evaluation.check(engine, tmp_path, beyond)
     assert [line.split(":")[0] for line in regressions] == ["one.jsonl complaints/hit@1", "one.jsonl questions/recall@5"]
+
+
+def test_failures_list_the_queries_given_the_wrong_match():
+    outcomes = [
+        evaluation.MatchOutcome("燃气费怎么这么贵", "chat", "none", "weak", 0.4),
+        evaluation.MatchOutcome("物业费一年多少", "chat", "none", "none", 0.1),
+        evaluation.MatchOutcome("能不能帮我查下卫星电话", "terse", "weak", "none", 0.1),
+        evaluation.MatchOutcome("能不能开个卫星电话套餐", "terse", "weak", "strong", 0.9),
+    ]
+    listed = evaluation.format_failures(outcomes)
+    assert "燃气费怎么这么贵" in listed and "match weak (0.40); expected none" in listed
+    assert "能不能开个卫星电话套餐" in listed
+    assert "物业费" not in listed and "帮我查下卫星电话" not in listed

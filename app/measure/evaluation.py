@@ -446,6 +446,11 @@ def format_failures(outcomes: list) -> str:
             if o.rank is None or o.rank > 5:
                 lines.append(f"- {o.query}\n    rank {o.rank or '>10'}; expected {', '.join(o.expected)}; got {', '.join(o.returned[:5])}")
             continue
+        if isinstance(o, MatchOutcome):
+            # A telecom matter no scenario covers may get `none` too; only `strong` misses it.
+            if o.level != o.expected and not (o.expected == "weak" and o.level == "none"):
+                lines.append(f"- {o.query}\n    match {o.level} ({o.confidence:.2f}); expected {o.expected}")
+            continue
         problems = []
         if o.rank != 1:
             problems.append(f"rank {o.rank or '>10'}")
