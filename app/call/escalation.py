@@ -196,16 +196,21 @@ _OBSERVED = re.compile(
     )
 )
 # The place is a landmark: "法院对面那间门市", "工信部那个大楼旁边".
-_LANDMARK = re.compile(r"^.{0,6}?" + _group("对面 旁边 附近 隔壁 边上 楼下 楼上 斜对面 那条街 那条路 那一带"))
+_LANDMARK = re.compile(
+    r"^.{0,6}?" + _group("对面 旁边 附近 隔壁 隔篱 边上 楼下 楼上 斜对面 那条街 那条路 那一带 门口那 门口的")
+)
 # The place only qualifies a noun: 记者证, 律师费, 法院宿舍.
-_COMPOUND = re.compile(r"^" + _group("证 费 站 宿舍 家属院 家属楼 小区 大院 职工"))
+_COMPOUND = re.compile(r"^" + _group("证 费 站 宿舍 家属院 家属楼 小区 大院 职工 联络站 联络处"))
 # The place cited as a source of news or offers ("报纸话你哋而家有长者优惠", "消委会出咗份报告") or as the sender of
 # a summons in a text message; a paper one reads.
 _SOURCE_AFTER = re.compile(
-    r"^.{0,2}?" + _group("报道 登了 登的 上说 上讲 上面说 上写 出了份报告 出了报告 发了报告 话你们 说你们有 传票")
+    r"^.{0,2}?"
+    + _group("报道 登了 登的 上说 上讲 上面说 上写 出了份报告 出了报告 发了报告 发的 话你们 说你们有 传票")
 )
 _READ_BEFORE = re.compile(r"(?:看|读|翻)(?:了|过|到)?.{0,3}$")
 _PUBLICATIONS = re.compile(_any("报纸 日报 晚报 早报 时报 都市报 晨报 商报 新闻网"))
+# The place asked about: "12315电话是多少", "12300是干嘛的".
+_ASKED_ABOUT = re.compile(r"^(?:的)?(?:电话|号码|热线|地址)?(?:是|是不是)?(?:多少|几号|干嘛|干什么|做什么|什么意思|在哪)")
 # People, not sources: what a lawyer says of the company is the customer consulting one ("律师说你们有责任").
 _PEOPLE = re.compile(_any("记者 律师 大v 网红 法律顾问"))
 # After the cue, the mention is declared harmless: a past call only to ask, another business, a joke.
@@ -234,6 +239,8 @@ _RULES_BEFORE = re.compile(_group("按 按照 根据 依据 依照") + "$")
 
 def _negated(clause: str, at: int) -> bool:
     before = clause[:at]
+    if re.search(r"(?<!得)[不没]$", before):  # the cue's own verb denied: "我不发朋友圈" (not 不得不)
+        return not _RHETORICAL.search(clause)
     last = None
     for m in _NEGATION.finditer(before):
         last = m
@@ -280,7 +287,9 @@ _STEP_BEFORE = _group(
     "找 去 到 上 打 拨 向 跟 给 请(?!问) 联系 叫 委托 咨询 问问 报料给 爆料给 约 约了",
     "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 写信给 递到 递给 交到",
 )
-_STEP_AFTER = _group("投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见 提交", r"告(?!诉)")
+_STEP_AFTER = _group(
+    "投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见 提交 发帖 投稿 投了稿", r"告(?!诉)"
+)
 # Where at the place the step is taken: "在12315网站上提交了投诉", "法院那边我已经立案了"
 _SITE = _group("网站上 网站 官网上 官网 平台上 平台 小程序上 公众号上 那边我 那边 那里")
 
@@ -289,27 +298,39 @@ _PLACES: dict[Kind, str] = {
     "media": _any(
         "记者 媒体 传媒 电视台 报社 报馆 报纸 日报 晚报 早报 时报 电台 央视 焦点访谈 315晚会 新闻热线 报料热线 爆料热线",
         "大v 网红 都市频道 都市报 晨报 商报 新闻网 民生频道 栏目组 节目组",
+        "澎湃新闻 新京报 南方周末 封面新闻 红星新闻 极目新闻 大象新闻",
     ),
     "regulator": _any(
         "工信部 公信部 信产部 通管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
         "市长热线 市民热线 政府热线 市长信箱 省长信箱 部长信箱 局长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
         "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委 消保官 消保处",
         "工业和信息化部 市监局 市场监督局 政务热线 便民热线 消费者权益保护委员会 消费者权益保护协会 领导留言板",
-        "人民网留言 网信办",
-        r"(?<!\d)(?:12300|12315|12345)(?!\d)",
+        "人民网留言 网信办 人大代表 政协委员 督查平台 国务院客户端 立委 立法会议员 区议员 通讯管理局 物价局",
+        r"互联网(?:\+|加)督查",
+        r"(?<!\d)(?:12300|12315|12345|1823)(?!\d)",  # 1823: Hong Kong's government line
         r"[一幺]二三(?:零零|一五|四五)",  # the numbers as said aloud and transcribed
         # someone above the company, described: "就是上面管你们的部门"
         r"(?:上面|上级)?管(?:你们|运营商|电信公司)的(?:那个|那些)?(?:部门|单位|机构|衙门)",
     ),
-    "legal": _any("律师 律所 律师事务所 法院 法庭 法律顾问 检察院"),
+    "legal": _any(
+        "律师 律所 律师事务所 法院 法庭 法官 法律顾问 检察院 法律援助 法务 调解委员会",
+        "大状 小额钱债审裁处 审裁处 地检署 检察署",  # Hong Kong and Taiwan
+    ),
 }
 # Places that are only a sign with the customer's action (有关部门 alone is often just "the rules").
 _WEAK_PLACES: dict[Kind, str] = {
     "regulator": _any("有关部门 相关部门 上级部门 主管部门 监管部门 政府部门 政府"),
-    "media": "黑猫",  # the complaint site, when complained on ("在黑猫上投诉"); a pet otherwise
+    "media": _any(
+        "黑猫",  # the complaint site, when complained on ("在黑猫上投诉"); a pet otherwise
+        # consumer-rights programmes, when the customer goes to them (not one watched); 今日说法 as
+        # normalised (今日 is Cantonese for 今天)
+        "今天说法 1818黄金眼 小莉帮忙 帮女郎 新闻调查 每周质量报告 经济半小时 东方时空 第一现场 零距离 帮帮团 新闻坊",
+        "东张西望",  # Hong Kong
+    ),
 }
 _PLATFORMS = _group(
     "网上 网络上 微博 官博 抖音 斗音 快手 朋友圈 小红书 论坛 贴吧 头条 b站 知乎 公众号 视频号 dcard ptt 脸书 facebook fb ig",
+    "业主群 爆料公社",
     "youtube 推特 twitter threads 连登 lihkg",
     "黑猫投诉 聚投诉",  # complaint sites run by the media
 )
@@ -320,15 +341,23 @@ _STEPS: dict[Kind, str] = {
         "曝光 上热搜 上新闻 上电视 报料 爆料",
         "拉横幅 挂横幅 拉条幅 拉白布 举牌子 举牌 静坐",  # a protest in public, at the shop's door
         r"(?:横幅|条幅|标语)(?:都|也|已经)?(?:做好|印好|写好|准备好)",
-        r"(?:发|挂|贴|晒|传|放|写|上传)(?:到|在|上)?.{0,4}?" + _PLATFORMS,
+        r"(?:发|挂|贴|晒|传|放|写|上传)(?:到|在|上)?[^不没，]{0,4}?" + _PLATFORMS,
+        # a video or a post made for a platform: "拍影片上youtube", "抖音视频都剪好了", "小红书上我写了篇笔记"
+        r"(?:视频|影片|笔记|帖子|文章|稿子)[^，]{0,6}?(?:上|发|传|放|投)(?:到|在)?" + _PLATFORMS,
+        _PLATFORMS + r"(?:上的?|的)?(?:视频|影片|笔记|帖子|稿子)(?:都|也|已经)?(?:剪好|拍好|写好|做好|发了)",
+        _PLATFORMS + r"上.{0,6}?(?:写了|发了|发过|挂了|po了)",
+        r"(?:上|在|去)" + _PLATFORMS + r".{0,4}?(?:做|拍|出)(?:一期|一个|个|条)?(?:视频|影片|节目)",
         r"(?:在|到|上|去)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享)",
-        r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|网友)(?:都|来)?(?:知道|看看|看下|看一下|评评理)",
+        r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|网友|整个小区|全小区|全村)(?:都|来)?(?:知道|看看|看下|看一下|评评理)",
+        "捅出去 报道你们",
         # a live stream, a post that names and shames ("去营业厅开直播", "在官博底下挂你们")
         r"(?:开|搞)直播|直播给.{0,4}?看|挂(?:你们|出来|到网上)|(?:发|放|挂|贴|传)上网",
     ),
-    "regulator": _any("越级投诉 举报你们", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
+    "regulator": _any("越级投诉 举报你们 上访", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
     "legal": _any(
-        "起诉 入禀 告到底 打官司 走法律 法律程序 法律途径 法律手段 司法程序 诉讼 仲裁 律师函 律师涵 上法院 对簿公堂",
+        "起诉 入禀 告到底 告到你们 走法律 诉讼 律师函 律师涵 存证信函 上法院 对簿公堂 诉状 提告 申告",
+        r"仲裁(?!条款)|打(?:一场|场|个|这个)?官司|等(?:着)?开庭|开庭见",
+        r"(?:法律|司法)(?:程序|途径|手段)|(?:等着|准备)(?:收|接)(?:法院)?的?传票|保留.{0,4}?追究",
         "法院见 法庭见 诉诸法律 法律解决 法律武器 依法维权",
         r"(?<![广报公通警预转忠被原])告(?:你|您|他|死)们?",
         r"追究.{0,6}法律责任",
@@ -339,13 +368,27 @@ _POLICE = re.compile(_any("报警 报案 找警察 叫警察 去派出所 打110
 _ACCUSES = re.compile(
     r"你们(?:这|这就|这分明|分明|就|简直)?(?:是|叫)?(?:诈骗|骗子|欺诈|骗人|骗钱|抢钱|敲诈)|(?:抓|告|查|处理)(?:你们|营业员|业务员)"
 )
-_CONTACT = "打 来电 致电 打电话 打过来 打来 投诉 反映 找 联系 来 去 问 报修 报障 催 申请 说 提交 跑 send 发邮件 email 邮件 留言 私信"
-_COUNT = r"(?!交道)(?:n(?![a-z])|多少|(?:好|很|无数)?(?:几|多|[二三四五六七八九十两]+|[2-9]|\d\d)+)"
+_CONTACT = (
+    "打 来电 致电 打电话 打过来 打来 投诉 反映 反馈 找 联系 来 去 问 报修 报障 催 申请 说 讲 提交 跑 上门 send 发邮件 email"
+    " 邮件 留言 私信"
+)
+_COUNT = r"(?!交道)(?:n(?![a-z])|多少|(?:好|很|无数)?(?:几|多|[二三四五六七八九十两百千]+|[2-9]|\d\d)+)"
 _REPEAT = re.compile(
     _any(
         # "第三次打电话了", "这是我第三次在线上找你们了", "第n次问了"
-        r"第(?:[二三四五六七八九十两几]+|[2-9]|\d\d|n(?![a-z]))(?:次|回)[^，]{0,5}?" + _group(_CONTACT, "了 啊 呀"),
-        _group(_CONTACT, "找你们 找过你们") + r"(?:了|过)+.{0,4}?" + _COUNT + _group("次 回 遍 趟 个电话") + "(?!交道)",
+        r"第(?:[二三四五六七八九十两几]+|[2-9]|\d\d|n(?![a-z]))(?:次|回|遍)[^，]{0,5}?" + _group(_CONTACT, "了 啊 呀"),
+        _group(_CONTACT, "找你们 找过你们") + r"(?:了|过)+.{0,4}?" + _COUNT + _group("次 回 遍 趟 通 个电话") + "(?!交道)",
+        # the same thing told again and again: "又让我重新说一遍", "我讲了成十次", "热线都快打烂了"
+        r"又(?:要|让|叫)我(?:重新|重复|再)(?:说|讲)|(?:说|讲)了(?:成|都)?" + _COUNT + r"(?:遍|次)",
+        r"都(?:快)?打(?:烂|爆)了|我又来了|又是我",
+        # several tickets, several staff told: "工单号我都记了好几个了", "我已经跟你们三个同事讲过"
+        r"(?:工单|单号|投诉单)[^，]{0,6}?(?:好几|几|[二三四五六七八九十两]+|[2-9])(?:个|张)",
+        r"(?:跟|同|和)你们" + _COUNT + r"个(?:同事|客服|人)(?:都)?(?:讲|说)过",
+        r"(?:之前|上次|已经)(?:我)?(?:已经)?(?:跟|同|和)你们的?(?:同事|客服|人)(?:说|讲)(?:过|了|得)",
+        # a promise made on an earlier contact: "上回那个客服答应我退钱"
+        r"(?:上回|上次|之前|上个?礼拜|上个?星期|上周|上个月|前几天).{0,10}?(?:答应|说好|承诺)",
+        # from one month to the next: "我从上个月打到这个月"
+        r"上个?(?:月|礼拜|星期|周).{0,3}?(?:打|讲|说|催|找|问)到(?:这|今)个?(?:月|礼拜|星期|周)",
         # not a procedure's name: "短信说要我二次实名"
         _group(_CONTACT, "找你们 找过你们") + r".{0,4}?" + _COUNT + _group("次 回 遍 趟") + "(?!交道|实名|石名|认证|验证|核验|放号)",
         r"(?:多|好几|几|[二三四五六七八九十两]+|[2-9])次" + _group(_CONTACT),
@@ -355,31 +398,36 @@ _REPEAT = re.compile(
         r"(?<!你们)(?<!他们)(?<!就)(?<!要)(?<!会)(?:每天|每日|天天)(?:都)?(?:打|来)(?!.{0,4}?给我)",
         r"(?:一直|始终|总是|老是|每次|从来|根本)都?(?:没人|没有人|没|不)"
         r"(?:管|处理|解决|理|回复|回电|回电话|给我回|联系我|跟进|上门)",
-        r"说了(?:多少|好几|几|无数|[二三四五六七八九十两]+|[2-9])(?:遍|次)",
+
         # passed around, put off every time: "转了三个客服", "报了三次维修，次次都话等通知"
-        r"转了" + _COUNT + r"个?(?:客服|人工|坐席|部门)",
+        r"(?:转|换)了" + _COUNT + r"个?(?:客服|人工|坐席|部门)",
         r"报了?" + _COUNT + r"次(?:维修|修|障)",
-        r"(?:每次|次次|回回)都(?:说|话|讲|叫我|让我)(?:再)?等",
+        r"(?:每次|次次|回回|每回)都(?:说|话|讲|叫我|让我|答应)",
         # calls left unanswered ("一直打你们电话都没人接"), a complaint kept up for weeks ("反映了快一个月了")
         r"(?:一直|始终|总是|老是|每次)(?:打|找|联系|催)[^，]{0,6}?(?:没人|没有人)(?:接|理|管|回)",
-        r"(?:反映|投诉|报修|催|找你们)了?(?:快|都|有|将近|整整)?(?:半|一|两|三|几|[1-9])个?多?(?:月|星期|礼拜|周)",
+        r"(?:反映|反馈|投诉|报修|催|找了?你们|折腾)了?(?:快|都|有|将近|整整|连续)?(?:半|一|两|三|几|[1-9])个?多?"
+        r"(?:年|月|星期|礼拜|周)",
     )
 )
 # A contact before this one, unless the customer was content with it ("上次打电话你们处理得挺好").
 _EARLIER_CONTACT = re.compile(
     r"(?:已经|之前|上次|上周|上个?礼拜|上个?星期|昨天|前天|前几天|前段时间|前阵子|上个月|早上|上午)"
-    r"(?:就|也|都)?(?:已经|已)?"
+    r"(?:我)?(?:就|也|都)?(?:已经|已)?"
     + _group(
-        "打过 打了电话 打过电话 反映过 投诉过 报修过 报过修 报过障 来电过 联系过 问过 来过 提交过 申请过",
+        "打过 打了电话 打过电话 反映过 投诉过 报修过 报过修 报过一次修 报了一次修 报过障 来电过 联系过 问过 来过",
+        "提交过 申请过",
         "来电反映过 来电投诉过 来过电 来电咨询过",
     )
 )
-_CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说清楚了"))
+_CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说清楚了 已经解决 解决了 搞定了 处理好了"))
 # The contact before was a question, not a complaint left open ("上礼拜打过一次电话问续费的价格"; not "问过怎么还没修").
-_ASKED_THEN = re.compile(r"^.{0,5}?(?:问|咨询)(?!.{0,10}?(?:什么时候|怎么还|为什么|到底|进度|结果|没))")
+_STILL_OPEN = r"(?:什么时候|怎么还|为什么|到底|进度|结果|没)"
+_ASKED_THEN = re.compile(r"^.{0,5}?(?:问|咨询|办)(?!.{0,10}?" + _STILL_OPEN + ")")
+# or the earlier contact was itself a question: "之前问过套餐的事" (not "问过好几次怎么还没修")
+_ASKED_BEFORE = re.compile(r"(?:问|咨询)过$")
 # The company calling the customer, counted in the clause after ("你们一直打电话来挽留，一天打三次") or in
 # the same one ("客户经理给我打了三次电话"; not a call back promised: "说好给我打回来").
-_COMPANY_CALLS = re.compile(r"你们[^，]{0,4}?打(?:电话)?(?:来|给我|过来)|给我打(?:了|过)")
+_COMPANY_CALLS = re.compile(r"你们[^，]{0,4}?打(?:电话)?(?:来|给我|过来)|给我打(?:了|过|" + _COUNT + ")|打了?[^，]{0,4}?给我")
 
 # Illness, disability, pregnancy: always the customer's situation.
 _FRAIL = re.compile(
@@ -387,6 +435,8 @@ _FRAIL = re.compile(
         "孕妇 怀孕 残疾 残障 盲人 视障 听障 聋哑 耳聋 听力不好 瘫痪 住院 病人 生病 重病 癌症 手术 化疗 透析 卧床",
         "行动不便 病危 昏迷 植物人 心脏病 抢救 重症 老年痴呆 痴呆 认知障碍 阿尔茨海默 自闭症 智力障碍 智障",
         r"中了?风 脑梗 脑溢血 脑出血 偏瘫 失智 全盲 失明 眼睛看不见 双目 轮椅",
+        r"身障 伤残 洗肾 精神病 精神障碍 抑郁症 病患 坐月子 产妇 预产期 平安钟 救护车 急救 高烧 瘫(?:在|了) 怀(?:着|了)孕",
+        r"(?:叫|打|拨)120(?!\d)|快要?生了|就快生(?!气)",
     )
 )
 _AGE = r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)"
@@ -398,7 +448,7 @@ _OLD = re.compile(
         "老年人 老太太 老太 老大爷 老爷子 老奶奶 老爷爷 上了年纪 年纪大 岁数大 年纪这么大 孤寡 独居 空巢 低保",
         "这把年纪 一把年纪 老头子 老太婆 不识字 文盲",
         _AGE + r"多?岁?的(?:人|老人|老头|老太)",
-        "腿脚不好 腿脚不便 眼睛不好 视力不好 耳朵不好 身体不好",
+        "腿脚不好 腿脚不便 眼睛不好 视力不好 耳朵不好 耳朵背 耳背 身体不好 一个人住 听不懂普通话 不会说普通话",
         r"老人(?!机)",
         _AGE + r"(?:多|几)?岁",
         # an age, not a sum: "扣了我八十几块钱"
@@ -415,7 +465,7 @@ _CHILD = re.compile(
     )
 )
 # A child mentioned in passing ("带孩子出去玩") counts only with what happened to them.
-_KID = re.compile(r"(?<!带)(?:小孩|孩子|小朋友)")  # not looking after them ("帮女儿带孩子")
+_KID = re.compile(r"(?<!带)(?:小孩|孩子|小朋友|个仔|个女)")  # 个仔: Cantonese "my son"  # not looking after them ("帮女儿带孩子")
 _KID_AFFECTED = re.compile(
     _any("被 给 让 偷偷 充值 游戏 扣 骗 办了 办的 用的 网课 上课 作业 联系不上 打不通 不懂 不会")
 )
@@ -429,7 +479,8 @@ _GRIEVANCE = re.compile(
 )
 # Threats against the customer's own life.
 _SELF_HARM_WORDS = _any(
-    "不想活 不活了 活不成 活不下去 撑不下去 活够了 活着没意思 死了算了 死给你们看 死在你们 自杀 自焚 跳下去 跳河",
+    "不想活 不活了 活不成 活不下去 撑不下去 活够了 死了算了 死给你们看 死在你们 自杀 自焚 跳下去 跳河",
+    r"活着.{0,3}?没(?:什么|啥)?意思|我死了你们.{0,2}?(?:满意|高兴|开心|安心)|不想再活|跳落去|活落去|遗书",
     r"跳楼(?!价|甩卖|大甩卖|大拍卖|拍卖|大减价|清仓)",  # not the clearance sale
     r"喝药|喝农药|安眠药|割腕|上吊|寻死|轻生|一了百了|(?<![你们])去死|在.{0,6}?(?:楼顶|天台)",
 )
@@ -438,23 +489,34 @@ _THREAT = re.compile(
     _any(
         r"砸.{0,6}?(?:营业厅|门店|店|柜台|公司|电脑|基站|机房|东西)",
         r"(?:营业厅|门店|柜台|东西)(?:给|都|全)?砸",
+        # tables turned, a car driven in: "把电脑全掀了", "开车撞进你们营业厅"
+        r"掀(?:了|翻)?.{0,4}?(?:桌子|柜台|摊子)|把.{0,6}?(?:桌子|柜台|电脑|东西)(?:给|都|全)?掀",
+        r"(?:开车|车)撞.{0,4}?(?:营业厅|门店|店|公司|你们)",
         # the thing broken named first: "把你们那玻璃门砸了"
-        r"把.{0,6}?(?:门|玻璃|窗户?|柜台|招牌|电脑|东西|店)(?:给|都|全)?砸",
+        r"把.{0,6}?(?:门|玻璃|窗户?|柜台|招牌|电脑|东西|店)(?:给|都|全|统统)?(?:砸|掼|摔)|砸给你们?看",
+        # equipment cut or broken: "把你们楼道里的光纤箱子给剪了"
+        r"把.{0,8}?(?:光纤箱|光缆|交接箱|基站|机房).{0,3}?(?:剪|砸|烧|拆)",
         r"(?:跟|和)(?:你们|你)(?:拼了|拼命|同归于尽)",
-        "同归于尽 弄死 杀了 收拾你 放火 烧了你们 炸了你们 炸掉 血溅 见一个打一个 一拳 泼油漆 泼粪",
+        "同归于尽 弄死 杀了 收拾你 烧了你们 炸了你们 炸掉 血溅 一拳 泼油漆 泼粪 砍人 捅人 杀人 放狗咬 🔪",
+        r"见一(?:个|次|回)(?:打|揍)一(?:个|次|回)|废了(?:他|她|你)|烧(?:了|掉)?你们?(?:间|家|的)",
         "拿刀 带刀 动刀 菜刀 汽油 炸药 硫酸 煤气罐 球棒 棒球棍 铁棍 铁棒 棍子 砖头",
         # a tool carried along (锤子 alone is also a phone brand)
         r"(?:拿|拎|提|带|揣|抄)(?:上|着|起)?(?:一?把|个)?(?:锤子|斧头|扳手|铁锹|刀)",
-        r"(?:砍|捅|揍)(?:死|了)?你|(?<!打)打死(?!我也|也)|找人来?(?:收拾|弄|砸|堵|打)|让你们?好看|堵(?:她|他|你|人)",
+        r"(?:砍|捅|揍|斩)(?:死|了)?(?:你|他|她|那个|𠮶个)|(?<!打)打死(?!我也|也)|让你们?好看|(?:堵|截)(?:她|他|你|人)",
+        r"找人(?:来|去)?(?:收拾|弄|砸|堵|打|教训|修理)|(?:拎|提|带|拿|扛)(?:一)?桶(?:汽)?油|让你们.{0,6}?开不了门",
         # hurting a named person: "非揍他一顿不可", "打得他爹妈都不认识", "堵住你们门口"
         r"揍(?:他|她|你|人|那)|揍.{0,4}?一顿|(?<!骂)(?<!说)打(?:他|她|你|人)?一顿|打得.{0,4}?(?:爹妈|妈都|满地|半死|住院|爬不起)",
         r"堵(?:住|在)(?:你们?|他们?|她们?)?.{0,3}?(?:门口|大门|营业厅|门店|公司)",
         r"把.{0,6}?(?:门口|大门|门|营业厅|门店|店)(?:给|都)?(?:你们?|他们?)?堵(?:了|住|上|死)",
         r"打(?:断|折|瘸).{0,4}?(?:腿|手|胳膊)|(?:腿|胳膊)(?:给他|给你)?打(?:断|折|瘸)|(?:掟|扔|摔|砸)烂|削(?:他|你|死)",
-        r"一把火(?:给|把)|点了你们",  # 烧了你们 is in the list above
+        r"放(?:一把|把)?火|点(?:一)?把火|一把火(?:给|把)|点了你们|把.{0,6}?(?:营业厅|门店|店)(?:给)?(?:点|烧)了",  # 烧了你们: above
         r"(?:找|带|叫)(?:几个|一帮|一群|一些|些)(?:人|兄弟)(?:去|来|过去|过来)(?:你们|营业厅|店里|门店|公司|找你|收拾|算账|闹)",
         # a threat left open: "逼急了我什么事都干得出来", "我要是出点什么事，就是你们逼的"
         r"(?:什么|啥)事?都(?:干|做)得出|(?:是|被)你们逼(?:的|死)|狗急跳墙",
+        r"不保证.{0,6}?(?:做|干)出|(?:会|能)(?:做|干)出(?:什么|啥)(?:事|事情)?来",
+        # a warning to a person: "让他下班出门小心点", "小心我把你们…", "我会让那个师傅后悔的"
+        r"让(?:他|她|你|那个.{0,6}?)(?:出门|下班|走路|走夜路|晚上|以后){0,2}小心(?:点|些|着)|小心我(?:把|揍|打|砸|找人|弄|收拾|烧|砍)",
+        r"(?:让|叫)(?:你们?|他们?|她们?|那个.{0,6}?)后悔|你们?会后悔的",
         # "你们等着" ending its clause, "别怪我不客气", "我知道那个师傅住哪"
         r"你们?(?:给我)?等着(?:瞧)?$|别怪我(?:不客气|下手|翻脸|手下无情)|下手狠|你们看住来",
         r"(?:知道|打听到|查到)了?.{0,6}?(?:住哪|住在哪|家在哪|住址)",
@@ -530,7 +592,7 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
             continue
         if _LANDMARK.match(after) or (_SOURCE_AFTER.match(after) and not _PEOPLE.fullmatch(m.group())):
             continue
-        if _PUBLICATIONS.fullmatch(m.group()) and _READ_BEFORE.search(before):
+        if _ASKED_ABOUT.match(after) or (kind == "media" and _READ_BEFORE.search(before)):
             continue
         if _harmless(c, m.start(), m.end()):
             continue
@@ -577,6 +639,7 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
             c.sign("repeat-contact", m.start(), m.end())
             for m in _EARLIER_CONTACT.finditer(c.text)
             if not _ASKED_THEN.match(c.text[m.end() :])
+            and not (_ASKED_BEFORE.search(m.group()) and not re.search(_STILL_OPEN, c.whole[c.offset + m.end() :]))
         ]
     patterns = [("threat", _THREAT), ("vulnerable", _FRAIL)]
     if not _COMPANY_CALLS.search(c.prev + "，" + c.text):
@@ -587,8 +650,11 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
             patterns.append(("vulnerable", _KID))
     for kind, pattern in patterns:
         for m in pattern.finditer(c.text):
-            if not _negated(c.text, m.start()) and not (kind == "vulnerable" and _JOB_AFTER.match(c.text[m.end() :])):
-                signs.append(c.sign(kind, m.start(), m.end()))
+            if _negated(c.text, m.start()) or (kind == "vulnerable" and _JOB_AFTER.match(c.text[m.end() :])):
+                continue
+            if kind != "repeat-contact" and _reported(c, m.start()):  # "看新闻说有人砸营业厅"
+                continue
+            signs.append(c.sign(kind, m.start(), m.end()))
     return signs
 
 
