@@ -182,7 +182,7 @@ _JOB_BEFORE = re.compile(
     _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她 cx 客户 本人 单位")
     + r"(?:也|就|以前|原来|本身)?(?:是|当|做|干|在|为)[^找去到打向请告]{0,4}$|(?:做|当|干)$"
     # a firm of one's own: "我开咗间小律师事务所"
-    + r"|开了?(?:间|家|个)小?$"
+    + r"|开了?(?:间|家|个)小?$|(?:我们|咱们)的?$"  # "我们律所", a firm of one's own
     # a job the customer gives themselves: "cx自称执业律师", "身为律师"
     + r"|(?:自称|身为|作为|本身是)[^找去到打向请告]{0,4}$"
 )
@@ -205,12 +205,16 @@ _COMPOUND = re.compile(r"^" + _group("证 费 站 宿舍 家属院 家属楼 小
 # a summons in a text message; a paper one reads.
 _SOURCE_AFTER = re.compile(
     r"^.{0,2}?"
-    + _group("报道 登了 登的 上说 上讲 上面说 上写 出了份报告 出了报告 发了报告 发的 话你们 说你们有 传票")
+    + _group("报道 登了 登的 上说 上讲 上面说 上写 上那个 上的 上有 出了份报告 出了报告 发了报告 发的 话你们 说你们有 传票")
 )
 _READ_BEFORE = re.compile(r"(?:看|读|翻)(?:了|过|到)?.{0,3}$")
 _PUBLICATIONS = re.compile(_any("报纸 日报 晚报 早报 时报 都市报 晨报 商报 新闻网"))
 # The place asked about: "12315电话是多少", "12300是干嘛的".
 _ASKED_ABOUT = re.compile(r"^(?:的)?(?:电话|号码|热线|地址)?(?:是|是不是)?(?:多少|几号|干嘛|干什么|做什么|什么意思|在哪)")
+# or looked up: "我要查一下区法院的号码"
+_NUMBER_OF = re.compile(r"^的?(?:电话|号码|热线|地址)(?:号码)?(?=[，,。？?]|$)")
+# A landmark named before the place: "我家楼下就是消委会办公室".
+_LANDMARK_BEFORE = re.compile(_group("楼下 楼上 隔壁 对面 旁边 附近") + r"(?:就)?是$")
 # People, not sources: what a lawyer says of the company is the customer consulting one ("律师说你们有责任").
 _PEOPLE = re.compile(_any("记者 律师 大v 网红 法律顾问"))
 # After the cue, the mention is declared harmless: a past call only to ask, another business, a joke.
@@ -220,6 +224,7 @@ _HARMLESS_AFTER = re.compile(
         r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)",
         r"(?:不是|并非|并不是|非)(?:要|想|为了)?(?:投诉|告你们|起诉|曝光|闹事|找事)",
         r"(?:以后|之后|回头|改天|过后)再说",  # put off: "打官司的事以后再说吧"
+        r"^.{0,6}?[？?，,]?\s?(?:没那个必要|没有必要|没必要|犯不着|用不着)",  # "跟你们打官司？没那个必要"
         # a lawsuit with someone else: "在打官司 和前夫分财产"
         r"^(?:打官司|起诉|诉讼|官司)\s?(?:和|跟|同|与)(?:前夫|前妻|老公|老婆|丈夫|妻子|房东|邻居|亲戚|兄弟|姐妹|开发商|物业|老板|单位)",
         # a joke, unless denied ("不是开玩笑", "你以为我在说笑吗")
@@ -233,7 +238,7 @@ _PRAISE = re.compile(_any("表扬 感谢信 锦旗 点赞 夸夸 抽中 中奖 �
 # that platform, not to a regulator.
 _THIRD_PARTY = re.compile(_any("解绑 解封 被注册 注册过 注册不了 绑了 被绑 绑定了 封号 被封"))
 # (the rules word a few characters on, but no step on the way: "工信部对不限量宣传有无规定", not "工信部反映你们违反规定")
-_RULES_AFTER = re.compile(r"^(?:(?!投诉|举报|申诉|告|反映|起诉|曝光|提交|立案|找|去).){0,10}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求运营商"))
+_RULES_AFTER = re.compile(r"^(?:(?!投诉|举报|申诉|告|反映|起诉|曝光|提交|立案|找|去).){0,10}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求"))
 _RULES_BEFORE = re.compile(_group("按 按照 根据 依据 依照") + "$")
 
 
@@ -298,10 +303,10 @@ _PLACES: dict[Kind, str] = {
     "media": _any(
         "记者 媒体 传媒 电视台 报社 报馆 报纸 日报 晚报 早报 时报 电台 央视 焦点访谈 315晚会 新闻热线 报料热线 爆料热线",
         "大v 网红 都市频道 都市报 晨报 商报 新闻网 民生频道 栏目组 节目组",
-        "澎湃新闻 新京报 南方周末 封面新闻 红星新闻 极目新闻 大象新闻",
+        "澎湃新闻 新京报 南方周末 封面新闻 红星新闻 极目新闻 大象新闻 博主 up主",
     ),
     "regulator": _any(
-        "工信部 公信部 信产部 通管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
+        "工信部 公信部 工信不 信产部 通管局 省管局 市管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
         "市长热线 市民热线 政府热线 市长信箱 省长信箱 部长信箱 局长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
         "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委 消保官 消保处",
         "工业和信息化部 市监局 市场监督局 政务热线 便民热线 消费者权益保护委员会 消费者权益保护协会 领导留言板",
@@ -319,18 +324,18 @@ _PLACES: dict[Kind, str] = {
 }
 # Places that are only a sign with the customer's action (有关部门 alone is often just "the rules").
 _WEAK_PLACES: dict[Kind, str] = {
-    "regulator": _any("有关部门 相关部门 上级部门 主管部门 监管部门 政府部门 政府"),
+    "regulator": _any("有关部门 相关部门 上级部门 主管部门 监管部门 政府部门 政府", r"(?:县|市|省|区)里的?领导"),
     "media": _any(
         "黑猫",  # the complaint site, when complained on ("在黑猫上投诉"); a pet otherwise
         # consumer-rights programmes, when the customer goes to them (not one watched); 今日说法 as
         # normalised (今日 is Cantonese for 今天)
         "今天说法 1818黄金眼 小莉帮忙 帮女郎 新闻调查 每周质量报告 经济半小时 东方时空 第一现场 零距离 帮帮团 新闻坊",
-        "东张西望",  # Hong Kong
+        "东张西望 拉呱 今天一线 小强热线 大河报",  # Hong Kong, Shandong, Henan, Hangzhou
     ),
 }
 _PLATFORMS = _group(
     "网上 网络上 微博 官博 抖音 斗音 快手 朋友圈 小红书 论坛 贴吧 头条 b站 知乎 公众号 视频号 dcard ptt 脸书 facebook fb ig",
-    "业主群 爆料公社",
+    "业主群 爆料公社 百度贴吧",
     "youtube 推特 twitter threads 连登 lihkg",
     "黑猫投诉 聚投诉",  # complaint sites run by the media
 )
@@ -346,17 +351,17 @@ _STEPS: dict[Kind, str] = {
         r"(?:视频|影片|笔记|帖子|文章|稿子)[^，]{0,6}?(?:上|发|传|放|投)(?:到|在)?" + _PLATFORMS,
         _PLATFORMS + r"(?:上的?|的)?(?:视频|影片|笔记|帖子|稿子)(?:都|也|已经)?(?:剪好|拍好|写好|做好|发了)",
         _PLATFORMS + r"上.{0,6}?(?:写了|发了|发过|挂了|po了)",
-        r"(?:上|在|去)" + _PLATFORMS + r".{0,4}?(?:做|拍|出)(?:一期|一个|个|条)?(?:视频|影片|节目)",
-        r"(?:在|到|上|去)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享)",
+        r"(?:上|在|去)" + _PLATFORMS + r".{0,4}?(?:做|拍|出|剪)(?:一期|一个|个|条)?(?:视频|影片|节目)",
+        r"(?:在|到|上|去)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享|直播)",
         r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|网友|整个小区|全小区|全村)(?:都|来)?(?:知道|看看|看下|看一下|评评理)",
-        "捅出去 报道你们",
+        "捅出去 报道你们 登报 见报 上报纸",
         # a live stream, a post that names and shames ("去营业厅开直播", "在官博底下挂你们")
-        r"(?:开|搞)直播|直播给.{0,4}?看|挂(?:你们|出来|到网上)|(?:发|放|挂|贴|传)上网",
+        r"(?:开|搞)直播(?!卖|带货)|直播给.{0,4}?看|挂(?:你们|出来|到网上)|(?:发|放|挂|贴|传)上网",
     ),
     "regulator": _any("越级投诉 举报你们 上访", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
     "legal": _any(
         "起诉 入禀 告到底 告到你们 走法律 诉讼 律师函 律师涵 存证信函 上法院 对簿公堂 诉状 提告 申告",
-        r"仲裁(?!条款)|打(?:一场|场|个|这个)?官司|等(?:着)?开庭|开庭见",
+        r"仲裁(?!条款|委)|打(?:一场|场|个|这个)?官司|等(?:着)?开庭|开庭见|网上立案",
         r"(?:法律|司法)(?:程序|途径|手段)|(?:等着|准备)(?:收|接)(?:法院)?的?传票|保留.{0,4}?追究",
         "法院见 法庭见 诉诸法律 法律解决 法律武器 依法维权",
         r"(?<![广报公通警预转忠被原])告(?:你|您|他|死)们?",
@@ -385,8 +390,7 @@ _REPEAT = re.compile(
         r"(?:工单|单号|投诉单)[^，]{0,6}?(?:好几|几|[二三四五六七八九十两]+|[2-9])(?:个|张)",
         r"(?:跟|同|和)你们" + _COUNT + r"个(?:同事|客服|人)(?:都)?(?:讲|说)过",
         r"(?:之前|上次|已经)(?:我)?(?:已经)?(?:跟|同|和)你们的?(?:同事|客服|人)(?:说|讲)(?:过|了|得)",
-        # a promise made on an earlier contact: "上回那个客服答应我退钱"
-        r"(?:上回|上次|之前|上个?礼拜|上个?星期|上周|上个月|前几天).{0,10}?(?:答应|说好|承诺)",
+        r"(?:上次|上回|之前).{0,8}?也是这么(?:跟我)?(?:说|讲)",  # the same answer as last time
         # from one month to the next: "我从上个月打到这个月"
         r"上个?(?:月|礼拜|星期|周).{0,3}?(?:打|讲|说|催|找|问)到(?:这|今)个?(?:月|礼拜|星期|周)",
         # not a procedure's name: "短信说要我二次实名"
@@ -411,17 +415,23 @@ _REPEAT = re.compile(
 )
 # A contact before this one, unless the customer was content with it ("上次打电话你们处理得挺好").
 _EARLIER_CONTACT = re.compile(
-    r"(?:已经|之前|上次|上周|上个?礼拜|上个?星期|昨天|前天|前几天|前段时间|前阵子|上个月|早上|上午)"
+    r"(?:已经|之前|上次|上周|上个?礼拜|上个?星期|昨天|前天|前几天|前段时间|前阵子|上个月|早上|上午|去年|前年)"
     r"(?:我)?(?:就|也|都)?(?:已经|已)?"
     + _group(
-        "打过 打了电话 打过电话 反映过 投诉过 报修过 报过修 报过一次修 报了一次修 报过障 来电过 联系过 问过 来过",
+        "打过 打了电话 打过电话 反映过 投诉过 投述过 报修过 报过修 报过一次修 报了一次修 报过障 来电过 联系过 问过 来过",
         "提交过 申请过",
         "来电反映过 来电投诉过 来过电 来电咨询过",
     )
 )
 _CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说清楚了 已经解决 解决了 搞定了 处理好了"))
 # The contact before was a question, not a complaint left open ("上礼拜打过一次电话问续费的价格"; not "问过怎么还没修").
-_STILL_OPEN = r"(?:什么时候|怎么还|为什么|到底|进度|结果|没)"
+_STILL_OPEN = r"(?:什么时候|怎么还|为什么|到底|进度|结果|没|未|哪里去|哪去|不通)"
+# A promise made on an earlier contact and not kept: "上回讲好寄新的光猫过来，快递单号都没给我".
+_PROMISED = re.compile(
+    r"(?:上回|上次|上趟|之前|上个?礼拜|上个?星期|上周|上个月|前几天|前天|昨天|去年)[^，]{0,10}?"
+    r"(?:答应|说好|讲好|承诺|保证|(?<!听)(?:说|讲)(?:会|要|已经)?.{0,4}?(?:回电|回复|答复|联系我|上门|寄|处理|跟进|升级))"
+    r"|(?:答应|说好|讲好|承诺)(?:的|了|过)"
+)
 _ASKED_THEN = re.compile(r"^.{0,5}?(?:问|咨询|办)(?!.{0,10}?" + _STILL_OPEN + ")")
 # or the earlier contact was itself a question: "之前问过套餐的事" (not "问过好几次怎么还没修")
 _ASKED_BEFORE = re.compile(r"(?:问|咨询)过$")
@@ -436,7 +446,7 @@ _FRAIL = re.compile(
         "行动不便 病危 昏迷 植物人 心脏病 抢救 重症 老年痴呆 痴呆 认知障碍 阿尔茨海默 自闭症 智力障碍 智障",
         r"中了?风 脑梗 脑溢血 脑出血 偏瘫 失智 全盲 失明 眼睛看不见 双目 轮椅",
         r"身障 伤残 洗肾 精神病 精神障碍 抑郁症 病患 坐月子 产妇 预产期 平安钟 救护车 急救 高烧 瘫(?:在|了) 怀(?:着|了)孕",
-        r"(?:叫|打|拨)120(?!\d)|快要?生了|就快生(?!气)",
+        r"(?:叫|打|拨)120(?!\d)|快要?生了|就快生(?!气)|心脏不好 耳朵听不见 耳朵听不到",
     )
 )
 _AGE = r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)"
@@ -457,7 +467,7 @@ _OLD = re.compile(
 )
 _CHILD = re.compile(
     _any(
-        "未成年 小学生 初中生 中学生 儿童",
+        "未成年 小学生 初中生 中学生 儿童 新生儿 刚出生 保温箱 早产",
         r"(?:读|上|念)(?:小学|初中|初[一二三]|中[一二三]|[一二三四五六]年级)",  # "个仔先读中一"
         r"(?:才|只有|刚|未满)" + _CHILD_AGE,
         r"(?:儿子|女儿|孩子)(?:今年|才)?" + _CHILD_AGE,
@@ -465,7 +475,7 @@ _CHILD = re.compile(
     )
 )
 # A child mentioned in passing ("带孩子出去玩") counts only with what happened to them.
-_KID = re.compile(r"(?<!带)(?:小孩|孩子|小朋友|个仔|个女)")  # 个仔: Cantonese "my son"  # not looking after them ("帮女儿带孩子")
+_KID = re.compile(r"(?<!带)(?:小孩|孩子|小朋友|个仔|个女|娃儿|娃娃|娃子)")  # 个仔: Cantonese "my son"  # not looking after them ("帮女儿带孩子")
 _KID_AFFECTED = re.compile(
     _any("被 给 让 偷偷 充值 游戏 扣 骗 办了 办的 用的 网课 上课 作业 联系不上 打不通 不懂 不会")
 )
@@ -480,7 +490,7 @@ _GRIEVANCE = re.compile(
 # Threats against the customer's own life.
 _SELF_HARM_WORDS = _any(
     "不想活 不活了 活不成 活不下去 撑不下去 活够了 死了算了 死给你们看 死在你们 自杀 自焚 跳下去 跳河",
-    r"活着.{0,3}?没(?:什么|啥)?意思|我死了你们.{0,2}?(?:满意|高兴|开心|安心)|不想再活|跳落去|活落去|遗书",
+    r"活着.{0,3}?没(?:什么|啥)?意思|我死了你们.{0,2}?(?:满意|高兴|开心|安心)|不想再活|跳落去|活落去|遗书|把自己(?:点了|烧了|烧死)",
     r"跳楼(?!价|甩卖|大甩卖|大拍卖|拍卖|大减价|清仓)",  # not the clearance sale
     r"喝药|喝农药|安眠药|割腕|上吊|寻死|轻生|一了百了|(?<![你们])去死|在.{0,6}?(?:楼顶|天台)",
 )
@@ -509,7 +519,7 @@ _THREAT = re.compile(
         r"堵(?:住|在)(?:你们?|他们?|她们?)?.{0,3}?(?:门口|大门|营业厅|门店|公司)",
         r"把.{0,6}?(?:门口|大门|门|营业厅|门店|店)(?:给|都)?(?:你们?|他们?)?堵(?:了|住|上|死)",
         r"打(?:断|折|瘸).{0,4}?(?:腿|手|胳膊)|(?:腿|胳膊)(?:给他|给你)?打(?:断|折|瘸)|(?:掟|扔|摔|砸)烂|削(?:他|你|死)",
-        r"放(?:一把|把)?火|点(?:一)?把火|一把火(?:给|把)|点了你们|把.{0,6}?(?:营业厅|门店|店)(?:给)?(?:点|烧)了",  # 烧了你们: above
+        r"放(?:一把|把)?火|点(?:一)?把火|一把火(?:给|把|烧)|点了你们|把.{0,6}?(?:营业厅|门店|店)(?:给)?(?:点|烧)了",  # 烧了你们: above
         r"(?:找|带|叫)(?:几个|一帮|一群|一些|些)(?:人|兄弟)(?:去|来|过去|过来)(?:你们|营业厅|店里|门店|公司|找你|收拾|算账|闹)",
         # a threat left open: "逼急了我什么事都干得出来", "我要是出点什么事，就是你们逼的"
         r"(?:什么|啥)事?都(?:干|做)得出|(?:是|被)你们逼(?:的|死)|狗急跳墙",
@@ -592,7 +602,9 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
             continue
         if _LANDMARK.match(after) or (_SOURCE_AFTER.match(after) and not _PEOPLE.fullmatch(m.group())):
             continue
-        if _ASKED_ABOUT.match(after) or (kind == "media" and _READ_BEFORE.search(before)):
+        if _ASKED_ABOUT.match(after) or (_NUMBER_OF.match(after) and re.search("查|问", before)):
+            continue
+        if _LANDMARK_BEFORE.search(before) or (kind == "media" and _READ_BEFORE.search(before)):
             continue
         if _harmless(c, m.start(), m.end()):
             continue
@@ -600,7 +612,7 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
             continue
         step = re.search(r".*(" + _STEP_BEFORE + r")[^，]{0,4}$", before)  # the action nearest the place
         then = re.match(r"^的?" + _SITE + r"?.{0,3}?" + _STEP_AFTER, after)
-        if step and not re.search(r"[是在当]", before[step.end(1) :]):
+        if step and not re.search(r"[是在当]|我们|咱们", before[step.end(1) :]):  # not "给我们律所办宽带"
             end = m.end() + then.end() if then else m.end()
             signs.append(c.sign(kind, step.start(1), end, _concrete(c.text, c.prev, step.start(1), end, c.whole)))
         elif then:
@@ -641,6 +653,11 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
             if not _ASKED_THEN.match(c.text[m.end() :])
             and not (_ASKED_BEFORE.search(m.group()) and not re.search(_STILL_OPEN, c.whole[c.offset + m.end() :]))
         ]
+        signs += [
+            c.sign("repeat-contact", m.start(), m.end())
+            for m in _PROMISED.finditer(c.text)
+            if re.search(_STILL_OPEN, c.whole[c.offset + m.end() :])
+        ]
     patterns = [("threat", _THREAT), ("vulnerable", _FRAIL)]
     if not _COMPANY_CALLS.search(c.prev + "，" + c.text):
         patterns.append(("repeat-contact", _REPEAT))
@@ -652,7 +669,8 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
         for m in pattern.finditer(c.text):
             if _negated(c.text, m.start()) or (kind == "vulnerable" and _JOB_AFTER.match(c.text[m.end() :])):
                 continue
-            if kind != "repeat-contact" and _reported(c, m.start()):  # "看新闻说有人砸营业厅"
+            # "看新闻说有人砸营业厅"; "我朋友说他打了好几次": a count's 说 is the hearsay's own
+            if _reported(c, m.start() + m.group().startswith("说")):
                 continue
             signs.append(c.sign(kind, m.start(), m.end()))
     return signs
