@@ -7,11 +7,13 @@ Cantonese words become simplified Mandarin, so 記者, 消委會 and 告你哋 a
 around a filler, "在那个 工信部网站上 那个申诉", ends no clause):
 
 - a cue after a negation of the customer's own intention (不会, 不想, 没打算, 不至于 ...) in the same clause
-  counts for nothing, unless a condition stands between them ("要是不处理我就去找记者");
+  counts for nothing, unless a condition stands between them ("要是不处理我就去找记者"); so does a cue whose
+  own verb is denied (我不发朋友圈) or one waved off after it (跟你们打官司？没那个必要);
 - a cue that names someone's job or workplace (在电视台上班, 我是律所的前台, 做律师的朋友, cx自称执业律师)
   counts for nothing; so does something the customer only saw or heard of (在新闻上看到, 同事说打12300就退了), a
-  regulator cited or asked about for its rules (工信部规定, 询问工信部对…有无规定), a place as a landmark
-  (法院对面那间门市, also asked about or gone to) or as a source (报纸话你哋有长者优惠, 消委会出咗份报告, 法院的传票 in a
+  regulator cited or asked about for its rules (工信部规定, 工信部要求实名), a place as a landmark
+  (法院对面那间门市, 楼下就是消委会, also asked about or gone to), a number or an address looked up (查一下区法院的号码),
+  the customer's own firm (给我们律所办宽带), or a source (报纸话你哋有长者优惠, 消委会出咗份报告, 法院的传票 in a
   scam text), and a mention the customer declares harmless: a past call only
   to ask (上次打12300是问怎么查话费), another business (跟你们没关系), no complaint (非投诉), a joke (开玩笑的),
   praise (表扬信寄给晚报); "我不是那种动不动就投诉的人" is the customer's character, not an intention; what the
@@ -23,8 +25,9 @@ around a filler, "在那个 工信部网站上 那个申诉", ends no clause):
   视频拍好了) or fixed for now without a condition (今晚把视频发抖音, 明天就去法院立案).
   "不然我就去工信部" and "我打12300问问" stay signs: a condition or a question, not yet a step. A place named
   after the step as an apposition (已经打了那个号了，就是上面管你们的部门) takes that step;
-- repeat contact is counted (第三次打, 第N次在线上问, 投诉了好几次, 跑了三趟, 不是第一次) or described (一直没人管,
-  之前就提交过, 反映了快一个月了), and is the customer's own: not the company calling them (你们天天打给我, 你们一直
+- repeat contact is counted (第三次打, 第N次在线上问, 投诉了好几次, 跑了三趟, 不是第一次, 工单号都记了好几个) or described
+  (一直没人管, 之前就提交过, 反映了快一个月了, 又让我重新说一遍), or an earlier promise is still not kept (上回讲好寄光猫
+  过来，单号都没给我), and is the customer's own (not 我朋友说他打了好几次): not the company calling them (你们天天打给我, 你们一直
   打电话来，一天打三次) nor a call only threatened (不赔我就天天打), nor a procedure's name (二次实名);
 - a vulnerable person counts where it bears on a complaint: illness, disability, pregnancy always (住院, 昏迷,
   聋哑, 老年痴呆, 怀孕); age (老人, 她八十多了, 七十三, 这把年纪, 快七十的人, 不识字) and children (孩子才十一岁,
