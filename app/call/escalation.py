@@ -206,13 +206,12 @@ _LANDMARK = re.compile(
 # The place only qualifies a noun: 记者证, 律师费, 法院宿舍.
 _COMPOUND = re.compile(r"^" + _group("证 费 站 宿舍 家属院 家属楼 小区 大院 职工 联络站 联络处"))
 # The place cited as a source of news or offers ("报纸话你哋而家有长者优惠", "消委会出咗份报告") or as the sender of
-# a summons in a text message; a paper one reads.
+# a summons in a text message; the media one reads or watches (看新民晚报, 看《焦点访谈》).
 _SOURCE_AFTER = re.compile(
     r"^.{0,2}?"
     + _group("报道 登了 登的 上说 上讲 上面说 上写 上那个 上的 上有 出了份报告 出了报告 发了报告 发的 话你们 说你们有 传票")
 )
 _READ_BEFORE = re.compile(r"(?:看|读|翻)(?:了|过|到)?.{0,3}$")
-_PUBLICATIONS = re.compile(_any("报纸 日报 晚报 早报 时报 都市报 晨报 商报 新闻网"))
 # The place asked about: "12315电话是多少", "12300是干嘛的".
 _ASKED_ABOUT = re.compile(r"^(?:的)?(?:电话|号码|热线|地址)?(?:是|是不是)?(?:多少|几号|干嘛|干什么|做什么|什么意思|在哪)")
 # or looked up: "我要查一下区法院的号码"
@@ -412,7 +411,6 @@ _REPEAT = re.compile(
         r"(?<!你们)(?<!他们)(?<!就)(?<!要)(?<!会)(?:每天|每日|天天)(?:都)?(?:打|来)(?!.{0,4}?给我)",
         r"(?:一直|始终|总是|老是|每次|从来|根本)都?(?:没人|没有人|没|不)"
         r"(?:管|处理|解决|理|回复|回电|回电话|给我回|联系我|跟进|上门)",
-
         # passed around, put off every time: "转了三个客服", "报了三次维修，次次都话等通知"
         r"(?:转|换)了" + _COUNT + r"个?(?:客服|人工|坐席|部门)",
         r"报了?" + _COUNT + r"次(?:维修|修|障)",
@@ -485,8 +483,9 @@ _CHILD = re.compile(
         _CHILD_AGE + r"的?(?:儿子|女儿|孩子)",
     )
 )
-# A child mentioned in passing ("带孩子出去玩") counts only with what happened to them.
-_KID = re.compile(r"(?<!带)(?:小孩|孩子|小朋友|个仔|个女|娃儿|娃娃|娃子)")  # 个仔: Cantonese "my son"  # not looking after them ("帮女儿带孩子")
+# A child mentioned in passing ("带孩子出去玩") counts only with what happened to them, and not one looked
+# after ("帮女儿带孩子"); 个仔 is Cantonese for "my son".
+_KID = re.compile(r"(?<!带)(?:小孩|孩子|小朋友|个仔|个女|娃儿|娃娃|娃子)")
 _KID_AFFECTED = re.compile(
     _any("被 给 让 偷偷 充值 游戏 扣 骗 办了 办的 用的 网课 上课 作业 联系不上 打不通 不懂 不会")
 )
