@@ -4,7 +4,8 @@ The course material asks the agent to keep the sensitivity (保持敏感度) and
 complaint may leave the call: to the media, to a regulator, to court. A word list would raise "我不会去找记者的"
 and "我儿子在电视台上班", so each cue is read in its clause, after normalisation (traditional characters and
 Cantonese words become simplified Mandarin, so 記者, 消委會 and 告你哋 are the same cues; a transcript's pause
-around a filler, "在那个 工信部网站上 那个申诉", ends no clause):
+around a filler, "在那个 工信部网站上 那个申诉", ends no clause, nor does a space around a number or a Latin word,
+"我已经在 12345 上留言了"):
 
 - a cue after a negation of the customer's own intention (不会, 不想, 没打算, 不至于 ...) in the same clause
   counts for nothing, unless a condition stands between them ("要是不处理我就去找记者"); so does a cue whose
@@ -134,12 +135,21 @@ _FILLER_AROUND = re.compile(r"(?:嗯|呃|啊|那个|这个|就是)$")
 _FILLER_NEXT = re.compile(r"(?:嗯|呃|那个|这个|就是)")
 
 
+# A space between Chinese and a number or a Latin word ("在 12345 上留言", "vlog 我已经剪好了") is typography,
+# not a pause.
+_LATIN = re.compile(r"[0-9a-z]")
+
+
 def _clauses(norm: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in _CLAUSE_BREAK.finditer(norm):
         pause = m.group().isspace()
         if pause and (_FILLER_AROUND.search(norm, 0, m.start()) or _FILLER_NEXT.match(norm, m.end())):
             continue
+        if pause and 0 < m.start() and m.end() < len(norm):
+            left, right = norm[m.start() - 1], norm[m.end()]
+            if bool(_LATIN.match(left)) != bool(_LATIN.match(right)):
+                continue
         if m.start() > start:
             spans.append((start, m.start()))
         start = max(start, m.end())
@@ -178,12 +188,12 @@ _JOB_AFTER = re.compile(
     + _group(
         "上班 工作 实习 干活 打工 任职 上学 当差 做事 做东西 返工",
         "开庭 出庭 办案 开会 出差 加班 值班",  # the lawyers at work, not hired against the company
-        r"的(?:前台|保安|保洁|员工|同事|领导|护工|护士|司机)",
+        r"的?(?:前台|保安|保洁|员工|同事|领导|护工|护士|司机|接线员)",
         r"(?:做|当)(?:记者|编辑|主持|律师|法官|书记员)",  # "我老公系报馆做记者的"
     )
 )
 _JOB_BEFORE = re.compile(
-    _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她 cx 客户 本人 单位")
+    _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她 cx 客户 本人 自己 单位")
     + r"(?:也|就|以前|原来|本身)?(?:是|当|做|干|在|为)[^找去到打向请告]{0,4}$|(?:做|当|干)$"
     # a firm of one's own: "我开咗间小律师事务所"
     + r"|开了?(?:间|家|个)小?$|(?:我们|咱们)的?$"  # "我们律所", a firm of one's own
@@ -196,7 +206,7 @@ _OBSERVED = re.compile(
         "看到 看过 看了 听说 听人说 刷到 据说 广告 报道过 上过 不是说 有人说 别人说 人家说 有人要",
         "看新闻 新闻说 新闻上 新闻里",
         # hearsay: what someone else did or says works ("同事说打12300一投诉就全退了")
-        r"(?:同事|朋友|邻居|亲戚|网友|网上|别人家)(?:都|也)?说",
+        r"(?:同事|朋友|邻居|亲戚|网友|网上|别人家)(?:都|也)?(?:说|讲)|听.{0,4}?(?:说|讲)",
     )
 )
 # The place is a landmark: "法院对面那间门市", "工信部那个大楼旁边".
@@ -213,7 +223,7 @@ _SOURCE_AFTER = re.compile(
 )
 _READ_BEFORE = re.compile(r"(?:看|读|翻)(?:了|过|到)?.{0,3}$")
 # The place asked about: "12315电话是多少", "12300是干嘛的".
-_ASKED_ABOUT = re.compile(r"^(?:的)?(?:电话|号码|热线|地址)?(?:是|是不是)?(?:多少|几号|干嘛|干什么|做什么|什么意思|在哪)")
+_ASKED_ABOUT = re.compile(r"^\s?(?:的)?(?:电话|号码|热线|地址)?(?:是|是不是)?(?:多少|几号|干嘛|干什么|做什么|什么意思|在哪)")
 # or looked up: "我要查一下区法院的号码"
 _NUMBER_OF = re.compile(r"^的?(?:电话|号码|热线|地址)(?:号码)?(?=[，,。？?]|$)|^(?:部门)?的?(?:邮箱|地址)(?:是|是不是)?多少")
 # A landmark named before the place: "我家楼下就是消委会办公室".
@@ -225,6 +235,7 @@ _ONLY_ASKED = re.compile(r"^[^投诉举报申起告曝]{0,6}?(?:只|还|就|都)
 _HARMLESS_AFTER = re.compile(
     _any(
         r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)",
+        "不是你们的事",
         r"(?:不是|并非|并不是|非)(?:要|想|为了)?(?:投诉|告你们|起诉|曝光|闹事|找事)",
         r"(?:以后|之后|回头|改天|过后)再说",  # put off: "打官司的事以后再说吧"
         r"已经(?:处理好|解决|调解好)了|帖子(?:我)?(?:已经)?删了",  # settled: "上回投诉到消委会的事已经调解好了"
@@ -269,12 +280,12 @@ _DONE = re.compile(_any("已经 已 早就 刚刚 刚才"))
 _TAKEN = re.compile(_any("了 过"))
 # A lawyer already retained: "我的律师会联系你们" (not "我的律师朋友说").
 _RETAINED = re.compile(r"(?:我|我们)(?:的|请的|找的)(?:代理)?律师(?!朋友|同学|亲戚|邻居)")
-_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好 拍好 录好 剪好 做好 印好", _RETAINED.pattern))
+_PREPARED = re.compile(_any("写好 准备好 约好 约了 打开了 填好 整理好 拍好 录好 剪好 做好 印好 配好", _RETAINED.pattern))
 _SOON = re.compile(
     _any("今天 今晚 明天 明早 明日 听日 听朝 后天 马上 立刻 立马 现在就 这就 下午 一会儿 待会 下周 下礼拜 下星期")
 )
 _IF = re.compile(
-    _any("不然 否则 要不 要么 要是 如果 假如 万一 的话 不行 再不 再这样 再这么 再拖 再推 推脱", r"[不没].{0,10}就")
+    _any("不然 否则 要不 要么 要是 如果 假如 万一 的话 不行 再不 再这样 再这么 再拖 再推 推脱 若 倘若 一旦", r"[不没].{0,10}就")
 )
 
 
@@ -293,11 +304,11 @@ def _concrete(clause: str, prev: str, step: int, cue_end: int, whole: str) -> bo
 # --- Cues -----------------------------------------------------------------------------------------------------
 
 _STEP_BEFORE = _group(
-    "找 去 到 上 打 拨 向 跟 给 请(?!问) 联系 叫 委托 咨询 问问 报料给 爆料给 约 约了 抄送",
+    "找 去 到 上 打 拨 向 往 跟 给 请(?!问) 联系 叫 委托 咨询 问问 报料给 爆料给 讲给 约 约了 抄送",
     "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 写信给 递到 递给 交到",
 )
 _STEP_AFTER = _group(
-    "投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见 提交 发帖 投稿 投了稿", r"告(?!诉)"
+    "投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见 提交 递交 发帖 投稿 投了稿", r"告(?!诉)"
 )
 # Where at the place the step is taken: "在12315网站上提交了投诉", "法院那边我已经立案了"
 _SITE = _group("网站上 网站 官网上 官网 平台上 平台 小程序上 公众号上 那边我 那边 那里")
@@ -315,7 +326,7 @@ _PLACES: dict[Kind, str] = {
         "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委 消保官 消保处",
         "工业和信息化部 市监局 市场监督局 政务热线 便民热线 消费者权益保护委员会 消费者权益保护协会 领导留言板",
         "人民网留言 网信办 人大代表 政协委员 督查平台 国务院客户端 立委 立法会议员 区议员 通讯管理局 物价局 工商所",
-        "政务服务中心 政务中心 行政服务中心",
+        "政务服务中心 政务中心 行政服务中心 私隐专员公署 私隐专员",
         r"互联网(?:\+|加)督查",
         r"(?<!\d)(?:12300|12315|12345|1823)(?!\d)",  # 1823: Hong Kong's government line
         r"[一幺]二三(?:零零|一五|四五)",  # the numbers as said aloud and transcribed
@@ -329,18 +340,19 @@ _PLACES: dict[Kind, str] = {
 }
 # Places that are only a sign with the customer's action (有关部门 alone is often just "the rules").
 _WEAK_PLACES: dict[Kind, str] = {
-    "regulator": _any("有关部门 相关部门 上级部门 主管部门 监管部门 政府部门 政府", r"(?:县|市|省|区)里的?领导"),
+    "regulator": _any("有关部门 相关部门 上级部门 主管部门 监管部门 政府部门 政府 部里", r"(?:县|市|省|区)里的?领导"),
     "media": _any(
         "黑猫",  # the complaint site, when complained on ("在黑猫上投诉"); a pet otherwise
         # consumer-rights programmes, when the customer goes to them (not one watched); 今日说法 as
         # normalised (今日 is Cantonese for 今天)
         "今天说法 1818黄金眼 小莉帮忙 帮女郎 新闻调查 每周质量报告 经济半小时 东方时空 第一现场 零距离 帮帮团 新闻坊",
         "东张西望 拉呱 今天一线 小强热线 大河报",  # Hong Kong, Shandong, Henan, Hangzhou
+        r"《[^》]{1,12}》(?:栏目|节目)",  # any programme named so
     ),
 }
 _PLATFORMS = _group(
     "网上 网络上 微博 官博 抖音 斗音 快手 朋友圈 小红书 论坛 贴吧 头条 b站 知乎 公众号 视频号 dcard ptt 脸书 facebook fb ig",
-    "业主群 爆料公社 百度贴吧",
+    "业主群 爆料公社 百度贴吧 同城号 主页",
     "youtube 推特 twitter threads 连登 lihkg",
     "黑猫投诉 聚投诉",  # complaint sites run by the media
 )
@@ -351,7 +363,8 @@ _STEPS: dict[Kind, str] = {
         "曝光 上热搜 上新闻 上电视 报料 爆料",
         "拉横幅 挂横幅 拉条幅 拉白布 举牌子 举牌 举着牌子 静坐 暗访",  # a protest in public, at the shop's door
         r"(?:横幅|条幅|标语)(?:都|也|已经)?(?:做好|印好|写好|准备好)",
-        r"(?:发|挂|贴|晒|传|放|写|上传|投)(?:到|在|上|给)?[^不没，]{0,4}?" + _PLATFORMS,
+        r"(?:发|挂|贴|晒|传|放|写|上传|投|摆|po)(?:到|在|上|给)?[^不没，]{0,8}?" + _PLATFORMS,
+        r"(?:视频|影片|vlog|片子|监控)[^，]{0,3}?(?:都|也|已经)?(?:剪好|拍好|做好|剪成)",  # "vlog 我已经剪好了"
         r"(?:录|拍|发)(?:个|条)?vlog",
         # a video or a post made for a platform: "拍影片上youtube", "抖音视频都剪好了", "小红书上我写了篇笔记"
         r"(?:视频|影片|笔记|帖子|文章|稿子)[^，]{0,6}?(?:上|发|传|放|投)(?:到|在)?" + _PLATFORMS,
@@ -362,7 +375,7 @@ _STEPS: dict[Kind, str] = {
         r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|网友|整个小区|全小区|全村)(?:都|来)?(?:知道|看看|看下|看一下|评评理)",
         "捅出去 报道你们 登报 见报 上报纸",
         # a live stream, a post that names and shames ("去营业厅开直播", "在官博底下挂你们")
-        r"(?:开|搞)直播(?!卖|带货)|直播给.{0,4}?看|挂(?:你们|出来|到网上)|(?:发|放|挂|贴|传)上网",
+        r"(?:开|搞)着?(?:直播|live)(?!卖|带货)|直播给.{0,4}?看|挂(?:你们|出来|到网上)|(?:发|放|挂|贴|传)上网",
     ),
     "regulator": _any("越级投诉 举报你们 上访", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
     "legal": _any(
@@ -398,7 +411,8 @@ _REPEAT = re.compile(
         r"(?:工单|单号|投诉单)[^，]{0,6}?(?:好几|几|[二三四五六七八九十两]+|[2-9])(?:个|张)",
         r"(?:跟|同|和)你们" + _COUNT + r"个(?:同事|客服|人)(?:都)?(?:讲|说)过",
         r"(?:之前|上次|已经)(?:我)?(?:已经)?(?:跟|同|和)你们的?(?:同事|客服|人)(?:说|讲)(?:过|了|得)",
-        r"(?:上次|上回|之前).{0,8}?也是这么(?:跟我)?(?:说|讲)",  # the same answer as last time
+        r"(?:上次|上回|之前).{0,8}?也(?:是这么|是)?(?:跟我)?(?:说|讲)",  # the same answer as last time
+        r"(?:前后|来回|前前后后)(?:找|打(?!车|的)|跑|联系)",
         # from one month to the next: "我从上个月打到这个月"
         r"上个?(?:月|礼拜|星期|周).{0,3}?(?:打|讲|说|催|找|问)到(?:这|今)个?(?:月|礼拜|星期|周)",
         # not a procedure's name: "短信说要我二次实名"
@@ -423,21 +437,24 @@ _REPEAT = re.compile(
 )
 # A contact before this one, unless the customer was content with it ("上次打电话你们处理得挺好").
 _EARLIER_CONTACT = re.compile(
-    r"(?:已经|之前|此前|上次|上周|上个?礼拜|上个?星期|昨天|前天|前几天|前段时间|前阵子|上个月|早上|上午|去年|前年)"
-    r"(?:我)?(?:就|也|都)?(?:已经|已)?"
+    r"(?:已经|之前|此前|上次|上周|上个?礼拜|上个?星期|上个?月|昨天|前天|前几天|前段时间|前阵子|早上|上午|去年|前年"
+    r"|\d{1,2}\s?[号日]|(?:礼拜|星期|周)[一二三四五六天日])"
+    r"[^，]{0,6}?(?:就|也|都)?(?:已经|已)?"
     + _group(
-        "打过 打了电话 打过电话 反映过 投诉过 投述过 报修过 报过修 报过一次修 报了一次修 报过障 来电过 联系过 问过 来过",
+        "打过 打了电话 打过电话 反映过 投诉过 投述过 报修过 来电过 联系过 问过 来过",
+        r"报(?:过|了)(?:一次|一回)?(?:修|障)",
         "提交过 申请过",
         "来电反映过 来电投诉过 来过电 来电咨询过",
     )
+    + "(?!.{0,3}?交道)"  # not "之前也和你们打过几次交道"
 )
 _CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说清楚了 已经解决 解决了 搞定了 处理好了"))
 # The contact before was a question, not a complaint left open ("上礼拜打过一次电话问续费的价格"; not "问过怎么还没修").
-_STILL_OPEN = r"(?:什么时候|怎么还|怎么又|为什么|到底|进度|结果|没|未|哪里去|哪去|不通|都过去)"
+_STILL_OPEN = r"(?:什么时候|怎么还|怎么又|为什么|到底|进度|结果|没|未|哪里去|哪去|不通|都过去|ghost|下文|石沉大海|至今)"
 # A promise made on an earlier contact and not kept: "上回讲好寄新的光猫过来，快递单号都没给我".
 _PROMISED = re.compile(
-    r"(?:上回|上次|上趟|之前|上个?礼拜|上个?星期|上周|上个月|前几天|前天|昨天|去年)[^，]{0,10}?"
-    r"(?:答应|说好|讲好|承诺|保证|(?<!听)(?:说|讲)(?:会|要|已经)?.{0,6}?(?:回电|回复|答复|联系我|上门|寄|处理|跟进|升级))"
+    r"(?:上回|上次|上趟|之前|上个?礼拜|上个?星期|上周|上个?月|前几天|前天|昨天|去年)[^，]{0,10}?"
+    r"(?:答应|说好|讲好|承诺|保证|拍胸脯|(?<!听)(?:说|讲)(?:会|要|已经)?.{0,6}?(?:回电|回复|答复|联系我|上门|寄|处理|跟进|升级))"
     r"|(?:答应|说好|讲好|保证)[^，]{0,4}?(?:的|了|过)"
 )
 _ASKED_THEN = re.compile(r"^.{0,5}?(?:问|咨询|办)(?!.{0,10}?" + _STILL_OPEN + ")")
@@ -454,7 +471,7 @@ _FRAIL = re.compile(
         "行动不便 病危 昏迷 植物人 心脏病 抢救 重症 老年痴呆 痴呆 认知障碍 阿尔茨海默 自闭症 智力障碍 智障",
         r"中了?风 脑梗 脑溢血 脑出血 偏瘫 失智 全盲 失明 眼睛看不见 双目 轮椅",
         r"身障 伤残 洗肾 精神病 精神障碍 抑郁症 病患 坐月子 产妇 预产期 平安钟 救护车 急救 高烧 瘫(?:在|了) 怀(?:着|了)孕",
-        r"(?:叫|打|拨)120(?!\d)|快要?生了|就快生(?!气)|心脏不好 起搏器 耳朵听不见 耳朵听不到",
+        r"(?:叫|打|拨)120(?!\d)|快要?生了|就快生(?!气)|心脏不好 起搏器 耳朵听不见 耳朵听不到 孕晚期 孕早期 孕中期 孕期",
     )
 )
 _AGE = r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)"
@@ -483,6 +500,8 @@ _CHILD = re.compile(
         _CHILD_AGE + r"的?(?:儿子|女儿|孩子)",
     )
 )
+# An old person said to be well: "他老人家现在身体还硬朗", "我家老太太…用了十几年一直挺好，没什么问题".
+_WELL = re.compile(_any("硬朗 身体还好 身体挺好 身体很好 一直挺好 没什么问题"))
 # A child mentioned in passing ("带孩子出去玩") counts only with what happened to them, and not one looked
 # after ("帮女儿带孩子"); 个仔 is Cantonese for "my son".
 _KID = re.compile(r"(?<!带)(?:小孩|孩子|小朋友|个仔|个女|娃儿|娃娃|娃子)")
@@ -513,7 +532,7 @@ _THREAT = re.compile(
         r"掀(?:了|翻)?.{0,4}?(?:桌子|柜台|摊子)|把.{0,10}?(?:桌子|柜台|电脑|东西|机)(?:给|都|全)?掀|抡(?:椅子|凳子|棍子)",
         r"(?:开车|车)撞.{0,4}?(?:营业厅|门店|店|公司|你们)",
         # the thing broken named first: "把你们那玻璃门砸了"
-        r"把.{0,8}?(?:门|玻璃|窗户?|柜台|招牌|电脑|东西|店)(?:给|都|全|统统)?(?:砸|掼|摔|敲碎|打碎|踹)|砸给你们?看",
+        r"把.{0,8}?(?:门|玻璃|窗户?|柜台|招牌|电脑|东西|店)(?:给|都|全|统统)?(?:砸|掼|摔|敲碎|打碎|踹|拆)|砸给你们?看",
         r"(?:扎|戳)了?.{0,3}?车胎|车胎(?:给)?(?:扎|戳)了",
         # equipment cut or broken: "把你们楼道里的光纤箱子给剪了"
         r"把.{0,8}?(?:光纤箱|分纤箱|光缆|交接箱|基站|机房|电线杆|电杆|线杆).{0,3}?(?:剪|砸|烧|拆|扯|拽|锯|拔)",
@@ -524,7 +543,7 @@ _THREAT = re.compile(
         # a tool carried along (锤子 alone is also a phone brand)
         r"(?:拿|拎|提|带|揣|抄)(?:上|着|起)?(?:一?把|个)?(?:锤子|斧头|扳手|铁锹|刀)",
         r"(?:砍|捅|揍|斩)(?:死|了)?(?:你|他|她|那个|𠮶个)|(?<!打)打死(?!我也|也)|让你们?好看|(?:堵|截)(?:她|他|你|人)",
-        r"找人(?:来|去)?(?:收拾|弄|砸|堵|打|教训|修理)|(?:拎|提|带|拿|扛)(?:一)?桶(?:汽)?油|让你们.{0,6}?开不了门",
+        r"让(?:她|他|你)(?:今天|以后)?出不了门|打到(?:他|她|你)(?!电话|手机)|找人(?:来|去)?(?:收拾|弄|砸|堵|打|教训|修理)|(?:拎|提|带|拿|扛)(?:一)?桶(?:汽)?油|让你们.{0,6}?开不了门",
         # hurting a named person: "非揍他一顿不可", "打得他爹妈都不认识", "堵住你们门口"
         r"揍(?:他|她|你|人|那)|揍.{0,4}?一顿|(?<!骂)(?<!说)打(?:他|她|你|人)?一顿|打得.{0,4}?(?:爹妈|妈都|满地|半死|住院|爬不起)",
         r"堵(?:住|在)(?:你们?|他们?|她们?)?.{0,3}?(?:门口|大门|营业厅|门店|公司)",
@@ -686,6 +705,8 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
                 continue
             if kind == "threat" and _harmless(c, m.start(), m.end()):  # "我都想跳楼了哈哈，开玩笑"
                 continue
+            if pattern is _OLD and _WELL.search(c.whole, c.offset + m.end(), c.offset + m.end() + 30):
+                continue
             signs.append(c.sign(kind, m.start(), m.end()))
     return signs
 
@@ -704,7 +725,7 @@ def _has_grievance(clauses: list[_Clause]) -> bool:
 
 # --- High amounts ---------------------------------------------------------------------------------------------
 
-_CLAIM = re.compile(_any("赔 补偿 补到 补给 补了 多补 补点 补一点 精神 损失 误工 骗 被盗 盗刷 亏 蚀"))
+_CLAIM = re.compile(_any("赔 补偿 补到 补给 补了 多补 补点 补一点 精神 损失 误工 骗 被盗 盗刷 亏 蚀 承担"))
 # The sum asked for outright: "也给我一千五", "赔我两千"
 _ASKED_FOR = re.compile(r"(?:给|赔|补)我(?:也)?$")
 _CHARGE = re.compile(_any("账单 帐单 话费 扣 收了 收我 多收 乱收 漫游 月租 违约金 分期 要还 缴 交 费"))
