@@ -564,6 +564,9 @@ def test_the_cue_lines_name_what_they_leave_out():
         ("cx 称孕晚期，号码昨天被停机", "watch", {"vulnerable"}),
         ("来回打车加上咖啡馆的消费，一天一百多", "none", set()),
         ("我爷爷帮我挑的号，他老人家现在身体还硬朗，保底太贵想取消", "none", set()),
+        # a step waved off is none, a talk waved off is not
+        ("我朋友叫我直接打1950，我觉得没必要", "none", set()),
+        ("我要去12315投诉，没必要再跟你们谈了", "watch", {"regulator"}),
     ],
 )
 def test_a_sixth_file_s_wording(text, level, expected):
