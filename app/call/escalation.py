@@ -195,8 +195,8 @@ _JOB_AFTER = re.compile(
 _JOB_BEFORE = re.compile(
     _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她 cx 客户 本人 自己 单位")
     + r"(?:也|就|以前|原来|本身)?(?:是|当|做|干|在|为)[^找去到打向请告]{0,4}$|(?:做|当|干)$"
-    # a firm of one's own: "我开咗间小律师事务所"
-    + r"|开了?(?:间|家|个)小?$|(?:我们|咱们)的?$"  # "我们律所", a firm of one's own
+    # a firm of one's own: "我开咗间小律师事务所", "我们律所"
+    + r"|开了?(?:间|家|个)小?$|(?:我们|咱们)的?$"
     # a job the customer gives themselves: "cx自称执业律师", "身为律师"
     + r"|(?:自称|身为|作为|本身是)[^找去到打向请告]{0,4}$"
 )
@@ -209,10 +209,10 @@ _OBSERVED = re.compile(
         r"(?:同事|朋友|邻居|亲戚|网友|网上|别人家)(?:都|也)?(?:说|讲)|听.{0,4}?(?:说|讲)",
     )
 )
-# The place is a landmark: "法院对面那间门市", "工信部那个大楼旁边".
-_LANDMARK = re.compile(
-    r"^.{0,6}?" + _group("对面 旁边 附近 隔壁 隔篱 边上 楼下 楼上 斜对面 那条街 那条路 那一带 门口那 门口的 后面 后头")
-)
+# The place is a landmark: "法院对面那间门市", "工信部那个大楼旁边"; or one is named before it: "我家楼下就是消委会".
+_NEAR = "对面 旁边 附近 隔壁 隔篱 边上 楼下 楼上 斜对面"
+_LANDMARK = re.compile(r"^.{0,6}?" + _group(_NEAR, "那条街 那条路 那一带 门口那 门口的 后面 后头"))
+_LANDMARK_BEFORE = re.compile(_group(_NEAR) + r"(?:就)?是$")
 # The place only qualifies a noun: 记者证, 律师费, 法院宿舍.
 _COMPOUND = re.compile(r"^" + _group("证 费 站 宿舍 家属院 家属楼 小区 大院 职工 联络站 联络处 专用 专线"))
 # The place cited as a source of news or offers ("报纸话你哋而家有长者优惠", "消委会出咗份报告") or as the sender of
@@ -229,8 +229,6 @@ _ASKED_ABOUT = re.compile(
 )
 # or looked up: "我要查一下区法院的号码"
 _NUMBER_OF = re.compile(r"^的?(?:电话|号码|热线|地址)(?:号码)?(?=[，,。？?]|$)|^(?:部门)?的?(?:邮箱|地址)(?:是|是不是)?多少")
-# A landmark named before the place: "我家楼下就是消委会办公室".
-_LANDMARK_BEFORE = re.compile(_group("楼下 楼上 隔壁 对面 旁边 附近") + r"(?:就)?是$")
 # People, not sources: what a lawyer says of the company is the customer consulting one ("律师说你们有责任").
 _PEOPLE = re.compile(_any("记者 律师 大v 网红 法律顾问"))
 # After the cue, the mention is declared harmless: a past call only to ask, another business, a joke.

@@ -271,6 +271,26 @@ CASES = [
     ("我今年七十九了，你们营业员给我乱办套餐", "watch", {"vulnerable"}),
     ("被店员推销办了合约，我阿嬤八十幾歲了", "watch", {"vulnerable"}),
     ("这个月扣了我八十几块钱的彩铃", "none", set()),
+    # a space around a number or a Latin word is typography, not a pause that ends the clause
+    ("cx 称此事 10 号已来电反映过，至今无人联系", "watch", {"repeat-contact"}),
+    ("我已经在 12345 上留言了", "high", {"regulator"}),
+    ("顺便问一下 12315 电话是多少？不是你们的事哈", "none", set()),
+    ("cx 称自己是律所前台，白天要远程接电话", "none", set()),
+    ("我已经把合约照片整理好PO到PTT了", "high", {"media"}),
+    # 若 is a condition: an intention, not yet a step
+    ("若本周日前还装不上，会把今天的通话录音放到本地论坛上让大家看看", "watch", {"media"}),
+    ("我已经去咗私隱專員公署填咗投訴表", "high", {"regulator"}),
+    ("两天后仍不能转，就往部里反映携转受阻", "watch", {"regulator"}),
+    ("不给恢复我就讲给《直播生活》栏目", "watch", {"media"}),
+    ("我现在就去你们门店，我让她今天出不了门", "high", {"threat"}),
+    ("你哋今日唔處理佢，我就喺門口等佢收工，打到佢識講嘢為止", "high", {"threat"}),
+    ("明天带人去把那家店的门头招牌拆下来", "high", {"threat"}),
+    ("cx 称孕晚期，号码昨天被停机", "watch", {"vulnerable"}),
+    ("来回打车加上咖啡馆的消费，一天一百多", "none", set()),
+    ("我爷爷帮我挑的号，他老人家现在身体还硬朗，保底太贵想取消", "none", set()),
+    # a step waved off is none, a talk waved off is not
+    ("我朋友叫我直接打1950，我觉得没必要", "none", set()),
+    ("我要去12315投诉，没必要再跟你们谈了", "watch", {"regulator"}),
 ]
 
 
@@ -542,33 +562,3 @@ def test_cues_said_every_way_and_their_look_alikes(line):
 def test_the_cue_lines_name_what_they_leave_out():
     limits = [c for c in CUE_LINES if "limit" in c]
     assert len(limits) <= 0.03 * len(CUE_LINES) and all(c["limit"] for c in limits)
-
-
-@pytest.mark.parametrize(
-    "text,level,expected",
-    [
-        # a space around a number or a Latin word is typography, not a pause that ends the clause
-        ("cx 称此事 10 号已来电反映过，至今无人联系", "watch", {"repeat-contact"}),
-        ("我已经在 12345 上留言了", "high", {"regulator"}),
-        ("顺便问一下 12315 电话是多少？不是你们的事哈", "none", set()),
-        ("cx 称自己是律所前台，白天要远程接电话", "none", set()),
-        ("我已经把合约照片整理好PO到PTT了", "high", {"media"}),
-        # 若 is a condition: an intention, not yet a step
-        ("若本周日前还装不上，会把今天的通话录音放到本地论坛上让大家看看", "watch", {"media"}),
-        ("我已经去咗私隱專員公署填咗投訴表", "high", {"regulator"}),
-        ("两天后仍不能转，就往部里反映携转受阻", "watch", {"regulator"}),
-        ("不给恢复我就讲给《直播生活》栏目", "watch", {"media"}),
-        ("我现在就去你们门店，我让她今天出不了门", "high", {"threat"}),
-        ("你哋今日唔處理佢，我就喺門口等佢收工，打到佢識講嘢為止", "high", {"threat"}),
-        ("明天带人去把那家店的门头招牌拆下来", "high", {"threat"}),
-        ("cx 称孕晚期，号码昨天被停机", "watch", {"vulnerable"}),
-        ("来回打车加上咖啡馆的消费，一天一百多", "none", set()),
-        ("我爷爷帮我挑的号，他老人家现在身体还硬朗，保底太贵想取消", "none", set()),
-        # a step waved off is none, a talk waved off is not
-        ("我朋友叫我直接打1950，我觉得没必要", "none", set()),
-        ("我要去12315投诉，没必要再跟你们谈了", "watch", {"regulator"}),
-    ],
-)
-def test_a_sixth_file_s_wording(text, level, expected):
-    escalation = assess_escalation(customer(text))
-    assert (escalation.level, kinds(escalation)) == (level, expected)
