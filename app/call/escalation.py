@@ -29,7 +29,8 @@ around a filler, "在那个 工信部网站上 那个申诉", ends no clause, no
 - repeat contact is counted (第三次打, 第N次在线上问, 投诉了好几次, 跑了三趟, 不是第一次, 工单号都记了好几个) or described
   (一直没人管, 之前就提交过, 反映了快一个月了, 又让我重新说一遍), or an earlier promise is still not kept (上回讲好寄光猫
   过来，单号都没给我), and is the customer's own (not 我朋友说他打了好几次): not the company calling them (你们天天打给我, 你们一直
-  打电话来，一天打三次) nor a call only threatened (不赔我就天天打), nor a procedure's name (二次实名);
+  打电话来，一天打三次) nor a call only threatened (不赔我就天天打) or supposed (要是打了好几次都解决不了), nor a
+  procedure's name (二次实名), nor contacts about another matter (那是去年过户的事，跟今天这个没关系);
 - a vulnerable person counts where it bears on a complaint: illness, disability, pregnancy always (住院, 昏迷,
   聋哑, 老年痴呆, 怀孕); age (老人, 她八十多了, 七十三, 这把年纪, 快七十的人, 不识字) and children (孩子才十一岁,
   未成年) when the call has a grievance (被骗, 扣费, 退钱, 不是她办的; not 把流量包退掉), so that
@@ -143,7 +144,7 @@ _LATIN = re.compile(r"[0-9a-z]")
 def _clauses(norm: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in _CLAUSE_BREAK.finditer(norm):
-        pause = m.group().isspace()
+        pause = m.group().isspace() or set(m.group()) <= set("….")  # an ellipsis, "…" folded to "..."
         if pause and (_FILLER_AROUND.search(norm, 0, m.start()) or _FILLER_NEXT.match(norm, m.end())):
             continue
         if pause and 0 < m.start() and m.end() < len(norm):
@@ -194,7 +195,7 @@ _JOB_AFTER = re.compile(
 )
 _JOB_BEFORE = re.compile(
     _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她 cx 客户 本人 自己 单位")
-    + r"(?:也|就|以前|原来|本身)?(?:是|当|做|干|在|为)[^找去到打向请告]{0,4}$|(?:做|当|干)$"
+    + r"(?:也|就|以前|原来|本身)?(?:是|当|做|干|在|为)[^找去到打向请告]{0,4}$|(?:做|当|干)过?$"
     # a firm of one's own: "我开咗间小律师事务所", "我们律所"
     + r"|开了?(?:间|家|个)小?$|(?:我们|咱们)的?$"
     # a job the customer gives themselves: "cx自称执业律师", "身为律师"
@@ -204,7 +205,8 @@ _JOB_BEFORE = re.compile(
 _OBSERVED = re.compile(
     _any(
         "看到 看过 看了 听说 听人说 刷到 据说 广告 报道过 上过 不是说 有人说 别人说 人家说 有人要",
-        "看新闻 新闻说 新闻上 新闻里",
+        "看新闻 新闻说 新闻上 新闻里 看电视 电视上 电视剧 电影里 剧里 小说里",
+        r"(?:要是|如果|假如|万一)有(?:客户|人|用户)",  # someone else, supposed: "要是有客户把录音发到网上"
         # hearsay: what someone else did or says works ("同事说打12300一投诉就全退了")
         r"(?:同事|朋友|邻居|亲戚|网友|网上|别人家)(?:都|也)?(?:说|讲)|听.{0,4}?(?:说|讲)",
     )
@@ -233,14 +235,22 @@ _NUMBER_OF = re.compile(r"^的?(?:电话|号码|热线|地址)(?:号码)?(?=[，
 _PEOPLE = re.compile(_any("记者 律师 大v 网红 法律顾问"))
 # After the cue, the mention is declared harmless: a past call only to ask, another business, a joke.
 _ONLY_ASKED = re.compile(r"^[^投诉举报申起告曝]{0,6}?(?:只|还|就|都)?是(?:为了|去|想)?" + _group("问 咨询 了解 查"))
+# Another matter: "跟你们没关系", "那是去年过户的事，跟今天这个没关系"
+_UNRELATED = (
+    r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个|今天这个|今天的事)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)"
+)
 _HARMLESS_AFTER = re.compile(
     _any(
-        r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)",
+        _UNRELATED,
         "不是你们的事",
         r"(?:不是|并非|并不是|非)(?:要|想|为了)?(?:投诉|告你们|起诉|曝光|闹事|找事)",
         r"(?:以后|之后|回头|改天|过后)再说",  # put off: "打官司的事以后再说吧"
-        r"已经(?:处理好|解决|调解好|协调好|结束|结案)了?|钱也(?:收到|退)了|帖子(?:我)?(?:已经)?删了",  # settled
-        r"(?:就)?不需要了|就不用了",  # "这次你们处理得很好，信访那些就不需要了"
+        r"已经(?:给我|帮我)?(?:处理好|处理完|解决|调解好|协调好|协调完|结束|结案)了?|帖子(?:我)?(?:也|都)?(?:已经)?删了",  # settled
+        r"钱(?:也|都)?(?:已经)?(?:收到|退|退回来|到账)了|已经.{0,10}?(?:退给我|退回给我)了|(?:这|那边)?也撤(?:了|回|销)",
+        r"(?:这事|这件事|这个事)(?:就)?算了(?![？?吗])|(?:问题|事情)(?:已经)?解决了|气头上的话|说的气话",
+        r"(?:就)?不需要了|就不用了",
+        # only wondering: "我也不打算去，就是了解一下", "你能帮我确认一下号码吗"
+        r"(?:没|不)打算(?:发|去|告|投诉|找|折腾)|就是(?:好奇|了解一下|先问清楚)|还没遇到|(?:确认|核实)一下(?:这个)?(?:号码|电话|地址)",  # "这次你们处理得很好，信访那些就不需要了"
         # "跟你们打官司？没那个必要", not "我去12315投诉，没必要再跟你们谈"
         r"^.{0,10}?[？?，,]?\s?(?:没那个必要|没有必要|没必要|犯不着|用不着)(?!再?(?:跟|和|同)你)",
         # a lawsuit with someone else: "在打官司 和前夫分财产"
@@ -257,7 +267,7 @@ _PRAISE = re.compile(_any("表扬 感谢信 锦旗 点赞 夸夸 夸一下 好�
 _THIRD_PARTY = re.compile(_any("解绑 解封 被注册 注册过 注册不了 绑了 被绑 绑定了 封号 被封"))
 # (the rules word a few characters on, but no step on the way: "工信部对不限量宣传有无规定", not "工信部反映你们违反规定")
 _RULES_AFTER = re.compile(r"^(?:(?!投诉|举报|申诉|告|反映|起诉|曝光|提交|立案|找|去).){0,10}?" + _group("规定 新规 政策 文件 明文 通知 发文 要求"))
-_RULES_BEFORE = re.compile(_group("按 按照 根据 依据 依照") + "$")
+_RULES_BEFORE = re.compile(_group("按 按照 根据 依据 依照 配合") + "$")  # 配合通管局做满意度调查: the company's survey
 
 
 def _negated(clause: str, at: int) -> bool:
@@ -321,11 +331,11 @@ _PLACES: dict[Kind, str] = {
     "media": _any(
         "记者 媒体 传媒 电视台 报社 报馆 报纸 日报 晚报 早报 时报 电台 央视 焦点访谈 315晚会 新闻热线 报料热线 爆料热线",
         "大v 网红 都市频道 都市报 晨报 商报 新闻网 民生频道 新闻频道 栏目组 节目组",
-        "澎湃新闻 新京报 南方周末 封面新闻 红星新闻 极目新闻 大象新闻 博主 up主",
+        "澎湃新闻 新京报 南方周末 封面新闻 红星新闻 极目新闻 大象新闻 博主 up主 拍短视频的 做短视频的",
         r"(?:台|频道|直播|栏目|节目)的?热线",  # a programme's hotline: "经视直播的热线"
     ),
     "regulator": _any(
-        "工信部 公信部 工信不 信产部 通管局 省管局 市管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
+        "工信部 公信部 工信不 信产部 通管局 同管局 通关局 省管局 市管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
         "市长热线 市民热线 政府热线 市长信箱 省长信箱 部长信箱 局长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
         "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委 消保官 消保处",
         "工业和信息化部 市监局 市场监督局 政务热线 便民热线 消费者权益保护委员会 消费者权益保护协会 领导留言板",
@@ -339,7 +349,7 @@ _PLACES: dict[Kind, str] = {
         r"(?:上面|上级)?管(?:你们|运营商|电信公司)的(?:那个|那些)?(?:部门|单位|机构|衙门)",
     ),
     "legal": _any(
-        "律师 律所 律师事务所 法院 法庭 法官 法律顾问 检察院 法律援助 法务 调解委员会 solicitor",
+        "律师 律所 律师事务所 法院 法庭 法官 法律顾问 检察院 法律援助 法务 调解委员会 solicitor lawyer",
         "大状 小额钱债审裁处 审裁处 地检署 检察署",  # Hong Kong and Taiwan
     ),
 }
@@ -357,7 +367,7 @@ _WEAK_PLACES: dict[Kind, str] = {
 }
 _PLATFORMS = _group(
     "网上 网络上 微博 官博 抖音 斗音 快手 朋友圈 小红书 论坛 贴吧 头条 b站 知乎 公众号 视频号 dcard ptt 脸书 facebook fb ig",
-    "业主群 爆料公社 百度贴吧 同城号 主页",
+    "业主群 爆料公社 百度贴吧 同城号 主页 大众点评",
     "youtube 推特 twitter threads 连登 lihkg",
     "黑猫投诉 聚投诉",  # complaint sites run by the media
 )
@@ -374,18 +384,25 @@ _STEPS: dict[Kind, str] = {
         # a video or a post made for a platform: "拍影片上youtube", "抖音视频都剪好了", "小红书上我写了篇笔记"
         r"(?:视频|影片|笔记|帖子|文章|稿子)[^，]{0,6}?(?:上|发|传|放|投)(?:到|在)?" + _PLATFORMS,
         _PLATFORMS + r"(?:上的?|的)?(?:视频|影片|笔记|帖子|稿子)(?:都|也|已经)?(?:剪好|拍好|写好|做好|发了)",
-        _PLATFORMS + r"上.{0,6}?(?:写了|发了|发过|挂了|po了)",
+        _PLATFORMS + r"上.{0,6}?(?:写了|发了|发过|挂了|po了|讲了|说了)",
         r"(?:上|在|去)" + _PLATFORMS + r".{0,4}?(?:做|拍|出|剪)(?:一期|一个|个|条)?(?:视频|影片|节目)",
-        r"(?:在|到|上|去)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享|直播)",
-        r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|网友|整个小区|全小区|全村)(?:都|来)?(?:知道|看看|看下|看一下|评评理)",
-        "捅出去 报道你们 登报 见报 上报纸",
+        r"(?:在|到|上|去)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享|直播"
+        r"|(?:讲|说|写)(?:了|出来))",
+        r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|全国网友|网友|整个小区|全小区|全村)(?:都|来|帮我)?"
+        r"(?:知道|看看|看下|看一下|评评理|评理|算算)",
+        "捅出去 报道你们 登报 见报 上报纸 挂出去",
+        r"热搜(?:上)?就是你们|拍成(?:段子|视频|短视频|片子)",
+        # a video or a stream about the company: "做个视频从头讲一遍", "今晚开播第一件事就是讲讲你们怎么坑我的"
+        r"(?:做|拍|录|剪)(?:个|条|一个|一条|一期)视频.{0,6}?(?:讲|说|曝光)",
+        r"(?:开播|直播|live)[^，]{0,12}?(?:讲讲|说说|聊聊|讲一讲|说一说|讲一下|说一下)你们",
         # a live stream, a post that names and shames ("去营业厅开直播", "在官博底下挂你们")
-        r"(?:开|搞)着?(?:直播|live)(?!卖|带货)|直播给.{0,4}?看|挂(?:你们|出来|到网上)|(?:发|放|挂|贴|传)上网",
+        r"(?:开|搞)着?\s?(?:直播|live)(?!卖|带货)|直播给.{0,4}?看|挂(?:你们|出来|到网上)|(?:发|放|挂|贴|传)上网",
     ),
     "regulator": _any("越级投诉 举报你们 上访", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
     "legal": _any(
         "起诉 入禀 告到底 告到你们 走法律 诉讼 律师函 律师涵 存证信函 上法院 对簿公堂 诉状 提告 申告 发函 律师信",
-        "诉前调解 证据保全 法律文书 demand letter", r"委托(?:了)?(?:代理人|律师)",
+        "诉前调解 证据保全 保全公证 法律文书 demand letter", r"委托(?:了)?(?:代理人|律师)|做了?保全",
+        r"(?:交上去|呈堂|提交)的?证据|证据(?:我)?(?:都)?(?:留着|保存好|收集好|留好|固定好)|留(?:着|好)?(?:做|当|作)证据",
         r"官司(?:我)?(?:打定了|打到底|必须打)|被告(?:写的|是|就是)(?:就是)?你们",
         r"仲裁(?!条款|委)|打(?:一场|场|个|这个)?官司|等(?:着)?开庭|开庭见|网上立案",
         r"(?:法律|司法)(?:程序|途径|手段)|(?:等着|准备)(?:收|接)(?:法院)?的?传票|保留.{0,4}?追究",
@@ -401,7 +418,7 @@ _ACCUSES = re.compile(
 )
 _CONTACT = (
     "打 来电 致电 打电话 打过来 打来 投诉 反映 反馈 找 联系 来 去 问 报修 报障 催 申请 说 讲 提交 跑 上门 send 发邮件 email"
-    " 邮件 留言 私信"
+    " 邮件 留言 私信 call"
 )
 _COUNT = r"(?!交道)(?:n(?![a-z])|多少|(?:好|很|无数)?(?:几|多|[二三四五六七八九十两百千]+|[2-9]|\d\d)+)"
 _REPEAT = re.compile(
@@ -428,13 +445,18 @@ _REPEAT = re.compile(
         r"不是第一次|又打(?:来|过来|电话)?了|每次(?:打|来电|打电话|打过来|投诉)(?:过来|来)?都",
         # the customer calling daily, not the company calling them ("你们天天打电话给我") nor a call only
         # threatened ("不赔我就天天打")
-        r"(?<!你们)(?<!他们)(?<!就)(?<!要)(?<!会)(?:每天|每日|天天)(?:都)?(?:打|来)(?!.{0,4}?给我)",
+        r"(?<!你们)(?<!他们)(?<!就)(?<!要)(?<!会)(?:每天|每日|天天)(?:都)?(?:打|来)(?!.{0,4}?给我|好多|很多|不少)",
         r"(?:一直|始终|总是|老是|每次|从来|根本)都?(?:没人|没有人|没|不)"
         r"(?:管|处理|解决|理|回复|回电|回电话|给我回|联系我|跟进|上门)",
         # passed around, put off every time: "转了三个客服", "报了三次维修，次次都话等通知"
         r"(?:转|换)了" + _COUNT + r"个?(?:客服|人工|坐席|部门)",
         r"报了?" + _COUNT + r"次(?:维修|修|障)",
-        r"(?:每次|次次|回回|每回)都(?:说|话|讲|叫我|让我|答应)",
+        r"(?:每次|次次|回回|每回)(?:打电话|来电|打过来)?都(?:说|话|讲|叫我|让我|答应)",
+        # queued twice, said again, an earlier ticket, waited in vain, the same answer again
+        r"排了?" + _COUNT + r"(?:次|回)队|又(?:说|讲|打|找|反映|投诉|报)了?一?(?:回|次|遍|趟)",
+        r"(?:上回|上次|之前|以前)的?(?:工单|单号|投诉单)",
+        r"等到(?:今天|现在|今日|如今)(?:也|都|还)?(?:没|没有|不见)|(?:全|都)白等|白等了",
+        r"(?:跟|和)(?:上次|上回|之前)(?:那位|那个)?.{0,6}?(?:一样|一字不差|一模一样)|又是这套",
         # calls left unanswered ("一直打你们电话都没人接"), a complaint kept up for weeks ("反映了快一个月了")
         r"(?:一直|始终|总是|老是|每次)(?:打|找|联系|催)[^，]{0,6}?(?:没人|没有人)(?:接|理|管|回)",
         r"(?:反映|反馈|投诉|报修|催|找了?你们|折腾)了?(?:快|都|有|将近|整整|连续)?(?:半|一|两|三|几|[1-9])个?多?"
@@ -444,7 +466,7 @@ _REPEAT = re.compile(
 # A contact before this one, unless the customer was content with it ("上次打电话你们处理得挺好").
 _EARLIER_CONTACT = re.compile(
     r"(?:已经|之前|此前|上次|上周|上个?礼拜|上个?星期|上个?月|昨天|前天|前几天|前段时间|前阵子|早上|上午|去年|前年"
-    r"|\d{1,2}\s?[号日]|(?:礼拜|星期|周)[一二三四五六天日])"
+    r"|\d{1,2}\s?[号日]|(?:礼拜|星期|周)[一二三四五六天日]|上学期|上半年|年初|年前)"
     r"[^，]{0,6}?(?:就|也|都)?(?:已经|已)?"
     + _group(
         "打过 打了电话 打过电话 反映过 投诉过 投述过 报修过 来电过 联系过 问过 来过",
@@ -457,33 +479,38 @@ _EARLIER_CONTACT = re.compile(
 _CONTENT = re.compile(_any("挺好 很好 满意 不错 很清楚 挺清楚 说清楚了 已经解决 解决了 搞定了 处理好了"))
 # The contact before was a question, not a complaint left open ("上礼拜打过一次电话问续费的价格"; not "问过怎么还没修").
 _STILL_OPEN = (
-    r"(?:什么时候|怎么还|怎么又|为什么|到底|进度|结果|没|未|哪里去|哪去|不通|查不到|都过去|ghost|下文|石沉大海|至今)"
+    r"(?:什么时候|怎么还|怎么又|为什么|到底|进度|结果|没|未|哪里去|哪去|不通|查不到|都过去|ghost|下文|石沉大海|至今"
+    r"|都.{0,3}?(?:个多?月|多天|礼拜|星期|周)了|白等|等了(?:整整|好)?[一两三几])"
 )
 # A promise made on an earlier contact and not kept: "上回讲好寄新的光猫过来，快递单号都没给我".
 _PROMISED = re.compile(
     r"(?:上回|上次|上趟|之前|上个?礼拜|上个?星期|上周|上个?月|前几天|前天|昨天|去年)[^，]{0,10}?"
     r"(?:答应|说好|讲好|承诺|保证|拍胸脯|(?<!听)(?:说|讲)(?:会|要|已经)?.{0,6}?(?:回电|回复|答复|联系我|上门|寄|处理|跟进|升级))"
     r"|(?:答应|说好|讲好|保证)[^，]{0,4}?(?:的|了|过)"
+    r"|(?:说|讲|答应)好?.{0,6}?(?:之内|以内)(?:到账|退|处理|回复|修好|上门|联系)"  # a deadline: "说一周之内到账"
 )
+_SUPPOSED = re.compile(_any("要是 如果 假如 万一"))
 _ASKED_THEN = re.compile(r"^.{0,5}?(?:问|咨询|办)(?!.{0,10}?" + _STILL_OPEN + ")")
 # or the earlier contact was itself a question: "之前问过套餐的事" (not "问过好几次怎么还没修")
 _ASKED_BEFORE = re.compile(r"(?:问|咨询)过$")
 # The company calling the customer, counted in the clause after ("你们一直打电话来挽留，一天打三次") or in
 # the same one ("客户经理给我打了三次电话"; not a call back promised: "说好给我打回来").
-_COMPANY_CALLS = re.compile(r"你们[^，]{0,4}?打(?:电话)?(?:来|给我|过来)|给我打(?:了|过|" + _COUNT + ")|打了?[^，]{0,4}?给我")
+_COMPANY_CALLS = re.compile(r"你们[^，]{0,4}?打(?:电话)?(?:来|给我|过来)|call我|给我打(?:了|过|" + _COUNT + ")|打了?[^，]{0,4}?给我")
 
 # Illness, disability, pregnancy: always the customer's situation.
 _FRAIL = re.compile(
     _any(
-        "孕妇 怀孕 残疾 残障 盲人 视障 听障 聋哑 耳聋 听力不好 瘫痪 住院 病人 生病 重病 癌症 手术 化疗 透析 卧床",
+        "孕妇 怀孕 残疾 残障 盲人 视障 听障 聋哑 耳聋 听力不好 瘫痪 病人 生病 重病 癌症 手术 化疗 透析 卧床",
+        r"住院(?!那阵子|那会|那时|那段)",  # not an illness past: "之前住院那阵子欠了点话费"
         "行动不便 病危 昏迷 植物人 心脏病 抢救 重症 老年痴呆 痴呆 认知障碍 阿尔茨海默 自闭症 智力障碍 智障",
         r"中了?风 脑梗 脑溢血 脑出血 偏瘫 失智 全盲 失明 眼睛看不见 双目 轮椅",
         r"身障 伤残 洗肾 精神病 精神障碍 抑郁症 病患 坐月子 产妇 预产期 平安钟 救护车 急救 高烧 瘫(?:在|了) 怀(?:着|了)孕",
+        r"icu 重症监护 监护室 烧到(?:三十九|四十|39|40) 眼睛.{0,4}?(?:看不见|看不到|瞎)",
         r"(?:叫|打|拨)120(?!\d)|快要?生了|就快生(?!气)|心脏不好 起搏器 耳朵听不见 耳朵听不到 孕晚期 孕早期 孕中期 孕期",
     )
 )
 _AGE = r"(?:[六七八九]十[一二三四五六七八九]?|[6-9]\d)"
-_CHILD_AGE = r"(?:十[一二三四五六七]|[一二三四五六七八九十]|1[0-7]|[1-9])岁"
+_CHILD_AGE = r"(?:十[一二三四五六七]|[一二三四五六七八九十两]|1[0-7]|[1-9])岁"
 _PERSON = "妈 爸 母 父 奶奶 爷爷 外婆 外公 姥姥 姥爷 阿嬷 阿公 老伴 婆婆 公公 岳母 岳父 老人家 她 他 我"
 # Age and childhood: when the call has a grievance.
 _OLD = re.compile(
@@ -500,7 +527,8 @@ _OLD = re.compile(
 )
 _CHILD = re.compile(
     _any(
-        "未成年 小学生 初中生 中学生 儿童 新生儿 刚出生 保温箱 早产 俺娃 我娃 我家娃",
+        "未成年 小学生 初中生 中学生 儿童 新生儿 刚出生 保温箱 早产 俺娃 我娃 我家娃 满月",
+        r"[一二三四五六七八九十两\d]+个月大",
         r"(?<![提升])高[一二三](?![十百千万块元])",  # a high-school year
         r"(?:读|上|念)(?:小学|初中|初[一二三]|中[一二三]|[一二三四五六]年级)",  # "个仔先读中一"
         r"(?:才|只有|刚|未满)" + _CHILD_AGE,
@@ -509,7 +537,7 @@ _CHILD = re.compile(
     )
 )
 # An old person said to be well: "他老人家现在身体还硬朗", "我家老太太…用了十几年一直挺好，没什么问题".
-_WELL = re.compile(_any("硬朗 身体还好 身体挺好 身体很好 一直挺好 没什么问题"))
+_WELL = re.compile(_any("硬朗 身体还好 身体挺好 身体很好 一直挺好 没什么问题 出院了 康复"))
 # A child mentioned in passing ("带孩子出去玩") counts only with what happened to them, and not one looked
 # after ("帮女儿带孩子"); 个仔 is Cantonese for "my son".
 _KID = re.compile(r"(?<!带)(?:小孩|孩子|小朋友|个仔|个女|娃儿|娃娃|娃子)")
@@ -527,7 +555,8 @@ _GRIEVANCE = re.compile(
 # Threats against the customer's own life.
 _SELF_HARM_WORDS = _any(
     "不想活 不活了 活不成 活不下去 撑不下去 活够了 死了算了 死给你们看 死在你们 自杀 自焚 跳下去 跳河",
-    r"活着.{0,3}?没(?:什么|啥)?意思|我死了你们.{0,2}?(?:满意|高兴|开心|安心)|不想再活|跳落去|活落去|遗书|把自己(?:点了|烧了|烧死)|以死明志|以死相逼|一死了之",
+    r"活着.{0,3}?没(?:什么|啥)?意思|日子(?:没|没什么|没啥)(?:过头|盼头)|我死了你们.{0,2}?(?:满意|高兴|开心|安心)",
+    r"不想再活|跳落去|活落去|遗书|把自己(?:点了|烧了|烧死)|以死明志|以死相逼|一死了之",
     r"跳楼(?!价|甩卖|大甩卖|大拍卖|拍卖|大减价|清仓)",  # not the clearance sale
     r"喝药|喝农药|安眠药|割腕|上吊|吊死|寻死|轻生|一了百了|结束生命|结束自己|(?<![你们])去死|在.{0,6}?(?:楼顶|天台)",
 )
@@ -545,14 +574,17 @@ _THREAT = re.compile(
         # equipment cut or broken: "把你们楼道里的光纤箱子给剪了"
         r"把.{0,8}?(?:光纤箱|分纤箱|光缆|交接箱|基站|机房|电线杆|电杆|线杆).{0,3}?(?:剪|砸|烧|拆|扯|拽|锯|拔)",
         r"(?:跟|和)(?:你们|你)(?:拼了|拼命|同归于尽)",
-        "同归于尽 弄死 杀了 收拾你 烧了你们 炸了你们 炸掉 血溅 一拳 泼油漆 泼粪 砍人 捅人 杀人 放狗咬 🔪",
+        "同归于尽 弄死 杀了 烧了你们 炸了你们 炸掉 血溅 一拳 泼油漆 泼粪 砍人 捅人 放狗咬 🔪 🔨 有来无回 有去无回",
+        r"杀人(?!不见血)|收拾(?:你|他|她|一顿)|真?动起手来|当(?:着)?(?:你们的?)?面(?:摔|砸)",
+        r"(?:可|那可)就不是.{0,6}?(?:那么|这么)简单了",  # "再敷衍我，可就不是推一把那么简单了"
         r"见一(?:个|次|回)(?:打|揍)一(?:个|次|回)|废了(?:他|她|你)|烧(?:了|掉)?你们?(?:间|家|的)",
         "拿刀 带刀 动刀 菜刀 汽油 炸药 硫酸 煤气罐 球棒 棒球棍 铁棍 铁棒 棍子 砖头 扁担",
         r"把(?:他|她|你)打出去|别让我(?:再)?(?:在.{0,4}?)?(?:碰到|碰见|遇到|撞见)|把.{0,6}?线(?:给)?(?:剪|拔|扯)断",
         # a tool carried along (锤子 alone is also a phone brand)
         r"(?:拿|拎|提|带|揣|抄)(?:上|着|起)?(?:一?把|个)?(?:锤子|斧头|扳手|铁锹|刀)",
         r"(?:砍|捅|揍|斩)(?:死|了)?(?:你|他|她|那个|𠮶个)|(?<!打)打死(?!我也|也)|让你们?好看|(?:堵|截)(?:她|他|你|人)",
-        r"让(?:她|他|你)(?:今天|以后)?出不了门|打到(?:他|她|你)(?!电话|手机)|找人(?:来|去)?(?:收拾|弄|砸|堵|打|教训|修理)|(?:拎|提|带|拿|扛)(?:一)?桶(?:汽)?油|让你们.{0,6}?开不了门",
+        r"让(?:她|他|你)(?:今天|以后)?出不了门|打到(?:他|她|你)(?!电话|手机)|找人(?:来|去)?(?:收拾|弄|砸|堵|打|教训|修理)",
+        r"(?:拎|提|带|拿|扛)(?:一)?桶(?:汽)?油|让你们.{0,6}?开不了门",
         # hurting a named person: "非揍他一顿不可", "打得他爹妈都不认识", "堵住你们门口"
         r"揍(?:他|她|你|人|那)|揍.{0,4}?一顿|(?<!骂)(?<!说)打(?:他|她|你|人)?一顿|打得.{0,4}?(?:爹妈|妈都|满地|半死|住院|爬不起)",
         r"堵(?:住|在)(?:你们?|他们?|她们?)?.{0,3}?(?:门口|大门|营业厅|门店|公司)",
@@ -568,8 +600,9 @@ _THREAT = re.compile(
         r"让(?:他|她|你|那个.{0,6}?)(?:出门|下班|走路|走夜路|晚上|以后){0,2}小心(?:点|些|着)|小心我(?:把|揍|打|砸|找人|弄|收拾|烧|砍)",
         r"(?:让|叫)(?:你们?|他们?|她们?|那个.{0,6}?)后悔|你们?会后悔的",
         # "你们等着" ending its clause, "别怪我不客气", "我知道那个师傅住哪"
-        r"你们?(?:给我)?等着(?:瞧)?$|别怪我(?:不客气|下手|翻脸|手下无情)|下手狠|你们看住来",
-        r"(?:知道|打听到|查到)了?.{0,6}?(?:住哪|住在哪|家在哪|住址)",
+        r"你们?(?:给我)?等着(?:瞧)?$|别怪我(?:不客气|下手|翻脸|手下无情|没(?:提前)?(?:说|提醒|打招呼))|下手狠|你们看住来",
+        r"(?:知道|打听到|查到)了?.{0,12}?(?:住哪|住在哪|家在哪|住址)",
+        r"(?:下班|回家)路上(?:自己)?小心(?:点|些|着)|走夜路(?:自己)?小心",
         "老命不要了 命不要了 不要这条命 这条命不要 豁出这条命 拼上这条命",
         _SELF_HARM_WORDS,
     )
@@ -606,6 +639,12 @@ def _reported(c: _Clause, start: int) -> bool:
     """Something the customer saw or heard of, in the clause or as what the clause before reports
     ("我在新闻上看到，说有人把运营商告上了法院")."""
     return bool(_OBSERVED.search(c.text[:start]) or (c.text.startswith("说") and _OBSERVED.search(c.prev)))
+
+
+def _about_another_matter(c: _Clause, start: int) -> bool:
+    """Contacts about something else ("来过好几趟，那是去年过户的事，跟今天这个没关系") or only supposed
+    ("要是打了好几次都解决不了，可以找谁")."""
+    return bool(re.search(_UNRELATED, c.whole[c.offset + start :]) or _SUPPOSED.search(c.text[:start]))
 
 
 def _harmless(c: _Clause, start: int, end: int) -> bool:
@@ -650,7 +689,8 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
             continue
         if _RULES_AFTER.match(after) or _RULES_BEFORE.search(before):
             continue
-        step = re.search(r".*(" + _STEP_BEFORE + r")[^，]{0,4}$", before)  # the action nearest the place
+        # the action nearest the place, fillers between them not counted ("上那个…那个《1818黄金眼》")
+        step = re.search(r".*(" + _STEP_BEFORE + r")(?:那个|\.+|[^，]){0,4}$", before)
         then = re.match(r"^的?" + _SITE + r"?.{0,3}?" + _STEP_AFTER, after)
         if step and not re.search(r"[是在]|当(?!地)|我们|咱们", before[step.end(1) :]):  # not "给我们律所办宽带"
             end = m.end() + then.end() if then else m.end()
@@ -690,7 +730,7 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
         signs += [
             c.sign("repeat-contact", m.start(), m.end())
             for m in _EARLIER_CONTACT.finditer(c.text)
-            if not _ASKED_THEN.match(c.text[m.end() :])
+            if not _ASKED_THEN.match(c.text[m.end() :]) and not _about_another_matter(c, m.start())
             and not (_ASKED_BEFORE.search(m.group()) and not re.search(_STILL_OPEN, c.whole[c.offset + m.end() :]))
         ]
         signs += [
@@ -713,6 +753,8 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
             if _reported(c, m.start() + m.group().startswith("说")):
                 continue
             if kind == "threat" and _harmless(c, m.start(), m.end()):  # "我都想跳楼了哈哈，开玩笑"
+                continue
+            if kind == "repeat-contact" and _about_another_matter(c, m.start()):
                 continue
             if pattern is _OLD and _WELL.search(c.whole, c.offset + m.end(), c.offset + m.end() + 30):
                 continue
