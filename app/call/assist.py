@@ -37,6 +37,9 @@ SIGNALLED_DEMANDS = {
     "threat": "abnormal-complaint",
 }
 SELF_HARM_DEMAND = "vulnerable-customer"
+# These are raised by the sign alone, read with its negations, hearsay and jokes, never by a turn's likeness to
+# their scripts: "我也不是要去曝光什么的，就希望别再扣了" raises no media demand, and the slots go to the complaint.
+SIGN_ONLY_DEMANDS = ("media-exposure", "escalation-appeal", "high-compensation", "abnormal-complaint")
 KEPT_FIRST = 3  # the latest turn's best scripts, in the light of the call, stay on top
 CANDIDATES = 30  # scripts ranked before the top ones are chosen to cover the open demands
 
@@ -116,7 +119,8 @@ def covering(ranked: list[ScoredScript], demands: list[Demand], k: int) -> list[
 def turn_demands(engine: SearchEngine, text: str, weights: Weights | None = None) -> list[str]:
     """The demands one customer turn raises: its best scenarios of the demand and business groups
     when a script fits it well, the best one alone when the fit is partial but likely, none
-    otherwise ("好的", "你贵姓" raise nothing)."""
+    otherwise ("好的", "你贵姓" raise nothing); the best ones set the bar, but those an escalation
+    sign raises (SIGN_ONLY_DEMANDS) are left to the sign."""
     reading = engine.read(text, weights)
     strong = reading.match.level == "strong"
     if not strong and not (reading.match.level == "weak" and reading.match.confidence >= WEAK_TURN_CONFIDENCE):
@@ -129,6 +133,6 @@ def turn_demands(engine: SearchEngine, text: str, weights: Weights | None = None
     if not scores:
         return []
     if not strong:
-        return [scores[0][1]]
+        return [] if scores[0][1] in SIGN_ONLY_DEMANDS else [scores[0][1]]
     floor = scores[0][0] * DEMAND_RATIO
-    return [sid for s, sid in scores[:MAX_DEMANDS_PER_TURN] if s >= floor]
+    return [sid for s, sid in scores if s >= floor and sid not in SIGN_ONLY_DEMANDS][:MAX_DEMANDS_PER_TURN]

@@ -66,6 +66,17 @@ def test_a_threat_brings_its_handling_and_words_of_despair_the_care_for_the_cust
     assert "vulnerable-customer" in demands and "abnormal-complaint" not in demands
 
 
+def test_a_demand_an_escalation_sign_makes_is_left_to_the_sign(engine):
+    # "我不会去找记者的" is no sign, so it raises no media demand, however like the media scripts it reads;
+    # the sign said in CALL's last turn raises it (test_demands_are_listed_with_the_turn_that_raised_them)
+    no_sign = "我不会去找记者的，你们把多扣的流量费退给我就行"
+    assert "media-exposure" not in turn_demands(engine, no_sign)
+    assisted = assist(engine, [*CALL[:4], Turn("customer", no_sign)], today=TODAY)
+    assert assisted.escalation.level != "high"
+    raised = {d.scenario for d in assisted.demands}
+    assert "media-exposure" not in raised and "data-billing" in raised
+
+
 def test_a_turn_the_scripts_fit_partly_raises_its_best_demand_alone(engine):
     note = "cx另要求退一赔一"  # an agent's note: the scripts fit it only partly, its demand is plain
     reading = engine.read(note)
