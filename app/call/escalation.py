@@ -127,13 +127,15 @@ def _normalized(original: str) -> _Text:
 
 
 _CLAUSE_BREAK = re.compile(
-    r"[，。！？；：、,.!?;:~…“”\"'()（）\[\]【】\s]+|(?=但是|可是|不过|否则|不然|要不然|然后|而且|并且|还要)"
+    r"[，。！？；：、,.!?;:~…()（）\[\]【】\s]+|(?=但是|可是|不过|否则|不然|要不然|然后|而且|并且|还要)"
 )
 
 
 # A transcript's pause before or after a filler ("在那个 工信部网站上 那个申诉") does not end a clause.
 _FILLER_AROUND = re.compile(r"(?:嗯|呃|啊|那个|这个|就是)$")
 _FILLER_NEXT = re.compile(r"(?:嗯|呃|那个|这个|就是)")
+# nor one before where at a place ("在那个 幺二三零零 上面登记了")
+_SITE_NEXT = re.compile(r"(?:上面|上边|那边|那里|网站|官网)")
 
 
 # A space between Chinese and a number or a Latin word ("在 12345 上留言", "vlog 我已经剪好了") is typography,
@@ -145,7 +147,8 @@ def _clauses(norm: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in _CLAUSE_BREAK.finditer(norm):
         pause = m.group().isspace() or set(m.group()) <= set("….")  # an ellipsis, "…" folded to "..."
-        if pause and (_FILLER_AROUND.search(norm, 0, m.start()) or _FILLER_NEXT.match(norm, m.end())):
+        filler = _FILLER_AROUND.search(norm, 0, m.start()) or _FILLER_NEXT.match(norm, m.end())
+        if pause and (filler or _SITE_NEXT.match(norm, m.end())):
             continue
         if pause and 0 < m.start() and m.end() < len(norm):
             left, right = norm[m.start() - 1], norm[m.end()]
@@ -201,14 +204,16 @@ _JOB_BEFORE = re.compile(
     # a job the customer gives themselves: "cx自称执业律师", "身为律师"
     + r"|(?:自称|身为|作为|本身是)[^找去到打向请告]{0,4}$"
 )
+# Hearsay: what someone else did or says works ("同事说打12300一投诉就全退了").
+_HEARSAY = r"(?:同事|朋友|邻居|亲戚|网友|网上|别人家)(?:都|也)?(?:说|讲)|听.{0,4}?(?:说|讲)|据说"
 # Something the customer saw or heard of; a regulator cited for its rules.
 _OBSERVED = re.compile(
     _any(
-        "看到 看过 看了 听说 听人说 刷到 据说 广告 报道过 上过 不是说 有人说 别人说 人家说 有人要",
+        "看到 看过 看了 听说 听人说 刷到 据说 报道过 上过 不是说 有人说 别人说 人家说 有人要",
+        r"广告(?:上|里|说|讲|写)",
         "看新闻 新闻说 新闻上 新闻里 看电视 电视上 电视剧 电影里 剧里 小说里",
         r"(?:要是|如果|假如|万一)有(?:客户|人|用户)",  # someone else, supposed: "要是有客户把录音发到网上"
-        # hearsay: what someone else did or says works ("同事说打12300一投诉就全退了")
-        r"(?:同事|朋友|邻居|亲戚|网友|网上|别人家)(?:都|也)?(?:说|讲)|听.{0,4}?(?:说|讲)",
+        _HEARSAY,
     )
 )
 # The place is a landmark: "法院对面那间门市", "工信部那个大楼旁边"; or one is named before it: "我家楼下就是消委会".
@@ -248,7 +253,7 @@ _HARMLESS_AFTER = re.compile(
         r"已经(?:给我|帮我)?(?:处理好|处理完|解决|调解好|协调好|协调完|结束|结案)了?|帖子(?:我)?(?:也|都)?(?:已经)?删了",  # settled
         r"钱(?:也|都)?(?:已经)?(?:收到|退|退回来|到账)了|已经.{0,10}?(?:退给我|退回给我)了|(?:这|那边)?也撤(?:了|回|销)",
         r"(?:这事|这件事|这个事)(?:就)?算了(?![？?吗])|(?:问题|事情)(?:已经)?解决了|气头上的话|说的气话",
-        r"(?:就)?不需要了|就不用了",
+        r"(?:就)?不需要了|就不用了|不再追究|不追究了|(?:我司|你们|公司)已(?:经)?处理",
         # only wondering: "我也不打算去，就是了解一下", "你能帮我确认一下号码吗"
         r"(?:没|不)打算(?:发|去|告|投诉|找|折腾)|就是(?:好奇|了解一下|先问清楚)|还没遇到|(?:确认|核实)一下(?:这个)?(?:号码|电话|地址)",  # "这次你们处理得很好，信访那些就不需要了"
         # "跟你们打官司？没那个必要", not "我去12315投诉，没必要再跟你们谈"
@@ -321,7 +326,8 @@ _STEP_BEFORE = _group(
     "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 写信给 递到 递给 交到",
 )
 _STEP_AFTER = _group(
-    "投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立案 来 上见 提交 递交 发帖 投稿 投了稿", r"告(?!诉)"
+    "投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立了?案 来 上见 提交 递交 发帖 投稿 投了稿 登记",
+    r"告(?!诉)"
 )
 # Where at the place the step is taken: "在12315网站上提交了投诉", "法院那边我已经立案了"
 _SITE = _group("网站上 网站 官网上 官网 平台上 平台 小程序上 公众号上 那边我 那边 那里")
@@ -346,7 +352,7 @@ _PLACES: dict[Kind, str] = {
         "消保专线",
         r"[一幺]二三(?:零零|一五|四五)",  # the numbers as said aloud and transcribed
         # someone above the company, described: "就是上面管你们的部门"
-        r"(?:上面|上级)?管(?:你们|运营商|电信公司)的(?:那个|那些)?(?:部门|单位|机构|衙门)",
+        r"(?:上面|上级)?管(?:你们|运营商|电信公司)的(?:那个|那些)?(?:部门|单位|机构|衙门|部里)",
     ),
     "legal": _any(
         "律师 律所 律师事务所 法院 法庭 法官 法律顾问 检察院 法律援助 法务 调解委员会 solicitor lawyer",
@@ -379,7 +385,7 @@ _STEPS: dict[Kind, str] = {
         "拉横幅 挂横幅 拉条幅 拉白布 举牌子 举牌 举着牌子 静坐 暗访",  # a protest in public, at the shop's door
         r"(?:横幅|条幅|标语)(?:都|也|已经)?(?:做好|印好|写好|准备好)",
         r"(?:发|挂|贴|晒|传|放|写|上传|投|摆|丢|po)(?:到|在|上|给)?[^不没，]{0,8}?" + _PLATFORMS,
-        r"(?:视频|影片|vlog|片子|监控)[^，]{0,3}?(?:都|也|已经)?(?:剪好|拍好|做好|剪成)",  # "vlog 我已经剪好了"
+        r"(?:视频|影片|vlog|片子|监控|录屏)[^，]{0,3}?(?:都|也|已经)?(?:剪好|拍好|做好|剪成)",  # "vlog 我已经剪好了"
         r"(?:录|拍|发)(?:个|条)?vlog",
         # a video or a post made for a platform: "拍影片上youtube", "抖音视频都剪好了", "小红书上我写了篇笔记"
         r"(?:视频|影片|笔记|帖子|文章|稿子)[^，]{0,6}?(?:上|发|传|放|投)(?:到|在)?" + _PLATFORMS,
@@ -387,7 +393,7 @@ _STEPS: dict[Kind, str] = {
         _PLATFORMS + r"上.{0,6}?(?:写了|发了|发过|挂了|po了|讲了|说了)",
         r"(?:上|在|去)" + _PLATFORMS + r".{0,4}?(?:做|拍|出|剪)(?:一期|一个|个|条)?(?:视频|影片|节目)",
         r"(?:在|到|上|去)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享|直播"
-        r"|(?:讲|说|写)(?:了|出来))",
+        r"|(?:讲|说|写)(?:了|出来)|@|艾特)",
         r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|全国网友|网友|整个小区|全小区|全村)(?:都|来|帮我)?"
         r"(?:知道|看看|看下|看一下|评评理|评理|算算)",
         "捅出去 报道你们 登报 见报 上报纸 挂出去",
@@ -496,7 +502,7 @@ _ASKED_THEN = re.compile(r"^.{0,5}?(?:问|咨询|办)(?!.{0,10}?" + _STILL_OPEN 
 _ASKED_BEFORE = re.compile(r"(?:问|咨询)过$")
 # The company calling the customer, counted in the clause after ("你们一直打电话来挽留，一天打三次") or in
 # the same one ("客户经理给我打了三次电话"; not a call back promised: "说好给我打回来").
-_COMPANY_CALLS = re.compile(r"你们[^，]{0,4}?打(?:电话)?(?:来|给我|过来)|call我|给我打(?:了|过|" + _COUNT + ")|打了?[^，]{0,4}?给我")
+_COMPANY_CALLS = re.compile(r"你们[^，]{0,4}?打(?:电话)?(?:来|给我|过来)|call我|给我打(?:了|过|电话|" + _COUNT + ")|打了?[^，]{0,4}?给我")
 
 # Illness, disability, pregnancy: always the customer's situation.
 _FRAIL = re.compile(
@@ -578,11 +584,12 @@ _THREAT = re.compile(
         "同归于尽 弄死 杀了 烧了你们 炸了你们 炸掉 血溅 一拳 泼油漆 泼粪 砍人 捅人 放狗咬 🔪 🔨 有来无回 有去无回",
         r"杀人(?!不见血)|收拾(?:你|他|她|一顿)|真?动起手来|当(?:着)?(?:你们的?)?面(?:摔|砸)",
         r"(?:可|那可)就不是.{0,6}?(?:那么|这么)简单了",  # "再敷衍我，可就不是推一把那么简单了"
+        r"(?:看到|见到|碰到|遇到)(?:他|她|你)一(?:次|回)(?:扁|打|揍)|扁(?:他|她|你|死)",
         r"见一(?:个|次|回)(?:打|揍)一(?:个|次|回)|废了(?:他|她|你)|烧(?:了|掉)?你们?(?:间|家|的)",
         "拿刀 带刀 动刀 菜刀 汽油 炸药 硫酸 煤气罐 球棒 棒球棍 铁棍 铁棒 棍子 砖头 扁担",
         r"把(?:他|她|你)打出去|别让我(?:再)?(?:在.{0,4}?)?(?:碰到|碰见|遇到|撞见)|把.{0,6}?线(?:给)?(?:剪|拔|扯)断",
         # a tool carried along (锤子 alone is also a phone brand)
-        r"(?:拿|拎|提|带|揣|抄)(?:上|着|起)?(?:一?把|个)?(?:锤子|斧头|扳手|铁锹|刀)",
+        r"(?:拿|拎|提|带|揣|抄)(?:上|着|起)?(?:一?把|个|那个|那把|这把)?(?:锤子|斧头|扳手|铁锹|刀)",
         r"(?:砍|捅|揍|斩)(?:死|了)?(?:你|他|她|那个|𠮶个)|(?<!打)打死(?!我也|也)|让你们?好看|(?:堵|截)(?:她|他|你|人)",
         r"让(?:她|他|你)(?:今天|以后)?出不了门|打到(?:他|她|你)(?!电话|手机)|找人(?:来|去)?(?:收拾|弄|砸|堵|打|教训|修理)",
         r"(?:拎|提|带|拿|扛)(?:一)?桶(?:汽)?油|让你们.{0,6}?开不了门",
@@ -638,8 +645,14 @@ class _Clause:
 
 def _reported(c: _Clause, start: int) -> bool:
     """Something the customer saw or heard of, in the clause or as what the clause before reports
-    ("我在新闻上看到，说有人把运营商告上了法院")."""
-    return bool(_OBSERVED.search(c.text[:start]) or (c.text.startswith("说") and _OBSERVED.search(c.prev)))
+    ("我在新闻上看到，说有人把运营商告上了法院"), or in a clause of someone else's after hearsay in the same
+    sentence ("我听同事说，他去年出国回来账单好几千，最后打了12315才给他减了一部分")."""
+    sentence = re.split(r"[。!?]", c.whole[: c.offset])[-1]
+    return bool(
+        _OBSERVED.search(c.text[:start])
+        or (c.text.startswith("说") and _OBSERVED.search(c.prev))
+        or (re.search(_HEARSAY, sentence) and not re.search("我|咱", c.text))
+    )
 
 
 def _about_another_matter(c: _Clause, start: int) -> bool:

@@ -293,6 +293,22 @@ CASES = [
     # a step waved off is none, a talk waved off is not
     ("我朋友叫我直接打1950，我觉得没必要", "none", set()),
     ("我要去12315投诉，没必要再跟你们谈了", "watch", {"regulator"}),
+    # hearsay covers someone else's clauses in its sentence, not the customer's own
+    ("我之前听同事说，他去年出国回来账单好几千，最后打了12315才给他减了一部分", "none", set()),
+    ("我听同事说能退，我昨天已经打了12315", "high", {"regulator"}),
+    # quotation marks and a pause before where at the place end no clause
+    ("cx称如不全免，就去“管你们的那个部里”反映", "watch", {"regulator"}),
+    ("我女儿昨天已经帮我在那个 幺二三零零 上面登记了", "high", {"regulator"}),
+    ("我尋日已經喺消委會網站登記咗", "high", {"regulator"}),
+    ("我已经在法院网上立了案，上周就收到受理通知", "high", {"legal"}),
+    ("我那段录屏已经剪好了，今天晚上八点就发", "high", {"media"}),
+    ("不然我就去通管局，顺便在微博上@你们官方", "high", {"media", "regulator"}),
+    ("你哋再咁講，我就將個廣告放上連登", "watch", {"media"}),
+    ("不然我看到他一次扁他一次，我說到做到", "high", {"threat"}),
+    ("再没人来我就拎着那个扳手到你们营业厅去", "high", {"threat"}),
+    # withdrawn; the company's own calls counted
+    ("cx称上月曾说要找通管局，后我司已处理，不再追究", "none", set()),
+    ("你们公司的人一直给我打电话，前前后后打了七八次", "none", set()),
 ]
 
 
