@@ -304,6 +304,8 @@ CASES = [
     ("我那段录屏已经剪好了，今天晚上八点就发", "high", {"media"}),
     ("不然我就去通管局，顺便在微博上@你们官方", "high", {"media", "regulator"}),
     ("你哋再咁講，我就將個廣告放上連登", "watch", {"media"}),
+    ("我已经跟县里那个拍短视频的小伙子讲好了，他下周过来拍", "high", {"media"}),
+    ("我拍短视频的，网老是卡", "none", set()),
     ("不然我看到他一次扁他一次，我說到做到", "high", {"threat"}),
     ("再没人来我就拎着那个扳手到你们营业厅去", "high", {"threat"}),
     # withdrawn; the company's own calls counted
