@@ -97,8 +97,19 @@ def assist(
         if scenario in engine.scenario_names:
             demands.setdefault(scenario, Demand(scenario, engine.scenario_names[scenario], reason.turn))
     raised = sorted(demands.values(), key=lambda d: d.turn)
-    result.scripts = covering(result.scripts, raised[::-1], top_k)
+    result.scripts = covering(awaiting_signs(result.scripts, raised), raised[::-1], top_k)
     return Assisted(result, raised, escalation, facts)
+
+
+def awaiting_signs(ranked: list[ScoredScript], demands: list[Demand]) -> list[ScoredScript]:
+    """The scripts as ranked, but those only for a sign's demand (SIGN_ONLY_DEMANDS) that no sign in the
+    call has raised go last: "我不会去找记者的" reads like the media scripts and is no sign."""
+    raised = {d.scenario for d in demands}
+
+    def waits(script: ScoredScript) -> bool:
+        return all(s in SIGN_ONLY_DEMANDS and s not in raised for s in script.record.scenarios)
+
+    return [s for s in ranked if not waits(s)] + [s for s in ranked if waits(s)]
 
 
 def covering(ranked: list[ScoredScript], demands: list[Demand], k: int) -> list[ScoredScript]:

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from app.call.assist import WEAK_TURN_CONFIDENCE, Turn, assist, covering, turn_demands
+from app.call.assist import WEAK_TURN_CONFIDENCE, Turn, assist, awaiting_signs, covering, turn_demands
 from app.search.engine import ScoredScript
 
 TODAY = datetime.date(2026, 12, 4)
@@ -75,6 +75,8 @@ def test_a_demand_an_escalation_sign_makes_is_left_to_the_sign(engine):
     assert assisted.escalation.level != "high"
     raised = {d.scenario for d in assisted.demands}
     assert "media-exposure" not in raised and "data-billing" in raised
+    # nor do the media scripts it reads like come among the suggestions
+    assert not any(set(s.record.scenarios) == {"media-exposure"} for s in assisted.result.scripts)
 
 
 def test_a_turn_the_scripts_fit_partly_raises_its_best_demand_alone(engine):
@@ -106,3 +108,14 @@ def test_covering_keeps_the_first_scripts_then_adds_one_per_uncovered_demand():
     chosen = covering([a1, a2, a3, b, c], [demand("c"), demand("b"), demand("a")], k=4)
     assert chosen == [a1, a2, a3, c]
     assert covering([a1, a2, a3, b, c], [demand("a")], k=5) == [a1, a2, a3, b, c]
+
+
+def test_scripts_for_a_sign_no_one_made_go_last():
+    def script(*scenarios):
+        return ScoredScript(record=type("Script", (), {"scenarios": list(scenarios)})(), score=0.0)
+
+    media, bill = script("media-exposure"), script("data-billing")
+    media_and_bill = script("media-exposure", "data-billing")
+    demand = lambda sid: type("Demand", (), {"scenario": sid})()  # noqa: E731
+    assert awaiting_signs([media, media_and_bill, bill], [demand("data-billing")]) == [media_and_bill, bill, media]
+    assert awaiting_signs([media, bill], [demand("media-exposure")]) == [media, bill]
