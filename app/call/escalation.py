@@ -209,7 +209,7 @@ _HEARSAY = r"(?:同事|朋友|邻居|亲戚|网友|网上|别人家)(?:都|也)?
 # Something the customer saw or heard of; a regulator cited for its rules.
 _OBSERVED = re.compile(
     _any(
-        "看到 看过 看了 听说 听人说 刷到 据说 报道过 上过 不是说 有人说 别人说 人家说 有人要",
+        "看到 看过 看了 听说 听人说 刷到 报道过 上过 不是说 有人说 别人说 人家说 有人要",
         r"广告(?:上|里|说|讲|写)",
         "看新闻 新闻说 新闻上 新闻里 看电视 电视上 电视剧 电影里 剧里 小说里",
         r"(?:要是|如果|假如|万一)有(?:客户|人|用户)",  # someone else, supposed: "要是有客户把录音发到网上"

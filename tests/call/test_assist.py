@@ -99,23 +99,23 @@ def test_a_conversation_without_a_customer_turn_is_refused(engine):
         assist(engine, [Turn("agent", "您好")])
 
 
-def test_covering_keeps_the_first_scripts_then_adds_one_per_uncovered_demand():
-    def script(*scenarios):
-        return ScoredScript(record=type("Script", (), {"scenarios": list(scenarios)})(), score=0.0)
+def script(*scenarios):
+    return ScoredScript(record=type("Script", (), {"scenarios": list(scenarios)})(), score=0.0)
 
+
+def demand(scenario):
+    return type("Demand", (), {"scenario": scenario})()
+
+
+def test_covering_keeps_the_first_scripts_then_adds_one_per_uncovered_demand():
     a1, a2, a3, b, c = script("a"), script("a"), script("a"), script("b"), script("c")
-    demand = lambda sid: type("Demand", (), {"scenario": sid})()  # noqa: E731
     chosen = covering([a1, a2, a3, b, c], [demand("c"), demand("b"), demand("a")], k=4)
     assert chosen == [a1, a2, a3, c]
     assert covering([a1, a2, a3, b, c], [demand("a")], k=5) == [a1, a2, a3, b, c]
 
 
 def test_scripts_for_a_sign_no_one_made_go_last():
-    def script(*scenarios):
-        return ScoredScript(record=type("Script", (), {"scenarios": list(scenarios)})(), score=0.0)
-
     media, bill = script("media-exposure"), script("data-billing")
     media_and_bill = script("media-exposure", "data-billing")
-    demand = lambda sid: type("Demand", (), {"scenario": sid})()  # noqa: E731
     assert awaiting_signs([media, media_and_bill, bill], [demand("data-billing")]) == [media_and_bill, bill, media]
     assert awaiting_signs([media, bill], [demand("media-exposure")]) == [media, bill]
