@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Literal
 
+from app.call.demand_cues import stated_demands
 from app.call.escalation import Escalation, assess_escalation, self_harm
 from app.call.facts import Fact, extract_facts
 from app.search.engine import DEFAULT_CHANNEL, ScoredScript, SearchEngine, SearchResult, Weights
@@ -85,7 +86,9 @@ def assist(
     )
     demands: dict[str, Demand] = {}
     for i in customer:
-        for scenario in turn_demands(engine, turns[i].text, weights):
+        # A turn's reading ranks its main matter first; a demand it states in words is raised wherever it ranks.
+        stated = [s for s in stated_demands(turns[i].text) if s in engine.scenario_names]
+        for scenario in turn_demands(engine, turns[i].text, weights) + stated:
             demands.setdefault(scenario, Demand(scenario, engine.scenario_names[scenario], i))
     facts = extract_facts([turn.text for turn in turns], today or datetime.date.today())
     amounts = [(f.turn, f.words, f.value) for f in facts if f.kind == "amount" and f.value is not None]
@@ -138,7 +141,10 @@ def turn_demands(engine: SearchEngine, text: str, weights: Weights | None = None
         return []
     groups = engine.scenario_groups
     scores = sorted(
-        ((s, sid) for sid, s in reading.scenario_score.items() if groups[sid] in DEMAND_GROUPS or sid in RAISED_SITUATIONS),
+        (
+            (s, sid) for sid, s in reading.scenario_score.items()
+            if groups[sid] in DEMAND_GROUPS or sid in RAISED_SITUATIONS
+        ),
         reverse=True,
     )
     if not scores:

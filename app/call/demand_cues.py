@@ -1,0 +1,180 @@
+"""Demands a customer states in words, whatever the turn is mostly about.
+
+A turn's likeness to the scenarios (`SearchEngine.read`) ranks its main matter first. A second
+matter said in passing falls below the bar a turn's demands must clear: in "我两个月前签了个无限流量
+合约，职员话任用唔限速，点知用到三十G就慢", the throttling leads and the salesman's word that proved
+untrue (false advertising) ranks eleventh. Some demands have words of their own, and those words
+raise the demand: a salesman's or an advert's claim the customer says proved untrue, a plan to
+change, a service opened without consent, an offer refused, travel or working time lost, staff
+who treated the customer badly.
+
+Each cue is read in its clause: "我不是说你们态度不好" and "误工费就不要了" raise nothing. The text is
+normalised first (Cantonese and Taiwanese words to Mandarin, traditional to simplified).
+"""
+
+import re
+
+from app.text.normalize import normalize
+
+_CLAUSE_BREAK = re.compile(r"[，。！？；：、,.!?;:~…\s]+")
+
+# --- false-advertising: what a seller or an advert claimed --------------------------------------------------
+_SELLER = (
+    r"(?:营业员|营业厅|营业亭|营业听|店员|门市|门店|业务员|业务|职员|销售|推销员?|小哥|小伙子|小姑娘|工作人员|经理|"
+    r"摆摊的|卖给我的?|客服|广告|宣传单?|宣传页|海报|传单|单张|官网|网站|网页|页面|活动页|直播间|短信|app|banner)"
+)
+_CLAIMED = re.compile(
+    _SELLER + r"[^。！？.!?]{0,12}?(?:(?<!再)说(?!明|法)|讲|(?<!电)话(?!费)|写着?|写的|印着?|承诺|保证|拍着?胸脯|答应)"
+    r"|(?:当时|当初|办的时候|签的时候|明明|口头上?)[^，。！？,.!?]{0,6}?(?:说(?!明|法)|讲|(?<!电)话(?!费)|承诺|保证|答应)"
+    r"|说好的|讲好的|说得好好的|拍着?胸(?:脯|口)"
+)
+# What a seller claims: a price, a gift, a speed, a term. "营业员说要带身份证" is no claim.
+_SALES = re.compile(
+    r"免费|免月租|白给|白送|限速|随便用|不变|不涨|\d+g|送(?!去|到|修|回|给你)|赠|不限|无限|吃到饱|不降速|随时|千兆|百兆|"
+    r"\d+m(?!in)|网速|信号|覆盖|全包|只要|才要|便宜|平.{0,2}块|划算|优惠|[打几八九七六五]折|保底|[一两二三四\d]+年|[一二三四五六七八九十两\d]+个月|不要钱|"
+    r"不收|不用钱|不用另外|0元|零元|结转|光纤|路由器|返|[一二三四五六七八九十百千\d]+(?:块|元|个台)"
+)
+# A scam in the company's name is fraud, not a claim of the company's: "被冒充客服的骗了".
+_SCAM = re.compile(r"冒充|假冒|自称|诈骗|骗子")
+_UNTRUE = re.compile(
+    r"虚假宣传|虚假广告|夸大宣传|与宣传不符|跟宣传不一样|和宣传的?不一样|误导(?:我|消费者|老人)?|"
+    r"(?:骗|忽悠|哄)(?:我|她|他|老人|我妈|我爸)?(?:办|签|转|换|升)|天花乱坠|" + _SELLER + r".{0,4}骗"
+)
+_TRUE = re.compile(
+    r"说的(?:没错|对|是真的)|说得(?:没错|对)|确实(?:是|有)|没骗|真是这样|果然|写得(?:很|挺)?清楚|挺快|挺好|不错|"
+    r"只是想问|就是想问|想确认|满意|无误|我都知|我知道"
+)
+
+# --- plan-change: a plan to change, go down or go back ------------------------------------------------------
+_PLAN = r"(?:套餐|套参|tc|plan)"
+_CHANGE = re.compile(
+    r"(?:换|改|降|转|调|变更|恢复|退回|回到)(?:个|成|回|到|为|去|掉|做)?[^，。！？,.!?]{0,10}?" + _PLAN
+    + r"|" + _PLAN + r"[^，。！？,.!?]{0,6}?(?:换|改|降|转|调)(?:成|回|到|掉|为|做|一下|个)"
+    + r"|降(?:一|两)?档|降套餐|降级套餐|换个便宜|换成[^，。！？,.!?]{0,8}?(?:元|块)|改回(?:原来|以前|之前)|"
+    r"换回(?:原来|以前|之前)|降回|改回去|换回去|(?:改回|换回|回到|退回)(?:原来的)?4g"
+)
+# Kept, or changed already: "还是不换了", "上个月改的套餐已经生效了".
+_KEEP = re.compile(
+    r"不(?:想|用|要|打算|需要)(?:换|改|降|变)|(?:先|还是)?不换了?|保留|继续用|维持|没必要|生效了|改完了|已经改了"
+)
+
+# --- unauthorized-service: a paid service the customer never agreed to ---------------------------------------
+_SERVICE = re.compile(r"业务|会员|铃|包|服务|功能|增值|管家|视频|游戏|订阅|加值|扣|收费|保险|咨询")
+_UNASKED = re.compile(
+    r"(?:没|没有|未)(?:经过?|征得)?(?:我|本人)?的?同意|私自|擅自|偷偷(?:地|的)?(?:给我|帮我)?(?:开|订|加|办)|"
+    r"莫名其妙(?:地|的)?(?:开|订|多了|扣|被)|顺手(?:给我|帮我)?(?:加|开|办)|默认(?:开通|勾选)|"
+    r"(?:我|本人|她|他|老人)(?:从来|根本|压根|都|也)?(?:就)?(?:没|没有|未|莫得|冇)(?:开|订|办|点|申请|要)(?!法)"
+    r"(?:过|通)?|"
+    r"谁(?:给我?|帮我?|给她|给他)?(?:开|订|办)(?:的|了)|不记得(?:办|开|订)过|未本人办理|不是我(?:开|订|办)的|偷开|"
+    r"被(?:加装|加了|加开|开通)|未告知|不知道(?:这|那)?是(?:啥|什么)|不知道(?:是)?(?:什么时候|几时)开|怎么会有"
+)
+
+# --- promotion-eligibility: an offer the customer was refused or counted out of -----------------------------
+_OFFER = re.compile(
+    r"(?:只有|仅限|限)新用户|新用户(?:才|就|能|可以|专享|有|便宜|反而)|"
+    r"老用户(?:反而|不能|不给|没有|就|活该|更贵|吃亏)|"
+    r"(?:不符合|不够|没有?资格|不给参加|不能参加|参加不了|不让参加|不算)(?:活动|优惠)|"
+    r"我(?:是)?符合(?:条件|资格)|活动(?:已经)?(?:结束|过期|没了|过了)|送完了|"
+    r"(?:凭什么|为什么|凭啥)(?:他|别人|人家|新用户)(?:能|可以|就)"
+)
+_ACCEPTED = re.compile(r"我知道|我理解|我自己忘了|不怪你们|算了")
+_OFFER_WORD = re.compile(r"优惠|打折|[八九七六五]折|活动|特价|流量包|赠送|返还?|新用户|老用户")
+_REFUSED = re.compile(
+    r"被拒|不给(?:打|办|参加|享受|领)?|不能(?:参加|享受|领|办)|领不了|办不了|不算|才算|才行|不符合|不合适|不行|"
+    r"没有?份|不在名单|不让"
+)
+
+
+def _counted_out(clauses: list[str]) -> bool:
+    """An offer and, in its clause or the next two, the customer told it is not for them."""
+    if any(_ACCEPTED.search(c) for c in clauses):
+        return False
+    if _in_clause(_OFFER, clauses):
+        return True
+    return any(
+        _OFFER_WORD.search(c) and any(_REFUSED.search(n) for n in clauses[i : i + 3])
+        for i, c in enumerate(clauses)
+    )
+
+
+# --- travel-lost-wages: fares, trips in vain, leave taken, work lost ----------------------------------------
+_LOST = re.compile(
+    r"误工|打车(?:费|钱|的钱|的?发票)|(?<!停)车费|车钱|路费|交通费|油钱|跑了[^，。！？,.!?]{0,3}?趟|跑过|白跑|"
+    r"(?:跑|去|来回)[^，。！？,.!?]{0,4}?[两三四五几\d]趟|(?:扣|少)(?:了)?(?:我)?的?(?:工资|工钱|钞票)|工资(?:被)?扣|"
+    r"工资没了|"
+    r"(?:活|单子?|订单|生意|工)[^，。！？,.!?]{0,3}?(?:推了|推掉|没接|没做|没法做|接不了|耽误)|"
+    r"(?<![未没不])耽误(?:了)?(?:我)?[^，。！？,.!?]{0,3}?(?:上班|工作|做生意|挣钱|赚钱|接单|时间|功夫)|"
+    r"损失的?(?:薪水|工资)|浪费(?:了)?我?(?:多少|这么多|半天|一天)?时间|(?:没|少)(?:挣|赚)|白干"
+)
+# Leave taken counts when it was taken for the company's matter: "请假在家陪孩子看病" is no claim.
+_LEAVE = re.compile(r"请(?:了)?[^，。！？,.!?]{0,4}?假")
+_FOR_US = re.compile(r"等|师傅|营业厅|这事|这个事|你们|跑|办")
+_FARE = re.compile(r"打车[^。！？.!?]{0,15}?(?:钱|费|发票|报销|赔)")
+_WAIVED = re.compile(r"不要了|算了|不用了|就不要|不用赔|不用出|不用报|无所谓|公司报销|单位报销|给报销|报销用")
+
+# --- service-attitude: how staff treated the customer -------------------------------------------------------
+_TREATED = re.compile(
+    r"态度(?:也|真|太|很|极|非常|特别|实在)?(?:太|很)?(?:差|恶劣|不好|冷淡|傲慢|蛮横|恶心)|"
+    r"(?:甩|摆|拉)(?:脸|脸子|脸色)|脸(?:马上)?就?拉下来|翻白眼|爱答不理|爱理不理|不耐烦|凶巴巴|"
+    r"(?:骂|吼|凶)(?:了)?我|(?:对|冲)我(?:大)?(?:喊|嚷|吼)|推来推去|踢皮球|互相推诿|推诿|板着(?:个)?脸|"
+    r"冷冰冰|不理(?:我|人)|(?:抢|夺)(?:我的?)?(?:手机|电话)|推了?我一下|阴阳怪气|看不起(?:我|人)|"
+    r"让我找别人|不归(?:她|他|我们)管|挂(?:了)?我(?:的)?电话|敷衍|说脏话|讲粗口|爆粗|(?:话|说话)(?:也|真|太)*难听|"
+    r"(?:不|没)穿鞋套|在我家(?:里)?抽烟|关我们?什么事|不搭理|爱搭不理|嘲讽|冷嘲热讽"
+)
+_KIND = re.compile(r"态度(?:还|挺|很|蛮|都)?(?:好|不错|可以)|不是说(?:你们|你|他们|她|他)?态度")
+
+# A clause that says the customer will not, or did not, mean it.
+_NEGATED = re.compile(r"不是(?:说|要|来|想)|并不是|没说|不会|不打算|没打算|不用")
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE_BREAK.split(normalize(text).lower()) if c]
+
+
+def _in_clause(pattern: re.Pattern, clauses: list[str], unless: re.Pattern | None = None) -> bool:
+    for clause in clauses:
+        m = pattern.search(clause)
+        if m and not _NEGATED.search(clause, 0, m.start()) and not (unless and unless.search(clause)):
+            return True
+    return False
+
+
+def _misrepresented(clauses: list[str]) -> bool:
+    """A seller's or an advert's claim of a price, a gift or a term (in its clause or the next),
+    retold in a complaint: unless the customer says it proved true, the retelling is the complaint."""
+    if _in_clause(_UNTRUE, clauses, unless=_SCAM):
+        return True
+    if any(_TRUE.search(c) or _SCAM.search(c) for c in clauses):
+        return False
+    text = "，".join(clauses)
+    for claim in _CLAIMED.finditer(text):
+        clause_start = text.rfind("，", 0, claim.start()) + 1
+        said_end = _clause_end(text, _clause_end(text, claim.end()) + 1)  # the claim's clause and the next
+        if not _NEGATED.search(text, clause_start, claim.start()) and _SALES.search(text, claim.start(), said_end):
+            return True
+    return False
+
+
+def _clause_end(text: str, at: int) -> int:
+    end = text.find("，", at)
+    return len(text) if end == -1 else end
+
+
+def _time_or_fares_lost(clauses: list[str]) -> bool:
+    leave = [c for c in clauses if _LEAVE.search(c) and _FOR_US.search(c)]
+    lost = _in_clause(_LOST, clauses) or _in_clause(_LEAVE, leave) or _FARE.search("，".join(clauses))
+    return bool(lost) and not any(_WAIVED.search(c) for c in clauses)
+
+
+def stated_demands(text: str) -> list[str]:
+    """The demands a customer turn states in words (scenario ids), in the taxonomy's order."""
+    clauses = _clauses(text)
+    stated = {
+        "travel-lost-wages": _time_or_fares_lost(clauses),
+        "unauthorized-service": any(_SERVICE.search(c) for c in clauses) and _in_clause(_UNASKED, clauses),
+        "false-advertising": _misrepresented(clauses),
+        "promotion-eligibility": _counted_out(clauses),
+        "service-attitude": _in_clause(_TREATED, clauses, unless=_KIND),
+        "plan-change": _in_clause(_CHANGE, clauses) and not any(_KEEP.search(c) for c in clauses),
+    }
+    return [scenario for scenario, said in stated.items() if said]

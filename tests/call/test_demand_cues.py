@@ -1,0 +1,75 @@
+"""Demands stated in words: each cue with the look-alikes it must leave alone, and the written lines
+(tests/call/data/demand_cues.jsonl: two writers, six demands, each said every way, with look-alikes)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.call.assist import turn_demands
+from app.call.demand_cues import stated_demands
+
+LINES = [
+    json.loads(line)
+    for line in (Path(__file__).with_name("data") / "demand_cues.jsonl").read_text(encoding="utf-8").splitlines()
+]
+
+
+@pytest.mark.parametrize(
+    "text,demand",
+    [
+        ("喂，我兩個月前喺營業廳簽咗個無限流量嘅合約，職員話任用唔限速，點知用到三十G就慢到連微信都發唔出", "false-advertising"),
+        ("你们业务员上我家来，拍胸脯说装宽带头一年白给，这整完了一年收我六百多", "false-advertising"),
+        ("说好的送宽带呢？", "false-advertising"),
+        ("嗯对对，就是那个副卡，我想把副卡取消掉，然后那个，主卡套参也顺便降一档", "plan-change"),
+        ("cx要求恢复原tc 退差价", "plan-change"),
+        ("我根本不知道话费还能付游戏钱，谁给开的这个功能", "unauthorized-service"),
+        ("cx称学生优惠被拒 已提供学生证 要求重新审核", "promotion-eligibility"),
+        ("我请了半天假在家等师傅，来回打车六十多，这些钱你们得给我报了", "travel-lost-wages"),
+        ("我是按天拿工钱的，你们师傅放我鸽子那天我可是一分钱没挣着", "travel-lost-wages"),
+        ("还有那个师傅，得让他上门给我道歉，态度也太差了，全程板着脸", "service-attitude"),
+    ],
+)
+def test_a_demand_said_in_its_own_words_is_raised(text, demand):
+    assert demand in stated_demands(text)
+
+
+@pytest.mark.parametrize(
+    "text,demand",
+    [
+        ("我被冒充你们客服的骗了8000，说我套餐要升级不操作就扣费", "false-advertising"),  # a scam, not the company's claim
+        ("营业员说要带身份证和户口本，我都带齐了", "false-advertising"),  # information, no claim of a price or a gift
+        ("你们广告上说的那个满一百减二十我用了，确实减了，挺划算", "false-advertising"),
+        ("好，那我先不升，週末去門市試試看訊號再說", "false-advertising"),  # 再说 is no one's claim
+        ("我家在三樓，5G訊號很不穩定，常常跳回4G", "plan-change"),
+        ("套餐我不换，你们别再打电话推销了", "plan-change"),
+        ("那个彩铃是我自己开的，我就想换一首歌", "unauthorized-service"),
+        ("我没办法每天都查话费", "unauthorized-service"),
+        ("你好，我想鞋号转网，你们APP上查说我不能转，说有什么融合套餐", "promotion-eligibility"),
+        ("我这三天没法接单，流量根本不够用", "promotion-eligibility"),
+        ("那就好，不用我再跑一趟", "travel-lost-wages"),
+        ("师傅已经来过两趟了，讲是光猫问题", "travel-lost-wages"),
+        ("我就是给业主群里的人发那个停车费的通知啊", "travel-lost-wages"),
+        ("我请了半天假去营业厅，我请假的事无所谓，是我自己愿意去的", "travel-lost-wages"),
+        ("cx称装维师傅准时上门 未耽误上班 表扬", "travel-lost-wages"),
+        ("我不是说她态度不好，我是说你们告诉我的价钱不对", "service-attitude"),
+        ("你们那个客服态度挺好的，问题也解决了", "service-attitude"),
+    ],
+)
+def test_a_look_alike_raises_nothing(text, demand):
+    assert demand not in stated_demands(text)
+
+
+@pytest.mark.parametrize("line", [c for c in LINES if not c["positive"]], ids=lambda c: c["text"][:40])
+def test_the_written_look_alikes_raise_nothing_by_their_words(line):
+    assert line["demand"] not in stated_demands(line["text"])
+
+
+def test_the_written_demands_are_raised_by_a_turn_s_reading_and_its_words(engine):
+    # The cues add to what a turn's likeness to the scenarios raises; together they must find most
+    # of the demands, and the cues must be what finds a good share of them.
+    positives = [c for c in LINES if c["positive"]]
+    read = [c["demand"] in turn_demands(engine, c["text"]) for c in positives]
+    both = [r or c["demand"] in stated_demands(c["text"]) for r, c in zip(read, positives)]
+    assert sum(both) / len(positives) >= 0.90
+    assert (sum(both) - sum(read)) / len(positives) >= 0.15
