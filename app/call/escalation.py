@@ -56,7 +56,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from app.text.normalize import _dialect, to_simplified
+from app.text.normalize import to_simplified, word_replacements
 
 Kind = Literal["media", "regulator", "legal", "repeat-contact", "high-amount", "vulnerable", "threat"]
 Level = Literal["none", "watch", "high"]
@@ -108,8 +108,8 @@ def _normalized(original: str) -> _Text:
             continue
         folded = unicodedata.normalize("NFKC", c).lower()
         chars.extend((f, i, i + 1) for f in folded)
-    # Cantonese and Taiwanese words to Mandarin: the Mandarin word spans the dialect word it replaces
-    pattern, words = _dialect()
+    # Dialect and misheard words to the words meant (app/text/normalize.py): the new word spans the one it replaces
+    pattern, words = word_replacements()
     text = "".join(c for c, _, _ in chars)
     mandarin: list[tuple[str, int, int]] = []
     done = 0

@@ -44,7 +44,7 @@ from app.index.store import (
 )
 from app.search.collection import Collection
 from app.search.scenario_probe import ScenarioProbe, probe_inputs
-from app.text.normalize import DIALECT_WORDS, normalize
+from app.text.normalize import DIALECT_WORDS, MISHEARD_WORDS, normalize
 from app.text.tokenize import STOPWORDS_FILE, USER_DICT, tokenize
 
 # Texts per encoder call: EMBED_BATCH, fewer when they are long, so that a call holds at most
@@ -66,6 +66,7 @@ BUILD_FILES = (
     USER_DICT,
     STOPWORDS_FILE,
     DIALECT_WORDS,
+    MISHEARD_WORDS,
     *(
         _APP / name
         for name in (

@@ -45,3 +45,20 @@ def test_cantonese_and_taiwanese_words_become_the_mandarin_ones(dialect, mandari
 @pytest.mark.parametrize("text", ["系统仲裁", "重点解决话费问题", "然而家里宽带断了", "个人数据被泄露", "今天听日本新闻"])
 def test_mandarin_that_looks_like_dialect_is_left_alone(text):
     assert normalize(text) == text
+
+
+@pytest.mark.parametrize(
+    "transcript, meant",
+    [
+        ("喂 那个 我家款待又断了", "喂 那个 我家宽带又断了"),
+        ("套参里的刘量用完了，话废还扣了", "套餐里的流量用完了,话费还扣了"),
+        ("我要携号转往，你们说我有和约", "我要携号转网,你们说我有合约"),
+    ],
+)
+def test_a_recogniser_s_misheard_telecom_words_become_the_words_meant(transcript, meant):
+    assert normalize(transcript) == meant
+
+
+@pytest.mark.parametrize("text", ["流浪猫", "我点了个套菜", "宽带断了"])
+def test_words_a_customer_may_mean_are_left_alone(text):
+    assert normalize(text) == text
