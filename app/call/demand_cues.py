@@ -9,7 +9,7 @@ change, a service opened without consent, an offer refused, travel or working ti
 who treated the customer badly.
 
 Each cue is read in its clause: "我不是说你们态度不好" and "误工费就不要了" raise nothing. The text is
-normalised first (Cantonese and Taiwanese words to Mandarin, traditional to simplified).
+normalised first (dialect and misheard words to the words meant, traditional to simplified).
 """
 
 import re
@@ -20,7 +20,7 @@ _CLAUSE_BREAK = re.compile(r"[，。！？；：、,.!?;:~…\s]+")
 
 # --- false-advertising: what a seller or an advert claimed --------------------------------------------------
 _SELLER = (
-    r"(?:营业员|营业厅|营业亭|营业听|店员|门市|门店|业务员|业务|职员|销售|推销员?|小哥|小伙子|小姑娘|工作人员|经理|"
+    r"(?:营业员|营业厅|店员|门市|门店|业务员|业务|职员|销售|推销员?|小哥|小伙子|小姑娘|工作人员|经理|"
     r"摆摊的|卖给我的?|客服|广告|宣传单?|宣传页|海报|传单|单张|官网|网站|网页|页面|活动页|直播间|短信|app|banner)"
 )
 _CLAIMED = re.compile(
@@ -46,7 +46,7 @@ _TRUE = re.compile(
 )
 
 # --- plan-change: a plan to change, go down or go back ------------------------------------------------------
-_PLAN = r"(?:套餐|套参|tc|plan)"
+_PLAN = r"(?:套餐|tc|plan)"
 _CHANGE = re.compile(
     r"(?:换|改|降|转|调|变更|恢复|退回|回到)(?:个|成|回|到|为|去|掉|做)?[^，。！？,.!?]{0,10}?" + _PLAN
     + r"|" + _PLAN + r"[^，。！？,.!?]{0,6}?(?:换|改|降|转|调)(?:成|回|到|掉|为|做|一下|个)"
