@@ -73,6 +73,11 @@ _POSTGRES_REMEDIES = {
 }
 
 
+# Alembic keeps its migration context (`op`, `context`) in module globals, one per process: two
+# databases migrating at the same moment in two threads would run on each other's context.
+_ALEMBIC = threading.Lock()
+
+
 class Database:
     """One database: SQLite file or PostgreSQL server, migrated on first use."""
 
@@ -136,7 +141,8 @@ class Database:
                 config.set_main_option("script_location", str(MIGRATIONS))
                 config.attributes["connection"] = connection
                 try:
-                    command.upgrade(config, f"{self.branch}@head" if self.branch else "heads")
+                    with _ALEMBIC:
+                        command.upgrade(config, f"{self.branch}@head" if self.branch else "heads")
                 except CommandError as e:
                     raise StorageError(
                         f"the {self.what} database {self.where()} cannot be migrated ({e}): it was made by a newer "

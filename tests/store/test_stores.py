@@ -376,3 +376,29 @@ def test_a_postgresql_that_stops_while_in_use_is_a_storage_error_until_it_is_bac
         server.start()  # the operator starts it again: no restart of the service needed
         feedback.add("恢复之后", "a", "down", "v1")
         assert feedback.counts() == [{"script_id": "a", "up": 1, "down": 1, "copied": 0}]
+
+
+def test_databases_migrated_at_once_in_several_threads_all_end_migrated(tmp_path):
+    # Alembic's migration context is one per process: two databases migrating at the same moment
+    # (the feedback file on a flush thread, the edits file on a request) must not cross.
+    from app.store.database import Database
+
+    for attempt in range(5):
+        databases = [
+            Database(f"sqlite:///{tmp_path / f'{attempt}-{i}.sqlite3'}", "feedback", "feedback") for i in range(6)
+        ]
+        errors = []
+
+        def migrate(db):
+            try:
+                db.upgrade()
+            except Exception as e:  # any failure is the finding
+                errors.append(e)
+
+        threads = [threading.Thread(target=migrate, args=(db,)) for db in databases]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert all("feedback" in inspect(db.engine).get_table_names() for db in databases)
