@@ -22,7 +22,7 @@ from app.corpus.documents import DocumentStore, StorageError
 from app.feedback.store import FeedbackStore, Gap
 from app.index.build import Built
 from app.store.copy import copy_sqlite_files
-from app.store.database import database
+from app.store.database import Database, database
 from tests.conftest import CORPUS_DIR, free_port
 from tests.postgres import postgres_server
 
@@ -381,8 +381,6 @@ def test_a_postgresql_that_stops_while_in_use_is_a_storage_error_until_it_is_bac
 def test_databases_migrated_at_once_in_several_threads_all_end_migrated(tmp_path):
     # Alembic's migration context is one per process: two databases migrating at the same moment
     # (the feedback file on a flush thread, the edits file on a request) must not cross.
-    from app.store.database import Database
-
     for attempt in range(5):
         databases = [
             Database(f"sqlite:///{tmp_path / f'{attempt}-{i}.sqlite3'}", "feedback", "feedback") for i in range(6)
