@@ -5,8 +5,8 @@ matter said in passing falls below the bar a turn's demands must clear: in "我�
 合约，职员话任用唔限速，点知用到三十G就慢", the throttling leads and the salesman's word that proved
 untrue (false advertising) ranks eleventh. Some demands have words of their own, and those words
 raise the demand: a salesman's or an advert's claim the customer says proved untrue, a plan to
-change, a service opened without consent, an offer refused, travel or working time lost, staff
-who treated the customer badly.
+change, a service opened without consent or bought on the bill by a child or a relative, an offer
+refused, travel or working time lost, staff who treated the customer badly.
 
 Each cue is read in its clause: "我不是说你们态度不好" and "误工费就不要了" raise nothing. The text is
 normalised first (dialect and misheard words to the words meant, traditional to simplified).
@@ -68,6 +68,34 @@ _UNASKED = re.compile(
     r"谁(?:给我?|帮我?|给她|给他)?(?:开|订|办)(?:的|了)|不记得(?:办|开|订)过|未本人办理|不是我(?:开|订|办)的|偷开|"
     r"被(?:加装|加了|加开|开通)|未告知|不知道(?:这|那)?是(?:啥|什么)|不知道(?:是)?(?:什么时候|几时)开|怎么会有"
 )
+
+# A child's or a relative's purchase charged to the account holder's bill: "我儿子玩游戏充值扣的话费，我根本不知道".
+_SOMEONE_ELSE = re.compile(
+    r"孩子|小孩|子女|未成年|儿子|女儿|孙子|孙女|外孙|外甥|侄子|弟弟|妹妹|小朋友|娃|细路|细佬|细妹|个仔|个女|学生仔|"
+    r"老人|我妈|我爸|老妈|老爸|老伴|老太太|老爷子|阿嬷|阿公|阿婆|外婆|奶奶|爷爷|kid"
+)
+_BOUGHT = re.compile(
+    r"游戏|充值|充了|充钱|冲值|储值|买|购|刷礼物|氪金|课金|皮肤|装备|礼包|点卡|道具|会员|包月|订了|订阅|点了|按到|弹窗"
+)
+_ON_THE_BILL = re.compile(r"话费|电话费|通信|账单|账上|扣|划走|小额|代扣|支付")
+_NOT_AGREED = re.compile(
+    r"不知道|不知情|不晓得|唔知|不知(?:点解|怎么|为什么)|(?:没|没有|未|冇)(?:经过?)?(?:我|本人)?的?(?:同意|授权|俾过同意)|不认|没让|不懂|不会弄|"
+    r"点错|误触|乱按|偷偷|趁我|唔识|(?:没有|冇)(?:任何)?(?:限制|提醒|验证|密码|确认)|要求(?:全部|全额|全)?退|"
+    r"(?:怎么|为什么|凭什么)[^，]{0,12}?(?:能|可以)"
+)
+_AGREED = re.compile(
+    r"我同意|是我让|我让(?:他|她)|我(?:自己)?(?:开|订|买)的|我自己(?:开|订|买|充|付|用|同意)|我(?:是|係)知|我知道|我俾佢|(?:已经|早就)(?:给我)?退|"
+    r"退回来了|还没出|没出过|防止|提前设置|我说不行|没问题"
+)
+
+
+def _bought_by_someone_else(clauses: list[str]) -> bool:
+    text = "，".join(clauses)
+    return bool(
+        _SOMEONE_ELSE.search(text) and _BOUGHT.search(text) and _ON_THE_BILL.search(text)
+        and _NOT_AGREED.search(text) and not _AGREED.search(text)
+    )
+
 
 # --- promotion-eligibility: an offer the customer was refused or counted out of -----------------------------
 _OFFER = re.compile(
@@ -171,7 +199,8 @@ def stated_demands(text: str) -> list[str]:
     clauses = _clauses(text)
     stated = {
         "travel-lost-wages": _time_or_fares_lost(clauses),
-        "unauthorized-service": any(_SERVICE.search(c) for c in clauses) and _in_clause(_UNASKED, clauses),
+        "unauthorized-service": (any(_SERVICE.search(c) for c in clauses) and _in_clause(_UNASKED, clauses))
+        or _bought_by_someone_else(clauses),
         "false-advertising": _misrepresented(clauses),
         "promotion-eligibility": _counted_out(clauses),
         "service-attitude": _in_clause(_TREATED, clauses, unless=_KIND),

@@ -1,5 +1,6 @@
 """Demands stated in words: each cue with the look-alikes it must leave alone, and the written lines
-(tests/call/data/demand_cues.jsonl: two writers, six demands, each said every way, with look-alikes)."""
+(tests/call/data/demand_cues.jsonl: two writers, six demands, each said every way, with look-alikes; two more
+writers for a child's or a relative's purchase charged to the bill)."""
 
 import json
 from pathlib import Path
@@ -24,6 +25,7 @@ LINES = [
         ("嗯对对，就是那个副卡，我想把副卡取消掉，然后那个，主卡套参也顺便降一档", "plan-change"),
         ("cx要求恢复原tc 退差价", "plan-change"),
         ("我根本不知道话费还能付游戏钱，谁给开的这个功能", "unauthorized-service"),
+        ("cx 称未成年子女通过话费支付进行游戏充值，户主未授权，要求退款", "unauthorized-service"),
         ("cx称学生优惠被拒 已提供学生证 要求重新审核", "promotion-eligibility"),
         ("我请了半天假在家等师傅，来回打车六十多，这些钱你们得给我报了", "travel-lost-wages"),
         ("我是按天拿工钱的，你们师傅放我鸽子那天我可是一分钱没挣着", "travel-lost-wages"),
@@ -45,6 +47,8 @@ def test_a_demand_said_in_its_own_words_is_raised(text, demand):
         ("套餐我不换，你们别再打电话推销了", "plan-change"),
         ("那个彩铃是我自己开的，我就想换一首歌", "unauthorized-service"),
         ("我没办法每天都查话费", "unauthorized-service"),
+        ("我儿子买游戏点卡是我同意的，用话费付也是我开的", "unauthorized-service"),
+        ("请问话费能拿来在游戏里付钱吗？我想提前设置一下，防止我家孩子乱买", "unauthorized-service"),
         ("你好，我想鞋号转网，你们APP上查说我不能转，说有什么融合套餐", "promotion-eligibility"),
         ("我这三天没法接单，流量根本不够用", "promotion-eligibility"),
         ("那就好，不用我再跑一趟", "travel-lost-wages"),
