@@ -35,3 +35,20 @@ def test_failures_list_the_queries_given_the_wrong_match():
     assert "燃气费怎么这么贵" in listed and "match weak (0.40); expected none" in listed
     assert "能不能开个卫星电话套餐" in listed
     assert "物业费" not in listed and "帮我查下卫星电话" not in listed
+
+
+def test_signs_are_read_after_a_grievance_and_look_alikes_alone(engine, tmp_path):
+    lines = [
+        {"kind": "threat", "text": "再不退钱我就去把你们营业厅砸了", "escalates": True},
+        {"kind": "threat", "text": "出了事你们负责，别说我没提醒过", "escalates": True},  # no rule reads it
+        {"kind": "threat", "text": "你们这套餐真是跳楼价啊，我想办一个", "escalates": False},
+        {"kind": "vulnerable", "text": "我奶奶八十多了，这个月被扣了两百", "escalates": True},  # old, with a grievance
+    ]
+    (tmp_path / "signs.jsonl").write_text(
+        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
+    )
+    report = evaluation.run(engine, tmp_path / "signs.jsonl", compare=False)
+    assert report["signs"]["hybrid"] == {"signs": 3, "look_alikes": 1, "sign_recall": 2 / 3, "look_alikes_read": 0.0}
+    assert evaluation.measured(report) == {"signs/sign_recall": round(2 / 3, 4)}
+    assert "(3 signs of escalation" in evaluation.format_report(report)
+    assert evaluation.format_failures(report["outcomes"]) == "- threat missed: 出了事你们负责，别说我没提醒过"

@@ -21,6 +21,10 @@ accuracy, the recall of `high` and the share of `none` calls raised to `high`; t
 facts said (the same kind and words in the same turn). The calls were written as if on
 CALLS_WRITTEN_ON, which their relative dates ("五个月前") count from.
 
+Signs of escalation (with `kind` and `escalates`, one customer utterance each): the share of signs
+read as their kind, said after a grievance turn (GRIEVANCE_TURN), and the share of look-alikes
+(`escalates: false`) read as that kind, said alone.
+
 A query may say how it is written (`style`: asr, terse, chat, long, short, yue, implied,
 padded); the hybrid metrics are then also given per style. `check` is the regression check:
 each dev set's hybrid metrics against the expected ones in eval/expected.json.
@@ -37,6 +41,7 @@ import jieba
 from rank_bm25 import BM25Okapi
 
 from app.call.assist import Turn, assist
+from app.call.escalation import assess_escalation
 from app.corpus.statutes import StatuteBook
 from app.search.engine import SearchEngine, Weights
 
@@ -52,7 +57,11 @@ CHECKED_METRICS = {
     "complaints": ["hit@1", "hit@3", "coverage@5", "statute_hit@5"],
     "questions": ["recall@5", "recall@10", "mrr@10"],
     "calls": ["latest_hit@3", "demand_recall", "demands_covered@5", "level_accuracy", "high_recall", "fact_recall"],
+    "signs": ["sign_recall"],
 }
+# What a sign is said after: a complaint, as in a call (a pregnancy counts in every call, an old
+# person only where there is a grievance).
+GRIEVANCE_TURN = "我的宽带一直有问题，你们扣了我的钱不退"
 CALLS_WRITTEN_ON = datetime.date(2026, 12, 4)
 
 
@@ -265,6 +274,35 @@ def evaluate_calls(engine: SearchEngine, calls: list[dict], weights: Weights) ->
     return outcomes
 
 
+@dataclass
+class SignOutcome:
+    text: str
+    kind: str
+    escalates: bool  # a sign of `kind`, or a look-alike of one
+    read: bool  # read as a sign of `kind`
+
+
+def evaluate_signs(lines: list[dict]) -> list[SignOutcome]:
+    outcomes = []
+    for line in lines:
+        turns = [("customer", GRIEVANCE_TURN)] if line["escalates"] else []
+        reasons = assess_escalation(turns + [("customer", line["text"])]).reasons
+        read = any(r.kind == line["kind"] for r in reasons)
+        outcomes.append(SignOutcome(line["text"], line["kind"], line["escalates"], read))
+    return outcomes
+
+
+def summarize_signs(outcomes: list[SignOutcome]) -> dict[str, float | int | None]:
+    signs = [o for o in outcomes if o.escalates]
+    look_alikes = [o for o in outcomes if not o.escalates]
+    return {
+        "signs": len(signs),
+        "look_alikes": len(look_alikes),
+        "sign_recall": _mean(o.read for o in signs) if signs else None,
+        "look_alikes_read": _mean(o.read for o in look_alikes) if look_alikes else None,
+    }
+
+
 def _fact_found(fact: dict, said: set[tuple[int, str, str]]) -> bool:
     """The same kind in the same turn, the words of one within the other's (两千多块 for 两千多)."""
     return any(
@@ -327,8 +365,15 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
     questions = [q for q in queries if not q.get("expect") and q.get("statutes")]
     out_of_scope = [q for q in queries if q.get("match")]
     calls = [q for q in queries if q.get("turns")]
+    signs = [q for q in queries if "escalates" in q]
     modes = MODES if compare else {"hybrid": None}
-    report: dict = {"complaints": {}, "questions": {}, "calls": {}, "styles": {}, "match": {}, "outcomes": []}
+    report: dict = {
+        "complaints": {}, "questions": {}, "calls": {}, "signs": {}, "styles": {}, "match": {}, "outcomes": []
+    }
+    if signs:  # read from the words alone, the same in every mode
+        outcomes = evaluate_signs(signs)
+        report["signs"]["hybrid"] = summarize_signs(outcomes)
+        report["outcomes"] += outcomes
     for mode, dense_weight in modes.items():
         engine.encoder.clear_query_cache()  # each mode pays for its own encoding, as a new query would
         weights = engine.weights
@@ -410,6 +455,13 @@ def format_report(report: dict) -> str:
         metrics += ["level_accuracy", "high_recall", "none_raised_to_high", "fact_recall", "p50_ms", "p95_ms"]
         calls = report["calls"]
         parts.append(_table(calls, metrics) + f"\n({next(iter(calls.values()))['calls']} calls)")
+    if report["signs"]:
+        signs = report["signs"]
+        counts = next(iter(signs.values()))
+        parts.append(
+            _table(signs, ["sign_recall", "look_alikes_read"])
+            + f"\n({counts['signs']} signs of escalation, each after a grievance; {counts['look_alikes']} look-alikes)"
+        )
     if report["questions"]:
         questions = report["questions"]
         text = _table(questions, ["recall@5", "recall@10", "mrr@10", "p50_ms", "p95_ms"])
@@ -441,6 +493,10 @@ def format_failures(outcomes: list) -> str:
                     f"{','.join(missed) or '-'}, found {','.join(o.demands_found) or '-'}; "
                     f"escalation {o.level} (expected {o.level_expected})"
                 )
+            continue
+        if isinstance(o, SignOutcome):
+            if o.read != o.escalates:
+                lines.append(f"- {o.kind} {'missed' if o.escalates else 'read in a look-alike'}: {o.text}")
             continue
         if isinstance(o, QuestionOutcome):
             if o.rank is None or o.rank > 5:
