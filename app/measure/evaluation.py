@@ -118,6 +118,13 @@ def load_queries(path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def record_texts(record: dict) -> list[str]:
+    """What one evaluation record says: a query, a sign's words, or every turn of a call."""
+    if "turns" in record:
+        return [turn["text"] for turn in record["turns"]]
+    return [record["query"] if "query" in record else record["text"]]
+
+
 def statute_key(book: StatuteBook, spec: str) -> tuple[str, int]:
     law, number = spec.split("|")
     return (book.law_title(law), int(number))

@@ -1,6 +1,7 @@
 import json
 
 from app.core.config import REPO_ROOT
+from app.measure.evaluation import record_texts
 
 
 def test_every_scenario_has_things_customers_say(corpus):
@@ -15,8 +16,6 @@ def test_nothing_customers_say_is_copied_from_an_evaluation_file(corpus):
     for path in (REPO_ROOT / "eval").glob("*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                record = json.loads(line)
-                said = [record["query"]] if "query" in record else [turn["text"] for turn in record["turns"]]
-                queries.update(text.strip() for text in said)
+                queries.update(text.strip() for text in record_texts(json.loads(line)))
     copied = [said for s in corpus.taxonomy.scenarios for said in s.says if said.strip() in queries]
     assert not copied

@@ -12,6 +12,7 @@ from safetensors.torch import save_file
 
 from app.embedding import adapter
 from app.embedding.encoder import INFO_FILE
+from app.measure.evaluation import record_texts
 from app.text.normalize import normalize
 
 EVAL_DIR = Path(__file__).parents[2] / "eval"
@@ -34,10 +35,7 @@ def test_no_evaluation_query_is_a_training_query(pairs):
     for path in sorted(EVAL_DIR.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                record = json.loads(line)
-                # A query file's query, or what the customer says in a call.
-                said = [record["query"]] if "query" in record else [t["text"] for t in record["turns"]]
-                for text in said:
+                for text in record_texts(json.loads(line)):
                     assert normalize(text) not in queries, f"{path.name}: {text}"
 
 
