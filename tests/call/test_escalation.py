@@ -1,4 +1,3 @@
-import json
 from pathlib import Path
 
 import pytest
@@ -6,9 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.call.escalation import assess_escalation, self_harm
+from app.measure.evaluation import evaluate_signs, load_queries
 
 
-GRIEVANCE = "我的宽带一直有问题，你们扣了我的钱不退"
 
 
 def customer(*texts):
@@ -563,20 +562,15 @@ def test_a_threat_against_the_customer_s_own_life_is_told_from_one_against_other
     assert reason.kind == "threat" and self_harm(reason) == own_life
 
 
-def _cue_lines():
-    path = Path(__file__).with_name("data") / "escalation_cues.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-CUE_LINES = _cue_lines()
+CUE_LINES = load_queries(Path(__file__).with_name("data") / "escalation_cues.jsonl")
 
 
 @pytest.mark.parametrize("line", [c for c in CUE_LINES if "limit" not in c], ids=lambda c: c["text"])
 def test_cues_said_every_way_and_their_look_alikes(line):
     # Written blind by several writers: each kind in many words and voices, and look-alikes that are no sign.
     # A sign is read in a complaint call; a look-alike alone (a pregnancy, say, counts in every call).
-    turns = customer(*((GRIEVANCE,) if line["escalates"] else ()), line["text"])
-    assert (line["kind"] in kinds(assess_escalation(turns))) == line["escalates"]
+    (outcome,) = evaluate_signs([line])
+    assert outcome.read == line["escalates"]
 
 
 def test_the_cue_lines_name_what_they_leave_out():

@@ -12,7 +12,7 @@ from safetensors.torch import save_file
 
 from app.embedding import adapter
 from app.embedding.encoder import INFO_FILE
-from app.measure.evaluation import record_texts
+from app.measure.evaluation import load_queries, record_texts
 from app.text.normalize import normalize
 
 EVAL_DIR = Path(__file__).parents[2] / "eval"
@@ -33,10 +33,9 @@ def test_pairs_come_from_every_kind_of_corpus_text(pairs, corpus):
 def test_no_evaluation_query_is_a_training_query(pairs):
     queries = {p.query for p in pairs}
     for path in sorted(EVAL_DIR.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                for text in record_texts(json.loads(line)):
-                    assert normalize(text) not in queries, f"{path.name}: {text}"
+        for record in load_queries(path):
+            for text in record_texts(record):
+                assert normalize(text) not in queries, f"{path.name}: {text}"
 
 
 def test_held_out_queries_take_all_their_pairs(pairs):
