@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.call.demand_cues import stated_demands
-from app.call.escalation import Escalation, assess_escalation, self_harm
+from app.call.escalation import Escalation, ThreatReader, assess_escalation, self_harm
 from app.call.facts import Fact, extract_facts
 from app.search.engine import DEFAULT_CHANNEL, ScoredScript, SearchEngine, SearchResult, Weights
+from app.text.normalize import normalize
 
 # What a customer asks for or complains about, and who is affected; the process scenarios and the
 # other customer types describe the call, not a demand.
@@ -92,7 +93,7 @@ def assist(
             demands.setdefault(scenario, Demand(scenario, engine.scenario_names[scenario], i))
     facts = extract_facts([turn.text for turn in turns], today or datetime.date.today())
     amounts = [(f.turn, f.words, f.value) for f in facts if f.kind == "amount" and f.value is not None]
-    escalation = assess_escalation([(turn.role, turn.text) for turn in turns], amounts)
+    escalation = assess_escalation([(turn.role, turn.text) for turn in turns], amounts, threat_reader(engine))
     # A sign of escalation is a demand too: its words are read in their clause, where a turn's
     # scenario match may have ranked the complaint above it.
     for reason in sorted(escalation.reasons, key=lambda r: r.turn):
@@ -102,6 +103,15 @@ def assist(
     raised = sorted(demands.values(), key=lambda d: d.turn)
     result.scripts = covering(awaiting_signs(result.scripts, raised), raised[::-1], top_k)
     return Assisted(result, raised, escalation, facts)
+
+
+def threat_reader(engine: SearchEngine) -> ThreatReader | None:
+    """The index version's threat reader over the engine's encoder, whose cache keeps a call's earlier
+    clauses; None for a version without one."""
+    neighbours = engine.index.threat_neighbours
+    if neighbours is None:
+        return None
+    return lambda clauses: neighbours.threats(engine.encoder.encode_queries([normalize(c) for c in clauses]))
 
 
 def awaiting_signs(ranked: list[ScoredScript], demands: list[Demand]) -> list[ScoredScript]:

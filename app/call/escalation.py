@@ -36,7 +36,9 @@ around a filler, "在那个 工信部网站上 那个申诉", ends no clause, no
   未成年) when the call has a grievance (被骗, 扣费, 退钱, 不是她办的; not 把流量包退掉), so that
   "帮我阿嬷办张副卡，她八十岁了" is not an escalation;
 - threats of violence or self-harm (砸了营业厅, 把玻璃门砸了, 拎把锤子, 揍他一顿, 堵她, 找几个人过去, 什么事都干得
-  出来, 不想活了, 这条老命不要了, 跳楼) are always read as threats (跳楼价 is a sale);
+  出来, 不想活了, 这条老命不要了, 跳楼) are always read as threats (跳楼价 is a sale); the clauses of a turn where the rules
+  read none, and the whole turn, are read by meaning too when a reader is given (`read_threats`,
+  app/search/threat_neighbours.py); a clause denied, reported or declared harmless counts for nothing;
 - a high amount is a sum far above a bill (see `_high_amounts`).
 
 Levels, so that the strip is quiet on ordinary calls and loud only when acting now matters:
@@ -53,6 +55,7 @@ Only customer turns are read: an agent saying "您也可以向工信部申诉" i
 import bisect
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -881,13 +884,47 @@ def _advice(kinds: list[Kind], level: Level) -> str:
 # --- The assessment -------------------------------------------------------------------------------------------
 
 
-def assess_escalation(turns: list[tuple[str, str]], amounts: list[tuple[int, str, float]] = ()) -> Escalation:
+ThreatReader = Callable[[list[str]], list[bool]]  # which of these normalised words are threats
+MIN_READ_CHARS = 6  # shorter words ("你等着", "行吧") are too few to read by meaning
+
+
+def _threats_by_meaning(clauses: dict[int, list[_Clause]], signs: list[_Sign], read: ThreatReader) -> list[_Sign]:
+    """Threat signs in the turns the rules read none in, from what `read` takes for a threat: each clause, and
+    the whole turn, since a threat often takes two clauses ("那个师傅敢再来，就别想走出去"); the whole turn's
+    embedding is mostly the one its search made and kept. A clause denied, reported or declared harmless counts for
+    nothing, as a rule's would, and its turn is read by its other clauses alone. The evidence is the clauses
+    read as threats, else the turn."""
+    read_by_rules = {s.turn for s in signs if s.kind == "threat"}
+    spans: list[tuple[_Clause, int, bool]] = []  # (first clause, end in the normalised turn, the whole turn)
+    for turn, cs in clauses.items():
+        if turn in read_by_rules:
+            continue
+        meant = [
+            c for c in cs
+            if not (_negated(c.text, len(c.text)) or _reported(c, len(c.text)) or _harmless(c, 0, len(c.text)))
+        ]
+        spans += [(c, c.offset + len(c.text), False) for c in meant if len(c.text) >= MIN_READ_CHARS]
+        if len(cs) > 1 and len(meant) == len(cs):
+            spans.append((cs[0], cs[-1].offset + len(cs[-1].text), True))
+    if not spans:
+        return []
+    threats = read([c.whole[c.offset : end] for c, end, _ in spans])
+    found = [(c, end, whole) for (c, end, whole), threat in zip(spans, threats) if threat]
+    in_clauses = {c.turn for c, _, whole in found if not whole}
+    return [c.sign("threat", 0, end - c.offset) for c, end, whole in found if not (whole and c.turn in in_clauses)]
+
+
+def assess_escalation(
+    turns: list[tuple[str, str]], amounts: list[tuple[int, str, float]] = (), read_threats: ThreatReader | None = None
+) -> Escalation:
     """The escalation signs in a call's customer turns, oldest first; `amounts` are (turn, words, yuan)."""
     texts = {i: _normalized(text) for i, (role, text) in enumerate(turns) if role == "customer"}
     clauses = {turn: _turn_clauses(turn, text) for turn, text in texts.items()}
     grievance = _has_grievance([c for cs in clauses.values() for c in cs])
     third_party = any(_THIRD_PARTY.search(t.norm) for t in texts.values())
     signs = [sign for cs in clauses.values() for c in cs for sign in _clause_signs(c, grievance, third_party)]
+    if read_threats is not None:
+        signs += _threats_by_meaning(clauses, signs, read_threats)
     reasons, seen = [], set()
     for sign in sorted(signs, key=lambda s: (s.turn, not s.concrete, s.start, s.start - s.end)):
         if (sign.kind, sign.turn) not in seen:  # one reason per kind and turn: a concrete step first, else the first

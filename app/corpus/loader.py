@@ -37,6 +37,10 @@ ELSEWHERE_FILE = Path("elsewhere.txt")
 # (app/measure/calibration.py): other trades' matters, and telecom enquiries no scenario covers.
 NOT_TELECOM_FILES = (ELSEWHERE_FILE, Path("elsewhere-queries.txt"))
 UNCOVERED_TELECOM_FILE = Path("uncovered-telecom-queries.txt")
+# Authored lines of the threat reader (app/search/threat_neighbours.py): threats of violence or
+# self-harm, and lines that look like threats and are none. A corpus without them is read by the rules alone.
+THREATS_FILE = Path("threats.txt")
+THREAT_LOOK_ALIKES_FILE = Path("threat-look-alikes.txt")
 CORPUS_STATUTES = "corpus statutes"
 
 
@@ -79,6 +83,8 @@ class Corpus:
     elsewhere: list[str]  # matters that are not telecom complaints (corpus/elsewhere.txt)
     digest: str
     replaced: dict[str, list[str]] = field(default_factory=dict)  # upload id → the articles it replaces
+    threats: list[str] = field(default_factory=list)  # corpus/threats.txt
+    threat_look_alikes: list[str] = field(default_factory=list)  # corpus/threat-look-alikes.txt
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
@@ -87,6 +93,7 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     files += sorted((corpus_dir / "statutes").glob("*.jsonl"))
     files += sorted((corpus_dir / "statutes" / QUESTIONS_DIR).glob("*.jsonl"))
     files += sorted((corpus_dir / "scripts").glob("*.jsonl"))
+    files += [p for p in (corpus_dir / THREATS_FILE, corpus_dir / THREAT_LOOK_ALIKES_FILE) if p.exists()]
     return files
 
 
@@ -133,9 +140,13 @@ def build_corpus(corpus_dir: Path, uploads: list[Upload], edits: Edits = Edits()
         if document.kind == "course":
             text = clean_course_text(content)
             passages += split_passages(text, document.id, Path(document.filename).stem)
-    elsewhere = read_elsewhere(corpus_dir / ELSEWHERE_FILE)
+    elsewhere = read_lines(corpus_dir / ELSEWHERE_FILE)
+    threats = read_lines(corpus_dir / THREATS_FILE, missing_ok=True)
+    look_alikes = read_lines(corpus_dir / THREAT_LOOK_ALIKES_FILE, missing_ok=True)
     digest = corpus_digest(corpus_dir, [u.document for u in uploads], edits)
-    return Corpus(taxonomy, book, questions, [s for _, s in scripts], passages, elsewhere, digest, replaced)
+    return Corpus(
+        taxonomy, book, questions, [s for _, s in scripts], passages, elsewhere, digest, replaced, threats, look_alikes
+    )
 
 
 def with_scenarios(taxonomy: Taxonomy, added: list[Scenario]) -> Taxonomy:
@@ -224,7 +235,10 @@ class Elsewhere(BaseModel):
     text: str
 
 
-def read_elsewhere(path: Path) -> list[str]:
+def read_lines(path: Path, missing_ok: bool = False) -> list[str]:
+    """An authored line file: one text a line; blank lines and lines starting with # are not read."""
+    if missing_ok and not path.exists():
+        return []
     lines = path.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 

@@ -44,6 +44,7 @@ from app.index.store import (
 )
 from app.search.collection import Collection
 from app.search.scenario_probe import ScenarioProbe, probe_inputs
+from app.search.threat_neighbours import THREAT_SCENARIOS, ThreatNeighbours, authored_lines, reader_inputs
 from app.text.normalize import DIALECT_WORDS, MISHEARD_WORDS, normalize
 from app.text.tokenize import STOPWORDS_FILE, USER_DICT, tokenize
 
@@ -70,7 +71,8 @@ BUILD_FILES = (
     *(
         _APP / name
         for name in (
-            "index/build.py", "text/normalize.py", "text/tokenize.py", "search/collection.py", "search/scenario_probe.py"
+            "index/build.py", "text/normalize.py", "text/tokenize.py", "search/collection.py",
+            "search/scenario_probe.py", "search/threat_neighbours.py",
         )
     ),
 )
@@ -267,12 +269,13 @@ def build_index(
                 return Built(current.name, new=False)  # the callers report it
             known = _known_embeddings(current, encoder.model_id)
             tokens = _known_tokens(index_dir, current, inputs["build_files_sha256"])
-            # its sayings' query vectors are reused by text: only if the same model made them
+            # its query vectors (sayings, threat lines) are reused by text: only if the same model made them
             same_model = current is not None and current.manifest["model"]["id"] == encoder.model_id
             probe = current.scenario_probe if same_model else None
-            del current  # only its embeddings, tokens and probe are needed from here on
+            reader = current.threat_neighbours if same_model else None
+            del current  # only its embeddings, tokens, probe and reader are needed from here on
             version = _build_version(
-                corpus, inputs, index_dir, encoder, (known, tokens, probe), progress, on_progress, embed_at_most
+                corpus, inputs, index_dir, encoder, (known, tokens, probe, reader), progress, on_progress, embed_at_most
             )
             if keep_versions:
                 prune_versions(index_dir, keep_versions)
@@ -291,7 +294,7 @@ def _build_version(
     inputs: dict,
     index_dir: Path,
     encoder: Encoder,
-    reused: tuple[dict[str, np.ndarray], dict[str, list[str]], ScenarioProbe | None],
+    reused: tuple[dict[str, np.ndarray], dict[str, list[str]], ScenarioProbe | None, ThreatNeighbours | None],
     progress: bool,
     on_progress: Callable[[int, int], None] | None,
     embed_at_most: int | None = None,
@@ -305,7 +308,7 @@ def _build_version(
     building = root / f"{BUILDING_PREFIX}{version}"
     building.mkdir()
     try:
-        known, known_tokens, known_probe = reused
+        known, known_tokens, known_probe, known_reader = reused
         hashes = {name: [_sha256(t) for t in texts] for name, (_, texts) in documents.items()}
         to_embed = sum(h not in known for name in documents for h in hashes[name])
         if embed_at_most is not None and to_embed > embed_at_most:
@@ -334,6 +337,9 @@ def _build_version(
         probe = _scenario_probe(documents, hashes, embedded, inputs, known_probe, encoder)
         if probe is not None:
             probe.save(building)
+        reader = _threat_neighbours(corpus, inputs, known_reader, probe.said if probe else {}, encoder)
+        if reader is not None:
+            reader.save(building)
         with (building / STATUTES_FILE).open("w", encoding="utf-8") as f:
             for article in corpus.book.articles.values():
                 f.write(article.model_dump_json() + "\n")
@@ -386,6 +392,33 @@ def _scenario_probe(
     said_vectors = np.array([said[k] for k in keys], dtype=np.float32).reshape(len(keys), encoder.dimension)
     vectors = np.vstack([said_vectors, embedded["exemplars"], embedded["scenarios"]])
     return ScenarioProbe.fit(vectors, said_labels + labels, inputs, said)
+
+
+def _threat_neighbours(
+    corpus: Corpus, build_inputs: dict, known: ThreatNeighbours | None, said: dict[str, np.ndarray], encoder: Encoder
+) -> ThreatNeighbours | None:
+    """The threat reader of the corpus's threat lines and look-alikes and the sayings, None without
+    either kind of line; the current version's when the lines and the code are the same. Vectors
+    of the current version's lines and of the sayings (`said`, the scenario probe's) are reused."""
+    if not corpus.threats or not corpus.threat_look_alikes:
+        return None
+    sayings = [text for s in corpus.taxonomy.scenarios if s.id not in THREAT_SCENARIOS for text in s.says]
+    threats, others = authored_lines(corpus.threats, corpus.threat_look_alikes, sayings)
+    model, code = build_inputs["model"]["id"], build_inputs["build_files_sha256"]
+    inputs = reader_inputs(model, code, threats, others)
+    if known is not None and known.inputs == inputs:
+        return known
+    texts = threats + others
+    keys = [_sha256(text) for text in texts]
+    vectors = {**said, **(known.known() if known is not None else {})}
+    new = [(k, t) for k, t in dict(zip(keys, texts)).items() if k not in vectors]
+    vectors.update(zip([k for k, _ in new], encoder.encode_said([t for _, t in new])))
+    return ThreatNeighbours(
+        tuple(keys),
+        np.array([vectors[k] for k in keys], dtype=np.float32).reshape(len(keys), encoder.dimension),
+        np.arange(len(keys)) < len(threats),
+        inputs,
+    )
 
 
 @contextmanager

@@ -39,6 +39,7 @@ from app.corpus.statutes import Article, ArticleRef, StatuteBook
 from app.ingest.courses import Passage
 from app.search.collection import Collection
 from app.search.scenario_probe import ScenarioProbe
+from app.search.threat_neighbours import ThreatNeighbours
 
 log = logging.getLogger("huashu")
 
@@ -276,6 +277,7 @@ class IndexVersion:
     book: StatuteBook
     taxonomy: Taxonomy
     scenario_probe: ScenarioProbe | None  # None for a version built before probes
+    threat_neighbours: ThreatNeighbours | None  # None for a corpus without threat lines, or an older version
 
     @classmethod
     def load(cls, index_dir: Path, version: str | None = None) -> "IndexVersion":
@@ -286,9 +288,10 @@ class IndexVersion:
             taxonomy = Taxonomy.model_validate_json((directory / TAXONOMY_FILE).read_text(encoding="utf-8"))
             collections = {name: Collection.load(directory / name, kind) for name, kind in COLLECTIONS.items()}
             scenario_probe = ScenarioProbe.load(directory)
+            threat_neighbours = ThreatNeighbours.load(directory)
         except Exception as e:  # only a version without checksums gets here with bad files
             raise CorruptIndex(f"index version {version} cannot be read ({e}); {_remedy(index_dir, version)}") from None
-        return cls(version, manifest, collections, book, taxonomy, scenario_probe)
+        return cls(version, manifest, collections, book, taxonomy, scenario_probe, threat_neighbours)
 
     def check_model(self, model_id: str) -> None:
         _check_model(self.name, self.manifest, model_id)

@@ -247,9 +247,9 @@ def measure_in_process(settings: Settings, plan: Plan) -> dict:
 
 def measure_live_call(engine, plan: Plan) -> tuple[list[float], list[float]]:
     """POST /v1/assist's work for calls of at least CALL_TURNS turns, as in a call: every earlier
-    request of the call was answered, so only the latest turn is new (its reading and its query
-    embedding are dropped before the timed request); beside a search of the latest turn alone,
-    from cold. Interleaved per call."""
+    request of the call was answered, so only the latest turn is new (its reading is dropped, and
+    the query embeddings kept are this call's earlier requests' alone); beside a search of the
+    latest turn alone, from cold. Interleaved per call."""
     from app.call.assist import Turn, assist
     from app.measure.evaluation import load_queries as load_calls
     from app.text.normalize import normalize
@@ -258,12 +258,12 @@ def measure_live_call(engine, plan: Plan) -> tuple[list[float], list[float]]:
     assist_ms, search_ms = [], []
     for call in calls:
         turns = [Turn(t["role"], t["text"]) for t in call["turns"]]
+        engine.encoder.clear_query_cache()
         for n in range(1, len(turns)):  # the call so far, request by request
             if turns[n - 1].role == "customer":
                 assist(engine, turns[:n])
         latest = turns[-1].text
         engine.forget(normalize(latest))
-        engine.encoder.clear_query_cache()
         started = time.perf_counter()
         assist(engine, turns)
         assist_ms.append(elapsed_ms(started))

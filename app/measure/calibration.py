@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from app.corpus.loader import NOT_TELECOM_FILES, UNCOVERED_TELECOM_FILE, read_elsewhere
+from app.corpus.loader import NOT_TELECOM_FILES, UNCOVERED_TELECOM_FILE, read_lines
 from app.embedding.encoder import QueryEncoder
 from app.index.store import IndexVersion
 from app.measure.evaluation import load_queries
@@ -43,8 +43,8 @@ def fit_probes(engine: SearchEngine, corpus_dir: Path) -> dict[str, Probe | Word
     covered = [e.text for e in collections["exemplars"].records]
     covered += [s.situation for s in collections["scripts"].records]
     covered += [s.looks_like for s in engine.index.taxonomy.scenarios]
-    not_telecom = [text for name in NOT_TELECOM_FILES for text in read_elsewhere(corpus_dir / name)]
-    uncovered = read_elsewhere(corpus_dir / UNCOVERED_TELECOM_FILE)
+    not_telecom = [text for name in NOT_TELECOM_FILES for text in read_lines(corpus_dir / name)]
+    uncovered = read_lines(corpus_dir / UNCOVERED_TELECOM_FILE)
     encode = engine.encoder.encode_queries
     covered_vectors, not_telecom_vectors, uncovered_vectors = encode(covered), encode(not_telecom), encode(uncovered)
     return {

@@ -40,8 +40,8 @@ from pathlib import Path
 import jieba
 from rank_bm25 import BM25Okapi
 
-from app.call.assist import Turn, assist
-from app.call.escalation import assess_escalation
+from app.call.assist import Turn, assist, threat_reader
+from app.call.escalation import ThreatReader, assess_escalation
 from app.corpus.statutes import StatuteBook
 from app.search.engine import SearchEngine, Weights
 
@@ -289,11 +289,11 @@ class SignOutcome:
     read: bool  # read as a sign of `kind`
 
 
-def evaluate_signs(lines: list[dict]) -> list[SignOutcome]:
+def evaluate_signs(lines: list[dict], read_threats: ThreatReader | None = None) -> list[SignOutcome]:
     outcomes = []
     for line in lines:
         turns = [("customer", GRIEVANCE_TURN)] if line["escalates"] else []
-        reasons = assess_escalation(turns + [("customer", line["text"])]).reasons
+        reasons = assess_escalation(turns + [("customer", line["text"])], read_threats=read_threats).reasons
         read = any(r.kind == line["kind"] for r in reasons)
         outcomes.append(SignOutcome(line["text"], line["kind"], line["escalates"], read))
     return outcomes
@@ -377,8 +377,8 @@ def run(engine: SearchEngine, path: Path, compare: bool) -> dict:
     report: dict = {
         "complaints": {}, "questions": {}, "calls": {}, "signs": {}, "styles": {}, "match": {}, "outcomes": []
     }
-    if signs:  # read from the words alone, the same in every mode
-        outcomes = evaluate_signs(signs)
+    if signs:  # read by the rules and the index's threat reader, the same in every mode
+        outcomes = evaluate_signs(signs, threat_reader(engine))
         report["signs"]["hybrid"] = summarize_signs(outcomes)
         report["outcomes"] += outcomes
     for mode, dense_weight in modes.items():

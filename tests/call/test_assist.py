@@ -6,6 +6,7 @@ import datetime
 import pytest
 
 from app.call.assist import WEAK_TURN_CONFIDENCE, Turn, assist, awaiting_signs, covering, turn_demands
+from app.call.escalation import assess_escalation
 from app.search.engine import ScoredScript
 
 TODAY = datetime.date(2026, 12, 4)
@@ -64,6 +65,24 @@ def test_a_threat_brings_its_handling_and_words_of_despair_the_care_for_the_cust
     top, demands = top_and_demands("工作也丢了，我真的不想活了")
     assert "intake-listening/self-harm-words-care-first" in top
     assert "vulnerable-customer" in demands and "abnormal-complaint" not in demands
+
+
+def test_a_threat_no_cue_names_is_read_by_meaning(engine):
+    call = [
+        Turn("customer", "装维师傅约了三次都没来"),
+        Turn("agent", "非常抱歉，我马上帮您催"),
+        Turn("customer", "那个师傅再敢放我鸽子，我就让他竖着进来横着出去"),
+    ]
+    by_cues = assess_escalation([(t.role, t.text) for t in call])
+    assert "threat" not in {r.kind for r in by_cues.reasons}  # the cues alone read no threat
+    assisted = assist(engine, call, today=TODAY)
+    assert assisted.escalation.level == "high"
+    [reason] = [r for r in assisted.escalation.reasons if r.kind == "threat"]
+    assert reason.turn == 2 and reason.evidence in call[2].text
+    assert "abnormal-complaint" in {d.scenario for d in assisted.demands}
+    # an ordinary plan is no threat
+    calm = [*call[:2], Turn("customer", "那行吧，我周末带我妈去营业厅当面问问")]
+    assert "threat" not in {r.kind for r in assist(engine, calm, today=TODAY).escalation.reasons}
 
 
 def test_a_demand_an_escalation_sign_makes_is_left_to_the_sign(engine):

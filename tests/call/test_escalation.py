@@ -366,6 +366,40 @@ def test_a_threat_is_high_whatever_came_before():
     assert [(r.kind, r.turn) for r in escalation.reasons] == [("threat", 2)]
 
 
+def test_a_threat_the_rules_miss_is_read_by_meaning_unless_denied_reported_or_said_in_jest():
+    asked = []
+
+    def reader(clauses):  # reads every clause it is given as a threat, and notes what it was given
+        asked.extend(clauses)
+        return [True] * len(clauses)
+
+    turns = customer("流量不对", "行吧", "再拖下去，我可不保证那个经理能平平安安")
+    escalation = assess_escalation(turns, read_threats=reader)
+    assert escalation.level == "high"
+    assert [(r.kind, r.evidence, r.turn) for r in escalation.reasons] == [("threat", "我可不保证那个经理能平平安安", 2)]
+    # each clause of six characters or more ("流量不对", "行吧", "再拖下去" are too short), and the whole turn
+    assert asked == ["我可不保证那个经理能平平安安", "再拖下去,我可不保证那个经理能平平安安"]  # normalised
+    # the whole turn is the evidence when no clause of it alone reads as a threat
+    [reason] = assess_escalation(turns, read_threats=lambda texts: ["," in t for t in texts]).reasons
+    assert (reason.evidence, reason.turn) == ("再拖下去，我可不保证那个经理能平平安安", 2)
+
+    asked.clear()
+    for said in ("我不会去找那个经理麻烦的", "我听同事说有人把营业厅的经理堵了", "我都想去天台吹吹风了哈哈开玩笑的"):
+        assert assess_escalation(customer(said), read_threats=reader).level == "none"
+    # a turn where the rules read a threat is not read again
+    assert assess_escalation(customer("再不修我就去营业厅把你们柜台砸了"), read_threats=reader).reasons[0].evidence == "把你们柜台砸"
+    assert asked == []
+    # a clause beside a denied one is read alone
+    assert assess_escalation(customer("我不会去找他麻烦的，放心吧我的朋友"), read_threats=reader).level == "high"
+    assert asked == ["放心吧我的朋友"]
+
+
+def test_a_reader_that_reads_no_threat_changes_nothing():
+    for text, level, expected in CASES:
+        escalation = assess_escalation(customer(text), read_threats=lambda clauses: [False] * len(clauses))
+        assert escalation == assess_escalation(customer(text))
+
+
 def test_signs_in_different_turns_add_up():
     escalation = assess_escalation(customer("我都打了好几次了", "我妈七十多岁了，手机停了联系不上"))
     assert escalation.level == "high"

@@ -22,6 +22,7 @@ from app.index.store import (
     set_current,
 )
 from app.search.scenario_probe import ScenarioProbe
+from app.search.threat_neighbours import THREAT_SCENARIOS
 from app.text.normalize import normalize
 from tests.conftest import SAMPLE_SCRIPT, write_small_corpus
 
@@ -29,6 +30,19 @@ from tests.conftest import SAMPLE_SCRIPT, write_small_corpus
 @pytest.fixture
 def tiny_corpus(tmp_path):
     return write_small_corpus(tmp_path / "corpus")
+
+
+def count_encoded(encoder, monkeypatch) -> list[str]:
+    """The texts a build embeds as queries from here on, in order."""
+    encoded = []
+    encode_said = encoder.encode_said
+
+    def counted(texts):
+        encoded.extend(texts)
+        return encode_said(texts)
+
+    monkeypatch.setattr(encoder, "encode_said", counted)
+    return encoded
 
 
 def test_build_writes_a_complete_version_and_makes_it_current(tiny_corpus, tmp_path, encoder):
@@ -243,14 +257,7 @@ def test_a_build_fits_the_scenario_probe_and_a_publish_reuses_it(tiny_corpus, tm
     # A new saying is new training data: fitted again, the sayings read as queries as well, and
     # only the new one encoded for that.
     monkeypatch.undo()
-    said_encoded = []
-    encode_said = encoder.encode_said
-
-    def counted(texts):
-        said_encoded.extend(texts)
-        return encode_said(texts)
-
-    monkeypatch.setattr(encoder, "encode_said", counted)
+    said_encoded = count_encoded(encoder, monkeypatch)
     scenarios = tiny_corpus / "scenarios.yaml"
     text = scenarios.read_text(encoding="utf-8")
     scenarios.write_text(text.replace('      - "退一赔一"\n', '      - "退一赔一"\n      - "骗我的钱得加倍吐出来"\n', 1), encoding="utf-8")
@@ -264,3 +271,29 @@ def test_a_build_fits_the_scenario_probe_and_a_publish_reuses_it(tiny_corpus, tm
     query = encoder.encode_queries([said])[0]
     kept = refitted.scenario_probe.said[hashlib.sha256(said.encode()).hexdigest()]
     np.testing.assert_allclose(kept, query, atol=1e-5)
+
+
+def test_a_build_keeps_a_threat_reader_of_the_threat_lines_and_encodes_only_new_lines(
+    tiny_corpus, tmp_path, encoder, monkeypatch
+):
+    index_dir = tmp_path / "index"
+    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    assert IndexVersion.load(index_dir).threat_neighbours is None  # a corpus without threat lines: the rules alone
+
+    (tiny_corpus / "threats.txt").write_text("# 威胁\n再拖下去我就拎着家伙去你们店里算账\n", encoding="utf-8")
+    (tiny_corpus / "threat-look-alikes.txt").write_text("气死我了，你们这是抢钱\n", encoding="utf-8")
+    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    reader = IndexVersion.load(index_dir).threat_neighbours
+    corpus = load_corpus(tiny_corpus)
+    sayings = [s for scenario in corpus.taxonomy.scenarios if scenario.id not in THREAT_SCENARIOS for s in scenario.says]
+    assert reader.is_threat.tolist().count(True) == 1
+    assert len(reader.hashes) > 1 + len(sayings)  # the look-alike, the sayings and their clauses
+    said = encoder.encode_queries([normalize("再拖下去我就拎着家伙去你们店里算账")])
+    assert reader.margins(said)[0] > 0  # its own line is its nearest threat, at a cosine of 1
+    assert reader.threats(said) == [True]
+
+    encoded = count_encoded(encoder, monkeypatch)
+    (tiny_corpus / "threat-look-alikes.txt").write_text("气死我了，你们这是抢钱\n手机又炸了，发烫得厉害\n", encoding="utf-8")
+    build_index(tiny_corpus, index_dir, encoder, progress=False)
+    assert sorted(encoded) == sorted(["手机又炸了,发烫得厉害", "手机又炸了", "发烫得厉害"])
+    assert len(IndexVersion.load(index_dir).threat_neighbours.hashes) == len(reader.hashes) + 3

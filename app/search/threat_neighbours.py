@@ -1,0 +1,91 @@
+"""Threats said in words no rule names, read by meaning.
+
+The threat rules (app/call/escalation.py) read what they name, in context; on threats written blind they read
+fewer than a quarter (docs/evaluation.md, "Threats written blind"). This reader compares the query embedding
+of a customer's words with authored lines: they are a threat when their nearest authored threats
+(corpus/threats.txt) are closer, by MARGIN or more, than their nearest lines authored as none. Those are the
+look-alikes (corpus/threat-look-alikes.txt: anger, figures of speech, lawful steps, denied threats, calm
+talk), the scenarios' sayings but those of the scenarios about threats (THREAT_SCENARIOS), and the clauses
+of both, so that a short clause of an ordinary complaint ("那你们就抓紧吧") has neighbours of its own. The
+NEIGHBOURS nearest of each side are averaged, so that no single line decides. Nearest neighbours, not a
+linear probe: a probe fitted on such lines read fewer unseen threats and read short clauses as threats
+(docs/evaluation.md).
+
+Built with the index and kept in the version; the vectors are kept by the normalised text's hash, so the
+next build encodes only new lines.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.text.normalize import normalize, split_clauses
+
+FILE_NAME = "threat-neighbours.npz"
+NEIGHBOURS = 5
+# How much nearer the threats than the non-threats must be: the lowest margin, in steps of 0.01, at which
+# at most 2 % of the look-alikes of eval/threats.jsonl read as threats and no dev call without a threat
+# is raised to `high` (docs/evaluation.md).
+MARGIN = 0.02
+# Scenarios whose sayings include threats: they are neither threats nor counter-examples here.
+THREAT_SCENARIOS = ("abnormal-complaint", "vulnerable-customer")
+
+
+@dataclass(frozen=True)
+class ThreatNeighbours:
+    hashes: tuple[str, ...]  # sha256 of each normalised line, for reuse by the next build
+    vectors: np.ndarray  # (lines, dimension), query-side
+    is_threat: np.ndarray  # (lines,) bool
+    inputs: str  # sha256 of what it was built from: the same inputs give the same reader
+
+    def margins(self, vectors: np.ndarray) -> np.ndarray:
+        """For each row: the mean cosine with its NEIGHBOURS nearest threats less that with its nearest non-threats."""
+        similarity = vectors @ self.vectors.T
+        return _nearest_mean(similarity[:, self.is_threat]) - _nearest_mean(similarity[:, ~self.is_threat])
+
+    def threats(self, vectors: np.ndarray) -> list[bool]:
+        return (self.margins(vectors) >= MARGIN).tolist()
+
+    def known(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.hashes, self.vectors))
+
+    def save(self, directory: Path) -> None:
+        np.savez(
+            directory / FILE_NAME,
+            hashes=np.array(self.hashes, dtype=str),
+            vectors=self.vectors,
+            is_threat=self.is_threat,
+            inputs=np.array(self.inputs),
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> "ThreatNeighbours | None":
+        """None for a version built without one (a corpus without threat lines, or an older version)."""
+        path = directory / FILE_NAME
+        if not path.exists():
+            return None
+        with np.load(path) as data:
+            return cls(tuple(data["hashes"].tolist()), data["vectors"], data["is_threat"], str(data["inputs"]))
+
+
+def _nearest_mean(similarity: np.ndarray) -> np.ndarray:
+    k = min(NEIGHBOURS, similarity.shape[1])
+    return np.partition(similarity, -k, axis=1)[:, -k:].mean(axis=1)
+
+
+def authored_lines(threats: list[str], look_alikes: list[str], sayings: list[str]) -> tuple[list[str], list[str]]:
+    """The threats and the lines that are none, normalised as a query is, each once; the lines that are
+    none include their clauses."""
+    threat_lines = list(dict.fromkeys(normalize(t) for t in threats))
+    whole = [normalize(t) for t in look_alikes + sayings]
+    clauses = [c for t in whole for c in split_clauses(t)]
+    known = set(threat_lines)
+    return threat_lines, [t for t in dict.fromkeys(whole + clauses) if t not in known]
+
+
+def reader_inputs(model_id: str, code_sha256: str, threats: list[str], others: list[str]) -> str:
+    data = json.dumps([model_id, code_sha256, threats, others], ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
