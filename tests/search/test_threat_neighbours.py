@@ -25,7 +25,7 @@ def test_words_are_a_threat_when_their_nearest_threats_are_nearer_by_the_margin(
     assert both.margins(lines[:1])[0] == 0 < MARGIN and both.threats(lines[:1]) == [False]
 
 
-def test_the_lines_that_are_no_threat_include_their_clauses_and_never_a_threat(tmp_path):
+def test_the_lines_that_are_no_threat_include_their_clauses_and_never_a_threat():
     threats, others = authored_lines(
         ["我拎着家伙去你们店里算账", "我拎着家伙去你们店里算账"],
         ["氣死我了，你们这是抢钱", "我拎着家伙去你们店里算账"],
@@ -34,10 +34,13 @@ def test_the_lines_that_are_no_threat_include_their_clauses_and_never_a_threat(t
     assert threats == ["我拎着家伙去你们店里算账"]
     # normalised as a query is (traditional to simplified), each once, with the clauses of four characters or more
     assert others == ["气死我了,你们这是抢钱", "流量被偷了,要双倍赔偿", "气死我了", "你们这是抢钱", "流量被偷了", "要双倍赔偿"]
+    assert normalize("氣死我了，你们这是抢钱") == others[0]
+
+
+def test_a_reader_is_saved_in_a_version_and_loaded_from_it(tmp_path):
     reader = ThreatNeighbours(("a", "b"), np.eye(2, dtype=np.float32), np.array([True, False]), "inputs")
     reader.save(tmp_path)
     loaded = ThreatNeighbours.load(tmp_path)
     assert loaded.hashes == ("a", "b") and loaded.inputs == "inputs"
     np.testing.assert_array_equal(loaded.is_threat, [True, False])
     assert ThreatNeighbours.load(tmp_path / "none") is None
-    assert normalize("氣死我了，你们这是抢钱") == others[0]
