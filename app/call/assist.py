@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.call.demand_cues import stated_demands
-from app.call.escalation import Escalation, ThreatReader, assess_escalation, self_harm
+from app.call.escalation import Escalation, ThreatReader, assess_escalation
 from app.call.facts import Fact, extract_facts
 from app.search.engine import DEFAULT_CHANNEL, ScoredScript, SearchEngine, SearchResult, Weights
 from app.text.normalize import normalize
@@ -97,7 +97,7 @@ def assist(
     # A sign of escalation is a demand too: its words are read in their clause, where a turn's
     # scenario match may have ranked the complaint above it.
     for reason in sorted(escalation.reasons, key=lambda r: r.turn):
-        scenario = SELF_HARM_DEMAND if self_harm(reason) else SIGNALLED_DEMANDS.get(reason.kind)
+        scenario = SELF_HARM_DEMAND if reason.self_harm else SIGNALLED_DEMANDS.get(reason.kind)
         if scenario in engine.scenario_names:
             demands.setdefault(scenario, Demand(scenario, engine.scenario_names[scenario], reason.turn))
     raised = sorted(demands.values(), key=lambda d: d.turn)
@@ -111,7 +111,7 @@ def threat_reader(engine: SearchEngine) -> ThreatReader | None:
     neighbours = engine.index.threat_neighbours
     if neighbours is None:
         return None
-    return lambda clauses: neighbours.threats(engine.encoder.encode_queries([normalize(c) for c in clauses]))
+    return lambda clauses: neighbours.read(engine.encoder.encode_queries([normalize(c) for c in clauses]))
 
 
 def awaiting_signs(ranked: list[ScoredScript], demands: list[Demand]) -> list[ScoredScript]:

@@ -59,6 +59,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from app.search.threat_neighbours import Threat
 from app.text.normalize import to_simplified, word_replacements
 
 Kind = Literal["media", "regulator", "legal", "repeat-contact", "high-amount", "vulnerable", "threat"]
@@ -71,6 +72,7 @@ class Reason:
     kind: Kind
     evidence: str  # exact substring of the original turn text (the words that show it)
     turn: int  # index of the turn in the conversation
+    self_harm: bool = False  # a threat against the customer's own life (不想活了, 跳楼), not against others
 
 
 @dataclass(frozen=True)
@@ -570,7 +572,8 @@ _GRIEVANCE = re.compile(
 _SELF_HARM_WORDS = _any(
     "不想活 不活了 活不成 活不下去 撑不下去 活够了 死了算了 死给你们看 死在你们 自杀 自焚 跳下去 跳河",
     r"活着.{0,3}?没(?:什么|啥)?意思|日子(?:没|没什么|没啥)(?:过头|盼头)|我死了你们.{0,2}?(?:满意|高兴|开心|安心)",
-    r"不想再活|跳落去|活落去|遗书|把自己(?:点了|烧了|烧死)|以死明志|以死相逼|一死了之",
+    r"不想再活|跳落去|活落去|遗书|把自己(?:点了|烧了|烧死)|以死明志|以死相逼|一死了之|一头撞死|吊颈",
+    r"(?:浇|淋|泼)(?:了)?自己|烧炭(?!取暖)|敌敌畏|百草枯",
     r"跳楼(?!价|甩卖|大甩卖|大拍卖|拍卖|大减价|清仓)",  # not the clearance sale
     r"喝药|喝农药|安眠药|割腕|上吊|吊死|寻死|轻生|一了百了|结束生命|结束自己|(?<![你们])去死|在.{0,6}?(?:楼顶|天台)",
 )
@@ -624,11 +627,6 @@ _THREAT = re.compile(
 )
 
 
-def self_harm(reason: Reason) -> bool:
-    """A threat against the customer's own life (不想活了, 跳楼), not against the company's people or property."""
-    return reason.kind == "threat" and bool(_SELF_HARM.search(_normalized(reason.evidence).norm))
-
-
 @dataclass(frozen=True)
 class _Sign:
     kind: Kind
@@ -636,6 +634,7 @@ class _Sign:
     turn: int
     start: int  # in the normalised turn
     end: int
+    self_harm: bool = False  # read by meaning as a threat against the customer's own life
 
 
 @dataclass(frozen=True)
@@ -884,7 +883,7 @@ def _advice(kinds: list[Kind], level: Level) -> str:
 # --- The assessment -------------------------------------------------------------------------------------------
 
 
-ThreatReader = Callable[[list[str]], list[bool]]  # which of these normalised words are threats
+ThreatReader = Callable[[list[str]], list[Threat | None]]  # which of these normalised words are threats, of which kind
 MIN_READ_CHARS = 6  # shorter words ("你等着", "行吧") are too few to read by meaning
 
 
@@ -909,9 +908,13 @@ def _threats_by_meaning(clauses: dict[int, list[_Clause]], signs: list[_Sign], r
     if not spans:
         return []
     threats = read([c.whole[c.offset : end] for c, end, _ in spans])
-    found = [(c, end, whole) for (c, end, whole), threat in zip(spans, threats) if threat]
-    in_clauses = {c.turn for c, _, whole in found if not whole}
-    return [c.sign("threat", 0, end - c.offset) for c, end, whole in found if not (whole and c.turn in in_clauses)]
+    found = [(c, end, whole, threat) for (c, end, whole), threat in zip(spans, threats) if threat]
+    in_clauses = {c.turn for c, _, whole, _ in found if not whole}
+    return [
+        _Sign("threat", False, c.turn, c.offset, end, self_harm=threat == "self-harm")
+        for c, end, whole, threat in found
+        if not (whole and c.turn in in_clauses)
+    ]
 
 
 def assess_escalation(
@@ -925,11 +928,17 @@ def assess_escalation(
     signs = [sign for cs in clauses.values() for c in cs for sign in _clause_signs(c, grievance, third_party)]
     if read_threats is not None:
         signs += _threats_by_meaning(clauses, signs, read_threats)
+    # a turn's threat is against the customer's own life when one of its threats is, by its words or as read
+    own_life = {
+        s.turn for s in signs
+        if s.kind == "threat" and (s.self_harm or _SELF_HARM.search(texts[s.turn].norm[s.start : s.end]))
+    }
     reasons, seen = [], set()
     for sign in sorted(signs, key=lambda s: (s.turn, not s.concrete, s.start, s.start - s.end)):
         if (sign.kind, sign.turn) not in seen:  # one reason per kind and turn: a concrete step first, else the first
             seen.add((sign.kind, sign.turn))
-            reasons.append(Reason(sign.kind, texts[sign.turn].source(sign.start, sign.end), sign.turn))
+            evidence = texts[sign.turn].source(sign.start, sign.end)
+            reasons.append(Reason(sign.kind, evidence, sign.turn, sign.kind == "threat" and sign.turn in own_life))
     reasons += [Reason("high-amount", words, turn) for turn, words in _high_amounts(clauses, texts, amounts)]
     reasons.sort(key=lambda r: (r.turn, KINDS.index(r.kind)))
 

@@ -37,9 +37,10 @@ ELSEWHERE_FILE = Path("elsewhere.txt")
 # (app/measure/calibration.py): other trades' matters, and telecom enquiries no scenario covers.
 NOT_TELECOM_FILES = (ELSEWHERE_FILE, Path("elsewhere-queries.txt"))
 UNCOVERED_TELECOM_FILE = Path("uncovered-telecom-queries.txt")
-# Authored lines of the threat reader (app/search/threat_neighbours.py): threats of violence or
-# self-harm, and lines that look like threats and are none. A corpus without them is read by the rules alone.
+# Authored lines of the threat reader (app/search/threat_neighbours.py): threats of violence, of self-harm,
+# and lines that look like threats and are none. A corpus without them is read by the rules alone.
 THREATS_FILE = Path("threats.txt")
+SELF_HARM_FILE = Path("self-harm.txt")
 THREAT_LOOK_ALIKES_FILE = Path("threat-look-alikes.txt")
 CORPUS_STATUTES = "corpus statutes"
 
@@ -84,6 +85,7 @@ class Corpus:
     digest: str
     replaced: dict[str, list[str]] = field(default_factory=dict)  # upload id → the articles it replaces
     threats: list[str] = field(default_factory=list)  # corpus/threats.txt
+    self_harm: list[str] = field(default_factory=list)  # corpus/self-harm.txt
     threat_look_alikes: list[str] = field(default_factory=list)  # corpus/threat-look-alikes.txt
 
 
@@ -93,7 +95,8 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     files += sorted((corpus_dir / "statutes").glob("*.jsonl"))
     files += sorted((corpus_dir / "statutes" / QUESTIONS_DIR).glob("*.jsonl"))
     files += sorted((corpus_dir / "scripts").glob("*.jsonl"))
-    files += [p for p in (corpus_dir / THREATS_FILE, corpus_dir / THREAT_LOOK_ALIKES_FILE) if p.exists()]
+    threat_files = (THREATS_FILE, SELF_HARM_FILE, THREAT_LOOK_ALIKES_FILE)
+    files += [corpus_dir / f for f in threat_files if (corpus_dir / f).exists()]
     return files
 
 
@@ -142,10 +145,12 @@ def build_corpus(corpus_dir: Path, uploads: list[Upload], edits: Edits = Edits()
             passages += split_passages(text, document.id, Path(document.filename).stem)
     elsewhere = read_lines(corpus_dir / ELSEWHERE_FILE)
     threats = read_lines(corpus_dir / THREATS_FILE, missing_ok=True)
+    self_harm = read_lines(corpus_dir / SELF_HARM_FILE, missing_ok=True)
     look_alikes = read_lines(corpus_dir / THREAT_LOOK_ALIKES_FILE, missing_ok=True)
     digest = corpus_digest(corpus_dir, [u.document for u in uploads], edits)
     return Corpus(
-        taxonomy, book, questions, [s for _, s in scripts], passages, elsewhere, digest, replaced, threats, look_alikes
+        taxonomy, book, questions, [s for _, s in scripts], passages, elsewhere, digest, replaced,
+        threats, self_harm, look_alikes,
     )
 
 

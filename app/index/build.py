@@ -397,26 +397,29 @@ def _scenario_probe(
 def _threat_neighbours(
     corpus: Corpus, build_inputs: dict, known: ThreatNeighbours | None, said: dict[str, np.ndarray], encoder: Encoder
 ) -> ThreatNeighbours | None:
-    """The threat reader of the corpus's threat lines and look-alikes and the sayings, None without
-    either kind of line; the current version's when the lines and the code are the same. Vectors
-    of the current version's lines and of the sayings (`said`, the scenario probe's) are reused."""
-    if not corpus.threats or not corpus.threat_look_alikes:
+    """The threat reader of the corpus's threats (of violence and of self-harm), look-alikes and the
+    sayings, None without threats or look-alikes; the current version's when the lines and the code are
+    the same. Vectors of the current version's lines and of the sayings (`said`, the scenario probe's)
+    are reused."""
+    if not (corpus.threats or corpus.self_harm) or not corpus.threat_look_alikes:
         return None
     sayings = [text for s in corpus.taxonomy.scenarios if s.id not in THREAT_SCENARIOS for text in s.says]
-    threats, others = authored_lines(corpus.threats, corpus.threat_look_alikes, sayings)
+    threats, self_harm, others = authored_lines(corpus.threats, corpus.self_harm, corpus.threat_look_alikes, sayings)
     model, code = build_inputs["model"]["id"], build_inputs["build_files_sha256"]
-    inputs = reader_inputs(model, code, threats, others)
+    inputs = reader_inputs(model, code, threats, self_harm, others)
     if known is not None and known.inputs == inputs:
         return known
-    texts = threats + others
+    texts = threats + self_harm + others
     keys = [_sha256(text) for text in texts]
     vectors = {**said, **(known.known() if known is not None else {})}
     new = [(k, t) for k, t in dict(zip(keys, texts)).items() if k not in vectors]
     vectors.update(zip([k for k, _ in new], encoder.encode_said([t for _, t in new])))
+    line = np.arange(len(keys))
     return ThreatNeighbours(
         tuple(keys),
         np.array([vectors[k] for k in keys], dtype=np.float32).reshape(len(keys), encoder.dimension),
-        np.arange(len(keys)) < len(threats),
+        line < len(threats) + len(self_harm),
+        (line >= len(threats)) & (line < len(threats) + len(self_harm)),
         inputs,
     )
 

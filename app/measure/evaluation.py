@@ -23,7 +23,8 @@ CALLS_WRITTEN_ON, which their relative dates ("五个月前") count from.
 
 Signs of escalation (with `kind` and `escalates`, one customer utterance each): the share of signs
 read as their kind, said after a grievance turn (GRIEVANCE_TURN), and the share of look-alikes
-(`escalates: false`) read as that kind, said alone.
+(`escalates: false`) read as that kind, said alone. A threat says whether it is against the speaker's own life
+(`self_harm`): the share of those read as such, and of the other threats read as such.
 
 A query may say how it is written (`style`: asr, terse, chat, long, short, yue, implied,
 padded); the hybrid metrics are then also given per style. `check` is the regression check:
@@ -57,7 +58,7 @@ CHECKED_METRICS = {
     "complaints": ["hit@1", "hit@3", "coverage@5", "statute_hit@5"],
     "questions": ["recall@5", "recall@10", "mrr@10"],
     "calls": ["latest_hit@3", "demand_recall", "demands_covered@5", "level_accuracy", "high_recall", "fact_recall"],
-    "signs": ["sign_recall"],
+    "signs": ["sign_recall", "self_harm_recall"],
 }
 # What a sign is said after: a complaint, as in a call (a pregnancy counts in every call, an old
 # person only where there is a grievance).
@@ -287,6 +288,8 @@ class SignOutcome:
     kind: str
     escalates: bool  # a sign of `kind`, or a look-alike of one
     read: bool  # read as a sign of `kind`
+    self_harm: bool = False  # a threat against the speaker's own life
+    read_as_self_harm: bool = False
 
 
 def evaluate_signs(lines: list[dict], read_threats: ThreatReader | None = None) -> list[SignOutcome]:
@@ -295,18 +298,27 @@ def evaluate_signs(lines: list[dict], read_threats: ThreatReader | None = None) 
         turns = [("customer", GRIEVANCE_TURN)] if line["escalates"] else []
         reasons = assess_escalation(turns + [("customer", line["text"])], read_threats=read_threats).reasons
         read = any(r.kind == line["kind"] for r in reasons)
-        outcomes.append(SignOutcome(line["text"], line["kind"], line["escalates"], read))
+        own_life = any(r.self_harm for r in reasons)
+        outcomes.append(
+            SignOutcome(line["text"], line["kind"], line["escalates"], read, line.get("self_harm", False), own_life)
+        )
     return outcomes
 
 
 def summarize_signs(outcomes: list[SignOutcome]) -> dict[str, float | int | None]:
     signs = [o for o in outcomes if o.escalates]
     look_alikes = [o for o in outcomes if not o.escalates]
+    own_life = [o for o in signs if o.self_harm]
+    others = [o for o in signs if o.kind == "threat" and not o.self_harm]
     return {
         "signs": len(signs),
         "look_alikes": len(look_alikes),
+        "self_harm": len(own_life),
         "sign_recall": _mean(o.read for o in signs) if signs else None,
         "look_alikes_read": _mean(o.read for o in look_alikes) if look_alikes else None,
+        # threats against the speaker's own life read as such, and other threats read as such
+        "self_harm_recall": _mean(o.read_as_self_harm for o in own_life) if own_life else None,
+        "violence_as_self_harm": _mean(o.read_as_self_harm for o in others) if own_life and others else None,
     }
 
 
@@ -465,9 +477,12 @@ def format_report(report: dict) -> str:
     if report["signs"]:
         signs = report["signs"]
         counts = next(iter(signs.values()))
+        metrics = ["sign_recall", "look_alikes_read"]
+        metrics += ["self_harm_recall", "violence_as_self_harm"] if counts["self_harm"] else []
         parts.append(
-            _table(signs, ["sign_recall", "look_alikes_read"])
-            + f"\n({counts['signs']} signs of escalation, each after a grievance; {counts['look_alikes']} look-alikes)"
+            _table(signs, metrics)
+            + f"\n({counts['signs']} signs of escalation, each after a grievance, {counts['self_harm']} of them of"
+            f" self-harm; {counts['look_alikes']} look-alikes)"
         )
     if report["questions"]:
         questions = report["questions"]
@@ -504,6 +519,8 @@ def format_failures(outcomes: list) -> str:
         if isinstance(o, SignOutcome):
             if o.read != o.escalates:
                 lines.append(f"- {o.kind} {'missed' if o.escalates else 'read in a look-alike'}: {o.text}")
+            elif o.read and o.self_harm != o.read_as_self_harm:
+                lines.append(f"- {'self-harm read as violence' if o.self_harm else 'read as self-harm'}: {o.text}")
             continue
         if isinstance(o, QuestionOutcome):
             if o.rank is None or o.rank > 5:

@@ -3,13 +3,16 @@
 The threat rules (app/call/escalation.py) read what they name, in context; on threats written blind they read
 fewer than a quarter (docs/evaluation.md, "Threats written blind"). This reader compares the query embedding
 of a customer's words with authored lines: they are a threat when their nearest authored threats
-(corpus/threats.txt) are closer, by MARGIN or more, than their nearest lines authored as none. Those are the
-look-alikes (corpus/threat-look-alikes.txt: anger, figures of speech, lawful steps, denied threats, calm
-talk), the scenarios' sayings but those of the scenarios about threats (THREAT_SCENARIOS), and the clauses
-of both, so that a short clause of an ordinary complaint ("那你们就抓紧吧") has neighbours of its own. The
-NEIGHBOURS nearest of each side are averaged, so that no single line decides. Nearest neighbours, not a
-linear probe: a probe fitted on such lines read fewer unseen threats and read short clauses as threats
-(docs/evaluation.md).
+(corpus/threats.txt, corpus/self-harm.txt) are closer, by MARGIN or more, than their nearest lines authored
+as none. Those are the look-alikes (corpus/threat-look-alikes.txt: anger, figures of speech, lawful steps,
+denied threats, calm talk), the scenarios' sayings but those of the scenarios about threats
+(THREAT_SCENARIOS), and the clauses of both, so that a short clause of an ordinary complaint ("那你们就抓紧吧")
+has neighbours of its own. The NEIGHBOURS nearest of each side are averaged, so that no single line decides.
+Nearest neighbours, not a linear probe: a probe fitted on such lines read fewer unseen threats and read short
+clauses as threats (docs/evaluation.md).
+
+A threat is one against the speaker's own life when its nearest threats of self-harm are nearer, on the same
+mean, than its nearest threats of violence: the agent then handles a customer at risk, not only a threat.
 
 Built with the index and kept in the version; the vectors are kept by the normalised text's hash, so the
 next build encodes only new lines.
@@ -19,6 +22,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -32,6 +36,7 @@ NEIGHBOURS = 5
 MARGIN = 0.02
 # Scenarios whose sayings include threats: they are neither threats nor counter-examples here.
 THREAT_SCENARIOS = ("abnormal-complaint", "vulnerable-customer")
+Threat = Literal["violence", "self-harm"]
 
 
 @dataclass(frozen=True)
@@ -39,15 +44,25 @@ class ThreatNeighbours:
     hashes: tuple[str, ...]  # sha256 of each normalised line, for reuse by the next build
     vectors: np.ndarray  # (lines, dimension), query-side
     is_threat: np.ndarray  # (lines,) bool
+    is_self_harm: np.ndarray  # (lines,) bool: the threats against the speaker's own life
     inputs: str  # sha256 of what it was built from: the same inputs give the same reader
 
     def margins(self, vectors: np.ndarray) -> np.ndarray:
         """For each row: the mean cosine with its NEIGHBOURS nearest threats less that with its nearest non-threats."""
-        similarity = vectors @ self.vectors.T
-        return _nearest_mean(similarity[:, self.is_threat]) - _nearest_mean(similarity[:, ~self.is_threat])
+        return self._margins(vectors @ self.vectors.T)
 
-    def threats(self, vectors: np.ndarray) -> list[bool]:
-        return (self.margins(vectors) >= MARGIN).tolist()
+    def read(self, vectors: np.ndarray) -> list[Threat | None]:
+        """For each row: None when it is no threat, else the kind of threat its nearest threats are."""
+        similarity = vectors @ self.vectors.T
+        violence = self.is_threat & ~self.is_self_harm
+        own_life = np.zeros(len(vectors), dtype=bool)
+        if self.is_self_harm.any() and violence.any():
+            own_life = _nearest_mean(similarity[:, self.is_self_harm]) > _nearest_mean(similarity[:, violence])
+        threat = self._margins(similarity) >= MARGIN
+        return [("self-harm" if own else "violence") if t else None for t, own in zip(threat, own_life)]
+
+    def _margins(self, similarity: np.ndarray) -> np.ndarray:
+        return _nearest_mean(similarity[:, self.is_threat]) - _nearest_mean(similarity[:, ~self.is_threat])
 
     def known(self) -> dict[str, np.ndarray]:
         return dict(zip(self.hashes, self.vectors))
@@ -58,6 +73,7 @@ class ThreatNeighbours:
             hashes=np.array(self.hashes, dtype=str),
             vectors=self.vectors,
             is_threat=self.is_threat,
+            is_self_harm=self.is_self_harm,
             inputs=np.array(self.inputs),
         )
 
@@ -68,7 +84,11 @@ class ThreatNeighbours:
         if not path.exists():
             return None
         with np.load(path) as data:
-            return cls(tuple(data["hashes"].tolist()), data["vectors"], data["is_threat"], str(data["inputs"]))
+            # a version built before threats of self-harm were told apart has them among the others
+            self_harm = data["is_self_harm"] if "is_self_harm" in data.files else np.zeros_like(data["is_threat"])
+            return cls(
+                tuple(data["hashes"].tolist()), data["vectors"], data["is_threat"], self_harm, str(data["inputs"])
+            )
 
 
 def _nearest_mean(similarity: np.ndarray) -> np.ndarray:
@@ -76,16 +96,19 @@ def _nearest_mean(similarity: np.ndarray) -> np.ndarray:
     return np.partition(similarity, -k, axis=1)[:, -k:].mean(axis=1)
 
 
-def authored_lines(threats: list[str], look_alikes: list[str], sayings: list[str]) -> tuple[list[str], list[str]]:
-    """The threats and the lines that are none, normalised as a query is, each once; the lines that are
-    none include their clauses."""
-    threat_lines = list(dict.fromkeys(normalize(t) for t in threats))
+def authored_lines(
+    threats: list[str], self_harm: list[str], look_alikes: list[str], sayings: list[str]
+) -> tuple[list[str], list[str], list[str]]:
+    """The threats of violence, those of self-harm and the lines that are none, normalised as a query is,
+    each once; the lines that are none include their clauses."""
+    self_harm_lines = list(dict.fromkeys(normalize(t) for t in self_harm))
+    threat_lines = [t for t in dict.fromkeys(normalize(t) for t in threats) if t not in set(self_harm_lines)]
     whole = [normalize(t) for t in look_alikes + sayings]
     clauses = [c for t in whole for c in split_clauses(t)]
-    known = set(threat_lines)
-    return threat_lines, [t for t in dict.fromkeys(whole + clauses) if t not in known]
+    known = set(threat_lines + self_harm_lines)
+    return threat_lines, self_harm_lines, [t for t in dict.fromkeys(whole + clauses) if t not in known]
 
 
-def reader_inputs(model_id: str, code_sha256: str, threats: list[str], others: list[str]) -> str:
-    data = json.dumps([model_id, code_sha256, threats, others], ensure_ascii=False)
+def reader_inputs(model_id: str, code_sha256: str, threats: list[str], self_harm: list[str], others: list[str]) -> str:
+    data = json.dumps([model_id, code_sha256, threats, self_harm, others], ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()

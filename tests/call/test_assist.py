@@ -85,6 +85,20 @@ def test_a_threat_no_cue_names_is_read_by_meaning(engine):
     assert "threat" not in {r.kind for r in assist(engine, calm, today=TODAY).escalation.reasons}
 
 
+def test_a_threat_of_self_harm_no_cue_names_is_read_as_a_customer_at_risk(engine):
+    call = [
+        Turn("customer", "欠费停机了，工作也丢了"),
+        Turn("agent", "您别着急，我帮您看看"),
+        Turn("customer", "账我是还不上了，这辈子就这样吧，拿我这条命抵了"),
+    ]
+    assert assess_escalation([(t.role, t.text) for t in call]).level == "none"  # the cues alone read nothing
+    assisted = assist(engine, call, today=TODAY)
+    [reason] = assisted.escalation.reasons
+    assert (reason.kind, reason.turn, reason.self_harm) == ("threat", 2, True) and assisted.escalation.level == "high"
+    demands = {d.scenario: d.turn for d in assisted.demands}
+    assert demands.get("vulnerable-customer") == 2 and "abnormal-complaint" not in demands
+
+
 def test_a_demand_an_escalation_sign_makes_is_left_to_the_sign(engine):
     # "我不会去找记者的" is no sign, so it raises no media demand, however like the media scripts it reads;
     # the sign said in CALL's last turn raises it (test_demands_are_listed_with_the_turn_that_raised_them)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.call.escalation import assess_escalation, self_harm
+from app.call.escalation import assess_escalation
 from app.measure.evaluation import evaluate_signs, load_queries
 
 
@@ -371,7 +371,7 @@ def test_a_threat_the_rules_miss_is_read_by_meaning_unless_denied_reported_or_sa
 
     def reader(clauses):  # reads every clause it is given as a threat, and notes what it was given
         asked.extend(clauses)
-        return [True] * len(clauses)
+        return ["violence"] * len(clauses)
 
     turns = customer("流量不对", "行吧", "再拖下去，我可不保证那个经理能平平安安")
     escalation = assess_escalation(turns, read_threats=reader)
@@ -379,8 +379,12 @@ def test_a_threat_the_rules_miss_is_read_by_meaning_unless_denied_reported_or_sa
     assert [(r.kind, r.evidence, r.turn) for r in escalation.reasons] == [("threat", "我可不保证那个经理能平平安安", 2)]
     # each clause of six characters or more ("流量不对", "行吧", "再拖下去" are too short), and the whole turn
     assert asked == ["我可不保证那个经理能平平安安", "再拖下去,我可不保证那个经理能平平安安"]  # normalised
+
+    def whole_turn_only(texts):  # a threat in the whole turn (the one text with a comma) only
+        return ["violence" if "," in t else None for t in texts]
+
     # the whole turn is the evidence when no clause of it alone reads as a threat
-    [reason] = assess_escalation(turns, read_threats=lambda texts: ["," in t for t in texts]).reasons
+    [reason] = assess_escalation(turns, read_threats=whole_turn_only).reasons
     assert (reason.evidence, reason.turn) == ("再拖下去，我可不保证那个经理能平平安安", 2)
 
     asked.clear()
@@ -396,7 +400,7 @@ def test_a_threat_the_rules_miss_is_read_by_meaning_unless_denied_reported_or_sa
 
 def test_a_reader_that_reads_no_threat_changes_nothing():
     for text, level, expected in CASES:
-        escalation = assess_escalation(customer(text), read_threats=lambda clauses: [False] * len(clauses))
+        escalation = assess_escalation(customer(text), read_threats=lambda clauses: [None] * len(clauses))
         assert escalation == assess_escalation(customer(text))
 
 
@@ -589,11 +593,30 @@ def test_a_minister_s_mailbox_is_a_regulator():
 
 @pytest.mark.parametrize(
     "text,own_life",
-    [("我真的不想活了", True), ("再這樣我就從樓上跳下去", True), ("今天再不修，我就把你们营业厅砸了", False)],
+    [
+        ("我真的不想活了", True),
+        ("再這樣我就從樓上跳下去", True),
+        ("我會喺你哋門口淋自己汽油", True),
+        ("冬天在家烧炭取暖，你们的网又断了，我就砸了你们营业厅", False),
+        ("今天再不修，我就把你们营业厅砸了", False),
+    ],
 )
 def test_a_threat_against_the_customer_s_own_life_is_told_from_one_against_others(text, own_life):
     (reason,) = assess_escalation(customer(text)).reasons
-    assert reason.kind == "threat" and self_harm(reason) == own_life
+    assert reason.kind == "threat" and reason.self_harm == own_life
+
+
+def test_a_threat_read_by_meaning_is_against_the_customer_s_own_life_as_the_reader_says():
+    def reader(clauses):
+        return ["self-harm" if "这世界" in c else "violence" if "经理" in c else None for c in clauses]
+
+    [reason] = assess_escalation(customer("钱没了工作也没了", "这世界我待够了，你们不用再打来"), read_threats=reader).reasons
+    assert (reason.kind, reason.evidence, reason.turn, reason.self_harm) == ("threat", "这世界我待够了", 1, True)
+    [reason] = assess_escalation(customer("我可不保证那个经理能平平安安"), read_threats=reader).reasons
+    assert reason.self_harm is False
+    # a turn with a threat of each kind is one against the customer's own life too
+    [reason] = assess_escalation(customer("我可不保证那个经理能平平安安，这世界我待够了"), read_threats=reader).reasons
+    assert reason.self_harm is True
 
 
 CUE_LINES = load_queries(Path(__file__).with_name("data") / "escalation_cues.jsonl")

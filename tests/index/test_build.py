@@ -281,16 +281,17 @@ def test_a_build_keeps_a_threat_reader_of_the_threat_lines_and_encodes_only_new_
     assert IndexVersion.load(index_dir).threat_neighbours is None  # a corpus without threat lines: the rules alone
 
     (tiny_corpus / "threats.txt").write_text("# 威胁\n再拖下去我就拎着家伙去你们店里算账\n", encoding="utf-8")
+    (tiny_corpus / "self-harm.txt").write_text("# 轻生\n再催我就从楼顶跳下去\n", encoding="utf-8")
     (tiny_corpus / "threat-look-alikes.txt").write_text("气死我了，你们这是抢钱\n", encoding="utf-8")
     build_index(tiny_corpus, index_dir, encoder, progress=False)
     reader = IndexVersion.load(index_dir).threat_neighbours
     corpus = load_corpus(tiny_corpus)
     sayings = [s for scenario in corpus.taxonomy.scenarios if scenario.id not in THREAT_SCENARIOS for s in scenario.says]
-    assert reader.is_threat.tolist().count(True) == 1
-    assert len(reader.hashes) > 1 + len(sayings)  # the look-alike, the sayings and their clauses
-    said = encoder.encode_queries([normalize("再拖下去我就拎着家伙去你们店里算账")])
-    assert reader.margins(said)[0] > 0  # its own line is its nearest threat, at a cosine of 1
-    assert reader.threats(said) == [True]
+    assert reader.is_threat.tolist().count(True) == 2 and reader.is_self_harm.tolist().count(True) == 1
+    assert len(reader.hashes) > 2 + len(sayings)  # the look-alike, the sayings and their clauses
+    said = encoder.encode_queries([normalize("再拖下去我就拎着家伙去你们店里算账"), normalize("再催我就从楼顶跳下去")])
+    assert (reader.margins(said) > 0).all()  # its own line is its nearest threat, at a cosine of 1
+    assert reader.read(said) == ["violence", "self-harm"]
 
     encoded = count_encoded(encoder, monkeypatch)
     (tiny_corpus / "threat-look-alikes.txt").write_text("气死我了，你们这是抢钱\n手机又炸了，发烫得厉害\n", encoding="utf-8")

@@ -9,7 +9,7 @@ def test_words_are_a_threat_when_their_nearest_threats_are_nearer_by_the_margin(
     lines = rng.normal(size=(40, 8)).astype(np.float32)
     lines /= np.linalg.norm(lines, axis=1, keepdims=True)
     is_threat = np.arange(40) < 12
-    reader = ThreatNeighbours(tuple(map(str, range(40))), lines, is_threat, "inputs")
+    reader = ThreatNeighbours(tuple(map(str, range(40))), lines, is_threat, np.zeros(40, dtype=bool), "inputs")
     said = lines[[0, 20]] + rng.normal(scale=0.05, size=(2, 8)).astype(np.float32)
     said /= np.linalg.norm(said, axis=1, keepdims=True)
     similarity = said @ lines.T
@@ -19,28 +19,57 @@ def test_words_are_a_threat_when_their_nearest_threats_are_nearer_by_the_margin(
         for row in similarity
     ]
     np.testing.assert_allclose(reader.margins(said), expected, atol=1e-6)
-    assert reader.threats(said) == [m >= MARGIN for m in expected]
+    assert reader.read(said) == ["violence" if m >= MARGIN else None for m in expected]
     # words as near the look-alikes as the threats are none: a tie is no threat
-    both = ThreatNeighbours(("t", "n"), np.vstack([lines[0], lines[0]]), np.array([True, False]), "inputs")
-    assert both.margins(lines[:1])[0] == 0 < MARGIN and both.threats(lines[:1]) == [False]
+    both = ThreatNeighbours(
+        ("t", "n"), np.vstack([lines[0], lines[0]]), np.array([True, False]), np.array([False, False]), "inputs"
+    )
+    assert both.margins(lines[:1])[0] == 0 < MARGIN and both.read(lines[:1]) == [None]
 
 
-def test_the_lines_that_are_no_threat_include_their_clauses_and_never_a_threat():
-    threats, others = authored_lines(
-        ["我拎着家伙去你们店里算账", "我拎着家伙去你们店里算账"],
+def test_a_threat_is_of_self_harm_when_its_nearest_threats_of_self_harm_are_nearer_than_those_of_violence():
+    rng = np.random.default_rng(1)
+    lines = rng.normal(size=(60, 8)).astype(np.float32)
+    lines /= np.linalg.norm(lines, axis=1, keepdims=True)
+    is_threat = np.arange(60) < 24
+    is_self_harm = np.arange(60) < 12  # of the threats, the first half
+    reader = ThreatNeighbours(tuple(map(str, range(60))), lines, is_threat, is_self_harm, "inputs")
+    said = lines[[3, 15, 40]] + rng.normal(scale=0.05, size=(3, 8)).astype(np.float32)
+    said /= np.linalg.norm(said, axis=1, keepdims=True)
+    similarity = said @ lines.T
+    nearer = [
+        np.sort(row[is_self_harm])[-NEIGHBOURS:].mean() > np.sort(row[is_threat & ~is_self_harm])[-NEIGHBOURS:].mean()
+        for row in similarity
+    ]
+    threat = reader.margins(said) >= MARGIN
+    assert reader.read(said) == [("self-harm" if n else "violence") if t else None for t, n in zip(threat, nearer)]
+    assert reader.read(said)[:2] == ["self-harm", "violence"]  # near a line of each kind
+    # a reader without threats of self-harm reads every threat as one of violence
+    violence_only = ThreatNeighbours(reader.hashes, lines, is_threat, np.zeros(60, dtype=bool), "inputs")
+    assert violence_only.read(said)[:2] == ["violence", "violence"]
+
+
+def test_each_kind_of_line_is_normalised_and_kept_once_and_the_lines_that_are_none_include_their_clauses():
+    threats, self_harm, others = authored_lines(
+        ["我拎着家伙去你们店里算账", "我拎着家伙去你们店里算账", "再催我就不活了"],
+        ["再催我就不活了"],
         ["氣死我了，你们这是抢钱", "我拎着家伙去你们店里算账"],
         ["流量被偷了，要双倍赔偿"],
     )
-    assert threats == ["我拎着家伙去你们店里算账"]
+    assert threats == ["我拎着家伙去你们店里算账"] and self_harm == ["再催我就不活了"]
     # normalised as a query is (traditional to simplified), each once, with the clauses of four characters or more
     assert others == ["气死我了,你们这是抢钱", "流量被偷了,要双倍赔偿", "气死我了", "你们这是抢钱", "流量被偷了", "要双倍赔偿"]
     assert normalize("氣死我了，你们这是抢钱") == others[0]
 
 
 def test_a_reader_is_saved_in_a_version_and_loaded_from_it(tmp_path):
-    reader = ThreatNeighbours(("a", "b"), np.eye(2, dtype=np.float32), np.array([True, False]), "inputs")
+    reader = ThreatNeighbours(
+        ("a", "b", "c"), np.eye(3, dtype=np.float32), np.array([True, True, False]), np.array([True, False, False]),
+        "inputs",
+    )
     reader.save(tmp_path)
     loaded = ThreatNeighbours.load(tmp_path)
-    assert loaded.hashes == ("a", "b") and loaded.inputs == "inputs"
-    np.testing.assert_array_equal(loaded.is_threat, [True, False])
+    assert loaded.hashes == ("a", "b", "c") and loaded.inputs == "inputs"
+    np.testing.assert_array_equal(loaded.is_threat, [True, True, False])
+    np.testing.assert_array_equal(loaded.is_self_harm, [True, False, False])
     assert ThreatNeighbours.load(tmp_path / "none") is None
