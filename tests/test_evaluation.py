@@ -39,8 +39,9 @@ def test_failures_list_the_queries_given_the_wrong_match():
 
 def test_signs_are_read_after_a_grievance_and_look_alikes_alone(engine, tmp_path):
     lines = [
-        {"kind": "threat", "text": "再不退钱我就去把你们营业厅砸了", "escalates": True},
+        {"kind": "threat", "text": "再不退钱我就去把你们营业厅砸了", "escalates": True, "self_harm": False},
         {"kind": "threat", "text": "出了事你们负责，别说我没提醒过", "escalates": True},  # no rule reads it
+        {"kind": "threat", "text": "钱都被扣光了，我不想活了", "escalates": True, "self_harm": True},
         {"kind": "threat", "text": "你们这套餐真是跳楼价啊，我想办一个", "escalates": False},
         {"kind": "vulnerable", "text": "我奶奶八十多了，这个月被扣了两百", "escalates": True},  # old, with a grievance
     ]
@@ -48,7 +49,12 @@ def test_signs_are_read_after_a_grievance_and_look_alikes_alone(engine, tmp_path
         "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
     )
     report = evaluation.run(engine, tmp_path / "signs.jsonl", compare=False)
-    assert report["signs"]["hybrid"] == {"signs": 3, "look_alikes": 1, "sign_recall": 2 / 3, "look_alikes_read": 0.0}
-    assert evaluation.measured(report) == {"signs/sign_recall": round(2 / 3, 4)}
-    assert "(3 signs of escalation" in evaluation.format_report(report)
+    assert report["signs"]["hybrid"] == {
+        "signs": 4, "look_alikes": 1, "self_harm": 1, "sign_recall": 3 / 4, "look_alikes_read": 0.0,
+        "self_harm_recall": 1.0, "violence_as_self_harm": 0.0,
+    }
+    assert evaluation.measured(report) == {"signs/sign_recall": 0.75, "signs/self_harm_recall": 1.0}
+    assert "(4 signs of escalation, each after a grievance, 1 of them of self-harm; 1 look-alikes)" in (
+        evaluation.format_report(report)
+    )
     assert evaluation.format_failures(report["outcomes"]) == "- threat missed: 出了事你们负责，别说我没提醒过"
