@@ -15,6 +15,7 @@ from app.call.demand_cues import stated_demands
 from app.call.escalation import Escalation, ThreatReader, assess_escalation
 from app.call.facts import Fact, extract_facts
 from app.search.engine import DEFAULT_CHANNEL, ScoredScript, SearchEngine, SearchResult, Weights
+from app.search.threat_neighbours import Threat
 from app.text.normalize import normalize
 
 # What a customer asks for or complains about, and who is affected; the process scenarios and the
@@ -111,7 +112,12 @@ def threat_reader(engine: SearchEngine) -> ThreatReader | None:
     neighbours = engine.index.threat_neighbours
     if neighbours is None:
         return None
-    return lambda clauses: neighbours.read(engine.encoder.encode_queries([normalize(c) for c in clauses]))
+
+    def read(clauses: list[str]) -> list[Threat | None]:
+        texts = [normalize(c) for c in clauses]
+        return neighbours.read(texts, engine.encoder.encode_queries(texts))
+
+    return read
 
 
 def awaiting_signs(ranked: list[ScoredScript], demands: list[Demand]) -> list[ScoredScript]:

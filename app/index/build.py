@@ -45,6 +45,7 @@ from app.index.store import (
 from app.search.collection import Collection
 from app.search.scenario_probe import ScenarioProbe, probe_inputs
 from app.search.threat_neighbours import THREAT_SCENARIOS, ThreatNeighbours, authored_lines, reader_inputs
+from app.search.threat_words import ThreatWords
 from app.text.normalize import DIALECT_WORDS, MISHEARD_WORDS, normalize
 from app.text.tokenize import STOPWORDS_FILE, USER_DICT, tokenize
 
@@ -72,7 +73,7 @@ BUILD_FILES = (
         _APP / name
         for name in (
             "index/build.py", "text/normalize.py", "text/tokenize.py", "search/collection.py",
-            "search/scenario_probe.py", "search/threat_neighbours.py",
+            "search/scenario_probe.py", "search/threat_neighbours.py", "search/threat_words.py",
         )
     ),
 )
@@ -421,6 +422,7 @@ def _threat_neighbours(
         line < len(threats) + len(self_harm),
         (line >= len(threats)) & (line < len(threats) + len(self_harm)),
         inputs,
+        ThreatWords.fit(threats + self_harm, others),
     )
 
 

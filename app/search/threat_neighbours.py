@@ -11,6 +11,9 @@ has neighbours of its own. The NEIGHBOURS nearest of each side are averaged, so 
 Nearest neighbours, not a linear probe: a probe fitted on such lines read fewer unseen threats and read short
 clauses as threats (docs/evaluation.md).
 
+Beside the nearest lines, the same lines' words (app/search/threat_words.py): a threat's wording tells it
+from a complaint of the same topic, which the embedding does not.
+
 A threat is one against the speaker's own life when its nearest threats of self-harm are nearer, on the same
 mean, than its nearest threats of violence: the agent then handles a customer at risk, not only a threat.
 
@@ -26,6 +29,7 @@ from typing import Literal
 
 import numpy as np
 
+from app.search.threat_words import PROBABILITY, ThreatWords
 from app.text.normalize import normalize, split_clauses
 
 FILE_NAME = "threat-neighbours.npz"
@@ -46,19 +50,23 @@ class ThreatNeighbours:
     is_threat: np.ndarray  # (lines,) bool
     is_self_harm: np.ndarray  # (lines,) bool: the threats against the speaker's own life
     inputs: str  # sha256 of what it was built from: the same inputs give the same reader
+    words: ThreatWords | None = None  # the same lines read by their words; None in an older version
 
     def margins(self, vectors: np.ndarray) -> np.ndarray:
         """For each row: the mean cosine with its NEIGHBOURS nearest threats less that with its nearest non-threats."""
         return self._margins(vectors @ self.vectors.T)
 
-    def read(self, vectors: np.ndarray) -> list[Threat | None]:
-        """For each row: None when it is no threat, else the kind of threat its nearest threats are."""
+    def read(self, texts: list[str], vectors: np.ndarray) -> list[Threat | None]:
+        """For each normalised text and its query vector: None when it is no threat, by its nearest lines
+        or by its words, else the kind of threat its nearest threats are."""
         similarity = vectors @ self.vectors.T
         violence = self.is_threat & ~self.is_self_harm
         own_life = np.zeros(len(vectors), dtype=bool)
         if self.is_self_harm.any() and violence.any():
             own_life = _nearest_mean(similarity[:, self.is_self_harm]) > _nearest_mean(similarity[:, violence])
         threat = self._margins(similarity) >= MARGIN
+        if self.words is not None:
+            threat |= self.words.probabilities(texts) >= PROBABILITY
         return [("self-harm" if own else "violence") if t else None for t, own in zip(threat, own_life)]
 
     def _margins(self, similarity: np.ndarray) -> np.ndarray:
@@ -75,6 +83,7 @@ class ThreatNeighbours:
             is_threat=self.is_threat,
             is_self_harm=self.is_self_harm,
             inputs=np.array(self.inputs),
+            **(_words_arrays(self.words) if self.words is not None else {}),
         )
 
     @classmethod
@@ -86,9 +95,22 @@ class ThreatNeighbours:
         with np.load(path) as data:
             # a version built before threats of self-harm were told apart has them among the others
             self_harm = data["is_self_harm"] if "is_self_harm" in data.files else np.zeros_like(data["is_threat"])
+            words = None
+            if "ngrams" in data.files:
+                words = ThreatWords(
+                    tuple(data["ngrams"].tolist()), data["idf"], data["coef"], float(data["intercept"])
+                )
             return cls(
-                tuple(data["hashes"].tolist()), data["vectors"], data["is_threat"], self_harm, str(data["inputs"])
+                tuple(data["hashes"].tolist()), data["vectors"], data["is_threat"], self_harm, str(data["inputs"]),
+                words,
             )
+
+
+def _words_arrays(words: ThreatWords) -> dict[str, np.ndarray]:
+    return {
+        "ngrams": np.array(words.ngrams, dtype=str), "idf": words.idf, "coef": words.coef,
+        "intercept": np.array(words.intercept),
+    }
 
 
 def _nearest_mean(similarity: np.ndarray) -> np.ndarray:

@@ -289,9 +289,11 @@ def test_a_build_keeps_a_threat_reader_of_the_threat_lines_and_encodes_only_new_
     sayings = [s for scenario in corpus.taxonomy.scenarios if scenario.id not in THREAT_SCENARIOS for s in scenario.says]
     assert reader.is_threat.tolist().count(True) == 2 and reader.is_self_harm.tolist().count(True) == 1
     assert len(reader.hashes) > 2 + len(sayings)  # the look-alike, the sayings and their clauses
-    said = encoder.encode_queries([normalize("再拖下去我就拎着家伙去你们店里算账"), normalize("再催我就从楼顶跳下去")])
+    texts = [normalize("再拖下去我就拎着家伙去你们店里算账"), normalize("再催我就从楼顶跳下去")]
+    said = encoder.encode_queries(texts)
     assert (reader.margins(said) > 0).all()  # its own line is its nearest threat, at a cosine of 1
-    assert reader.read(said) == ["violence", "self-harm"]
+    assert reader.read(texts, said) == ["violence", "self-harm"]
+    assert reader.words is not None  # the words of the same lines
 
     encoded = count_encoded(encoder, monkeypatch)
     (tiny_corpus / "threat-look-alikes.txt").write_text("气死我了，你们这是抢钱\n手机又炸了，发烫得厉害\n", encoding="utf-8")

@@ -1,6 +1,9 @@
+from dataclasses import replace
+
 import numpy as np
 
 from app.search.threat_neighbours import MARGIN, NEIGHBOURS, ThreatNeighbours, authored_lines
+from app.search.threat_words import PROBABILITY, ThreatWords
 from app.text.normalize import normalize
 
 
@@ -19,12 +22,12 @@ def test_words_are_a_threat_when_their_nearest_threats_are_nearer_by_the_margin(
         for row in similarity
     ]
     np.testing.assert_allclose(reader.margins(said), expected, atol=1e-6)
-    assert reader.read(said) == ["violence" if m >= MARGIN else None for m in expected]
+    assert reader.read(["", ""], said) == ["violence" if m >= MARGIN else None for m in expected]
     # words as near the look-alikes as the threats are none: a tie is no threat
     both = ThreatNeighbours(
         ("t", "n"), np.vstack([lines[0], lines[0]]), np.array([True, False]), np.array([False, False]), "inputs"
     )
-    assert both.margins(lines[:1])[0] == 0 < MARGIN and both.read(lines[:1]) == [None]
+    assert both.margins(lines[:1])[0] == 0 < MARGIN and both.read([""], lines[:1]) == [None]
 
 
 def test_a_threat_is_of_self_harm_when_its_nearest_threats_of_self_harm_are_nearer_than_those_of_violence():
@@ -42,11 +45,25 @@ def test_a_threat_is_of_self_harm_when_its_nearest_threats_of_self_harm_are_near
         for row in similarity
     ]
     threat = reader.margins(said) >= MARGIN
-    assert reader.read(said) == [("self-harm" if n else "violence") if t else None for t, n in zip(threat, nearer)]
-    assert reader.read(said)[:2] == ["self-harm", "violence"]  # near a line of each kind
+    read = reader.read(["", "", ""], said)
+    assert read == [("self-harm" if n else "violence") if t else None for t, n in zip(threat, nearer)]
+    assert read[:2] == ["self-harm", "violence"]  # near a line of each kind
     # a reader without threats of self-harm reads every threat as one of violence
     violence_only = ThreatNeighbours(reader.hashes, lines, is_threat, np.zeros(60, dtype=bool), "inputs")
-    assert violence_only.read(said)[:2] == ["violence", "violence"]
+    assert violence_only.read(["", "", ""], said)[:2] == ["violence", "violence"]
+
+
+def test_words_that_read_as_a_threat_make_a_threat_whatever_the_neighbours_say():
+    lines = np.eye(4, dtype=np.float32)
+    # one n-gram, 横着, weighs enough for a probability of 1 / (1 + e^-8) with it, 1 / (1 + e^2) without
+    words = ThreatWords(("横着",), np.array([1.0]), np.array([10.0]), -2.0)
+    texts = ["再来就让他横着出去", "我在门口等师傅"]
+    assert words.probabilities(texts)[0] >= PROBABILITY > words.probabilities(texts)[1]
+    is_threat = np.array([True, False, False, False])
+    reader = ThreatNeighbours(tuple("abcd"), lines, is_threat, np.zeros(4, dtype=bool), "inputs", words)
+    said = lines[[3, 3]]  # both nearest a line that is none
+    assert reader.read(texts, said) == ["violence", None]
+    assert replace(reader, words=None).read(texts, said) == [None, None]
 
 
 def test_each_kind_of_line_is_normalised_and_kept_once_and_the_lines_that_are_none_include_their_clauses():
@@ -63,13 +80,17 @@ def test_each_kind_of_line_is_normalised_and_kept_once_and_the_lines_that_are_no
 
 
 def test_a_reader_is_saved_in_a_version_and_loaded_from_it(tmp_path):
+    words = ThreatWords(("横着", "等"), np.array([1.0, 2.0]), np.array([10.0, -3.0]), -2.0)
     reader = ThreatNeighbours(
         ("a", "b", "c"), np.eye(3, dtype=np.float32), np.array([True, True, False]), np.array([True, False, False]),
-        "inputs",
+        "inputs", words,
     )
     reader.save(tmp_path)
     loaded = ThreatNeighbours.load(tmp_path)
     assert loaded.hashes == ("a", "b", "c") and loaded.inputs == "inputs"
     np.testing.assert_array_equal(loaded.is_threat, [True, True, False])
     np.testing.assert_array_equal(loaded.is_self_harm, [True, False, False])
+    assert loaded.words.ngrams == ("横着", "等") and loaded.words.intercept == -2.0
+    texts = ["让他横着出去", "我等师傅"]
+    np.testing.assert_allclose(loaded.words.probabilities(texts), words.probabilities(texts))
     assert ThreatNeighbours.load(tmp_path / "none") is None
