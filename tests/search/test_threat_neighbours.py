@@ -2,7 +2,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from app.search.threat_neighbours import MARGIN, NEIGHBOURS, ThreatNeighbours, authored_lines
+from app.search.threat_neighbours import FILE_NAME, MARGIN, NEIGHBOURS, ThreatNeighbours, authored_lines
 from app.search.threat_words import PROBABILITY, ThreatWords
 from app.text.normalize import normalize
 
@@ -94,3 +94,14 @@ def test_a_reader_is_saved_in_a_version_and_loaded_from_it(tmp_path):
     texts = ["让他横着出去", "我等师傅"]
     np.testing.assert_allclose(loaded.words.probabilities(texts), words.probabilities(texts))
     assert ThreatNeighbours.load(tmp_path / "none") is None
+
+
+def test_a_reader_saved_before_self_harm_and_words_loads_and_reads_by_its_nearest_lines(tmp_path):
+    lines = np.eye(3, dtype=np.float32)
+    np.savez(
+        tmp_path / FILE_NAME, hashes=np.array(["a", "b", "c"]), vectors=lines, is_threat=np.array([True, False, False]),
+        inputs=np.array("inputs"),
+    )
+    loaded = ThreatNeighbours.load(tmp_path)
+    assert loaded.words is None and not loaded.is_self_harm.any()
+    assert loaded.read(["我让他横着出去", "好的"], lines[[0, 1]]) == ["violence", None]
