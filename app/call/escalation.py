@@ -645,8 +645,8 @@ class _Clause:
     turn: int
     whole: str  # the normalised turn
 
-    def sign(self, kind: Kind, start: int, end: int, concrete: bool = False) -> _Sign:
-        return _Sign(kind, concrete, self.turn, self.offset + start, self.offset + end)
+    def sign(self, kind: Kind, start: int, end: int, concrete: bool = False, self_harm: bool = False) -> _Sign:
+        return _Sign(kind, concrete, self.turn, self.offset + start, self.offset + end, self_harm)
 
 
 def _reported(c: _Clause, start: int) -> bool:
@@ -883,7 +883,7 @@ def _advice(kinds: list[Kind], level: Level) -> str:
 # --- The assessment -------------------------------------------------------------------------------------------
 
 
-ThreatReader = Callable[[list[str]], list[Threat | None]]  # which of these normalised words are threats, of which kind
+ThreatReader = Callable[[list[str]], list[Threat | None]]  # which normalised words are threats, and of which kind
 MIN_READ_CHARS = 6  # shorter words ("你等着", "行吧") are too few to read by meaning
 
 
@@ -911,7 +911,7 @@ def _threats_by_meaning(clauses: dict[int, list[_Clause]], signs: list[_Sign], r
     found = [(c, end, whole, threat) for (c, end, whole), threat in zip(spans, threats) if threat]
     in_clauses = {c.turn for c, _, whole, _ in found if not whole}
     return [
-        _Sign("threat", False, c.turn, c.offset, end, self_harm=threat == "self-harm")
+        c.sign("threat", 0, end - c.offset, self_harm=threat == "self-harm")
         for c, end, whole, threat in found
         if not (whole and c.turn in in_clauses)
     ]

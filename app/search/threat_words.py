@@ -22,6 +22,7 @@ import numpy as np
 
 NGRAMS = (1, 3)
 MIN_LINES = 2  # an n-gram of a single line is that line's, not a threat's
+REGULARISATION = 4.0  # the logistic regression's C
 # Of 0.90, 0.95 and 0.97, the lowest probability at which at most 2 % of the look-alikes of
 # eval/threats.jsonl read as threats and no dev call without a threat is raised to `high`.
 PROBABILITY = 0.97
@@ -59,7 +60,7 @@ class ThreatWords:
         vectorizer = TfidfVectorizer(analyzer="char", ngram_range=NGRAMS, sublinear_tf=True, min_df=MIN_LINES)
         features = vectorizer.fit_transform(threats + others)
         labels = np.array([1] * len(threats) + [0] * len(others))
-        model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000).fit(features, labels)
+        model = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=2000).fit(features, labels)
         return cls(
             tuple(vectorizer.get_feature_names_out().tolist()),
             vectorizer.idf_.astype(np.float64),
