@@ -36,13 +36,20 @@ def test_a_single_clause_or_tiny_fragments_give_no_clauses():
         ("我部手機冇訊號，吃到飽又俾你哋降速", "我部手机没有信号,不限量又给你们降速"),
         ("門市話要攜碼先要解綁約", "营业厅话要携号转网先要解合约"),
         ("寬頻月費計劃幾時到期", "宽带套餐什么时候到期"),
+        ("我想問下點解我今個月張單多咗八十幾蚊數據費", "我想问下为什么我这个月账单多了八十几块流量费"),
+        ("我頭先喺便利店買咗張一百蚊增值卡", "我刚才在便利店买了张一百块充值卡"),
+        ("你哋係咪聽日下晝派師傅嚟", "你们是不是明天下午派师傅来"),
+        ("嗰個職員冇講清楚，佢係咁講嘅", "那个职员没有讲清楚,他是这么讲的"),
     ],
 )
 def test_cantonese_and_taiwanese_words_become_the_mandarin_ones(dialect, mandarin):
     assert normalize(dialect) == mandarin
 
 
-@pytest.mark.parametrize("text", ["系统仲裁", "重点解决话费问题", "然而家里宽带断了", "个人数据被泄露", "今天听日本新闻"])
+@pytest.mark.parametrize("text", [
+        "系统仲裁", "重点解决话费问题", "重点解读资费", "然而家里宽带断了", "个人数据被泄露", "今天听日本新闻",
+        "这张单子", "一张单程票", "蚊子太多", "没关系",
+    ])
 def test_mandarin_that_looks_like_dialect_is_left_alone(text):
     assert normalize(text) == text
 
