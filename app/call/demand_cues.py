@@ -6,7 +6,9 @@ matter said in passing falls below the bar a turn's demands must clear: in "我�
 untrue (false advertising) ranks eleventh. Some demands have words of their own, and those words
 raise the demand: a salesman's or an advert's claim the customer says proved untrue, a plan to
 change, a service opened without consent or bought on the bill by a child or a relative, an offer
-refused, travel or working time lost, staff who treated the customer badly.
+refused, travel or working time lost, staff who treated the customer badly, a contract term or an
+early-exit penalty that binds the customer, money paid that the account does not show, sales calls
+or personal data let out.
 
 Each cue is read in its clause: "我不是说你们态度不好" and "误工费就不要了" raise nothing. The text is
 normalised first (dialect and misheard words to the words meant, traditional to simplified).
@@ -56,6 +58,33 @@ _CHANGE = re.compile(
 # Kept, or changed already: "还是不换了", "上个月改的套餐已经生效了".
 _KEEP = re.compile(
     r"不(?:想|用|要|打算|需要)(?:换|改|降|变)|(?:先|还是)?不换了?|保留|继续用|维持|没必要|生效了|改完了|已经改了"
+)
+
+# --- contract-lockin: a contract term that binds the customer, or its early-exit penalty ----------------------
+# "签了两年合约", "你们说我有合约转不了", "提前解约要交违约金"; "我不用交违约金吧" is read with its negation.
+_LOCKED_IN = re.compile(
+    r"违约金|违约费|解约金|赔违约|提前解约|提前解除|合约期|合约(?:还|都)?(?:没|未)到期|还有[^，]{0,6}?才到期|"
+    r"(?:签|绑)了?[^，]{0,4}?[一两二三四五\d]+年|[一两二三四五\d]+年(?:的)?(?:合约|合同|约期)|"
+    r"有合约|不想绑|绑(?:太|那么|这么|咁)(?:久|长|耐)|重新签约|被绑|绑住|绑死"
+)
+
+# --- recharge-payment: money paid that the account does not show -------------------------------------------
+# "充了一百还没到账", "我刚交的话费", "重复扣款"; a gift that did not arrive ("充值后赠款未到账") is an offer's matter.
+_PAID = re.compile(
+    r"(?:充|交|缴|存)(?:了|过|完)?[^，]{0,8}?(?:没到账|未到账|没有到账|不到账|没入账|未入账|还没到|还是停|还停|没恢复)|"
+    r"(?:刚|早就|已经|明明)都?(?:交|缴|充)(?:了|过|完)?的?(?:话费|电话费)|重复扣(?:款|费|钱)|"
+    r"充值卡[^，]{0,6}?(?:无效|失败|用不了|充不进)"
+)
+_GIFT = re.compile(r"赠款|送的|返的|返还|赠送")
+_UNSEEN = re.compile(r"(?:没|未|没有|不)(?:到账|入账)")
+_PAYING = re.compile(r"充|交|缴|付|转账")
+
+# --- privacy-marketing: sales calls and messages, personal data let out ------------------------------------
+# A number flagged as a nuisance caller ("我的号被标记成骚扰电话") is another scenario's matter, and says neither.
+_MARKETED = re.compile(
+    r"营销短信|推销电话|营销电话|推销短信|推销[^，]{0,6}(?:电话|短信)|"
+    r"(?:个人)?(?:信息|资料|个资|隐私|身份证号?)[^，]{0,6}?(?:泄露|外泄|卖|被人|给别人)|"
+    r"(?:泄露|卖|外泄)(?:了)?(?:我的?)?(?:个人)?(?:信息|资料|个资|隐私)|一天(?:打|call)[^，]{0,4}?[几两三四五六七八九十\d]+(?:次|个|通)"
 )
 
 # --- unauthorized-service: a paid service the customer never agreed to ---------------------------------------
@@ -205,5 +234,9 @@ def stated_demands(text: str) -> list[str]:
         "promotion-eligibility": _counted_out(clauses),
         "service-attitude": _in_clause(_TREATED, clauses, unless=_KIND),
         "plan-change": _in_clause(_CHANGE, clauses) and not any(_KEEP.search(c) for c in clauses),
+        "contract-lockin": _in_clause(_LOCKED_IN, clauses),
+        "recharge-payment": _in_clause(_PAID, clauses, unless=_GIFT)
+        or (any(_PAYING.search(c) for c in clauses) and _in_clause(_UNSEEN, clauses, unless=_GIFT)),
+        "privacy-marketing": _in_clause(_MARKETED, clauses),
     }
     return [scenario for scenario, said in stated.items() if said]

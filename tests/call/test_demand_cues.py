@@ -30,6 +30,14 @@ LINES = [
         ("我请了半天假在家等师傅，来回打车六十多，这些钱你们得给我报了", "travel-lost-wages"),
         ("我是按天拿工钱的，你们师傅放我鸽子那天我可是一分钱没挣着", "travel-lost-wages"),
         ("还有那个师傅，得让他上门给我道歉，态度也太差了，全程板着脸", "service-attitude"),
+        ("我当时签了两年合约，现在搬去外地了还要交违约金？", "contract-lockin"),
+        ("你们说我有合约转不了网，我根本不记得签过", "contract-lockin"),
+        ("我想提前解約，合約期仲有八個月", "contract-lockin"),
+        ("升级5G要重新签约吗？我不想绑那么久", "contract-lockin"),
+        ("我昨天在支付宝充了五十，到现在还没到账", "recharge-payment"),
+        ("我明明交了话费，怎么还是停机", "recharge-payment"),
+        ("你们的推销电话一天打四五个，烦不烦", "privacy-marketing"),
+        ("我的个人信息是不是被你们卖了", "privacy-marketing"),
     ],
 )
 def test_a_demand_said_in_its_own_words_is_raised(text, demand):
@@ -58,6 +66,14 @@ def test_a_demand_said_in_its_own_words_is_raised(text, demand):
         ("cx称装维师傅准时上门 未耽误上班 表扬", "travel-lost-wages"),
         ("我不是说她态度不好，我是说你们告诉我的价钱不对", "service-attitude"),
         ("你们那个客服态度挺好的，问题也解决了", "service-attitude"),
+        ("我的合约上个月已经到期了，想看看有什么新套餐", "contract-lockin"),
+        ("不用交违约金就好，那我下个月再来办", "contract-lockin"),
+        ("我没签什么合约，就是普通的月租卡", "contract-lockin"),
+        ("你们这个宽带包年一年多少钱", "contract-lockin"),
+        ("我充了一百，送的五十还没到账", "recharge-payment"),
+        ("我想问一下交话费有哪些方式", "recharge-payment"),
+        ("我的号被标记成骚扰电话了，客户都不接", "privacy-marketing"),
+        ("我不是说你们泄露了信息，就是想查一下", "privacy-marketing"),
     ],
 )
 def test_a_look_alike_raises_nothing(text, demand):
