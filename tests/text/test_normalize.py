@@ -46,10 +46,13 @@ def test_cantonese_and_taiwanese_words_become_the_mandarin_ones(dialect, mandari
     assert normalize(dialect) == mandarin
 
 
-@pytest.mark.parametrize("text", [
+@pytest.mark.parametrize(
+    "text",
+    [
         "系统仲裁", "重点解决话费问题", "重点解读资费", "然而家里宽带断了", "个人数据被泄露", "今天听日本新闻",
         "这张单子", "一张单程票", "蚊子太多", "没关系",
-    ])
+    ],
+)
 def test_mandarin_that_looks_like_dialect_is_left_alone(text):
     assert normalize(text) == text
 
