@@ -39,6 +39,7 @@ def test_a_single_clause_or_tiny_fragments_give_no_clauses():
         ("我想問下點解我今個月張單多咗八十幾蚊數據費", "我想问下为什么我这个月账单多了八十几块流量费"),
         ("我頭先喺便利店買咗張一百蚊增值卡", "我刚才在便利店买了张一百块充值卡"),
         ("你哋係咪聽日下晝派師傅嚟", "你们是不是明天下午派师傅来"),
+        ("呢張單唔啱", "这个账单不对"),
         ("嗰個職員冇講清楚，佢係咁講嘅", "那个职员没有讲清楚,他是这么讲的"),
     ],
 )
@@ -50,7 +51,7 @@ def test_cantonese_and_taiwanese_words_become_the_mandarin_ones(dialect, mandari
     "text",
     [
         "系统仲裁", "重点解决话费问题", "重点解读资费", "然而家里宽带断了", "个人数据被泄露", "今天听日本新闻",
-        "这张单子", "一张单程票", "蚊子太多", "没关系",
+        "这张单子", "一张单程票", "师傅开了一张单", "蚊子太多", "没关系",
     ],
 )
 def test_mandarin_that_looks_like_dialect_is_left_alone(text):
