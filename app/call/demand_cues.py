@@ -71,13 +71,13 @@ _LOCKED_IN = re.compile(
 # --- recharge-payment: money paid that the account does not show -------------------------------------------
 # "充了一百还没到账", "我刚交的话费", "重复扣款"; a gift that did not arrive ("充值后赠款未到账") is an offer's matter.
 _PAID = re.compile(
-    r"(?:充|交|缴|存)(?:了|过|完)?[^，]{0,8}?(?:没到账|未到账|没有到账|不到账|没入账|未入账|还没到|还是停|还停|没恢复)|"
+    r"(?:充|交|缴|存)(?:了|过|完)?[^，]{0,8}?(?:还没到|还是停|还停|没恢复)|"
     r"(?:刚|早就|已经|明明)都?(?:交|缴|充)(?:了|过|完)?的?(?:话费|电话费)|重复扣(?:款|费|钱)|"
     r"充值卡[^，]{0,6}?(?:无效|失败|用不了|充不进)"
 )
-_GIFT = re.compile(r"赠款|送的|返的|返还|赠送")
+_PAYING = re.compile(r"充|交|缴|存|付|转账")
 _UNSEEN = re.compile(r"(?:没|未|没有|不)(?:到账|入账)")
-_PAYING = re.compile(r"充|交|缴|付|转账")
+_GIFT = re.compile(r"赠款|送的|返的|返还|赠送")
 
 # --- privacy-marketing: sales calls and messages, personal data let out ------------------------------------
 # A number flagged as a nuisance caller ("我的号被标记成骚扰电话") is another scenario's matter, and says neither.
@@ -217,6 +217,14 @@ def _clause_end(text: str, at: int) -> int:
     return len(text) if end == -1 else end
 
 
+def _paid_not_shown(clauses: list[str]) -> bool:
+    """A payment the account does not show: said in one clause, or paid in one ("我昨天充了五十") and
+    not arrived in another ("到现在还没到账")."""
+    if _in_clause(_PAID, clauses, unless=_GIFT):
+        return True
+    return any(_PAYING.search(c) for c in clauses) and _in_clause(_UNSEEN, clauses, unless=_GIFT)
+
+
 def _time_or_fares_lost(clauses: list[str]) -> bool:
     leave = [c for c in clauses if _LEAVE.search(c) and _FOR_US.search(c)]
     lost = _in_clause(_LOST, clauses) or _in_clause(_LEAVE, leave) or _FARE.search("，".join(clauses))
@@ -235,8 +243,7 @@ def stated_demands(text: str) -> list[str]:
         "service-attitude": _in_clause(_TREATED, clauses, unless=_KIND),
         "plan-change": _in_clause(_CHANGE, clauses) and not any(_KEEP.search(c) for c in clauses),
         "contract-lockin": _in_clause(_LOCKED_IN, clauses),
-        "recharge-payment": _in_clause(_PAID, clauses, unless=_GIFT)
-        or (any(_PAYING.search(c) for c in clauses) and _in_clause(_UNSEEN, clauses, unless=_GIFT)),
+        "recharge-payment": _paid_not_shown(clauses),
         "privacy-marketing": _in_clause(_MARKETED, clauses),
     }
     return [scenario for scenario, said in stated.items() if said]
