@@ -187,8 +187,9 @@ _NEGATION = re.compile(
         "不去 不找 不告 没找 没去 没告 没打 没有找 没有去 (?<!是)不是 并非",  # 是不是 asks
     )
 )
-# A condition between the negation and the cue starts a new proposition: "要是不处理我就去找记者".
-_CONDITION = re.compile(_any("就 才 的话 否则 不然 要不 再 还是 只能 只好"))
+# A condition between the negation and the cue starts a new proposition: "要是不处理我就去找记者"; so does the
+# end of a question a transcript runs on from ("你这不是文字游戏吗我已经打了那个幺二三零零了").
+_CONDITION = re.compile(_any("就 才 的话 否则 不然 要不 再 还是 只能 只好 吗 嘛"))
 # "你以为我不敢去找记者吗": the negation is rhetorical.
 _RHETORICAL = re.compile(r"以为|难道|.[吗么]$")
 # The cue names a job or a workplace (在电视台上班, 律所的前台, 我老公是律师), not a step the customer takes.
@@ -197,13 +198,14 @@ _JOB_AFTER = re.compile(
     + _group(
         "上班 工作 实习 干活 打工 任职 上学 当差 做事 做东西 返工",
         "开庭 出庭 办案 开会 出差 加班 值班",  # the lawyers at work, not hired against the company
-        r"的?(?:前台|保安|保洁|员工|同事|领导|护工|护士|司机|接线员)",
+        r"的?(?:前台|保安|保洁|员工|同事|领导|护工|护士|司机|接线员|会计|出纳|文员|财务|行政(?!复议|诉讼|处罚|机关|部门))",
         r"(?:做|当)(?:记者|编辑|主持|律师|法官|书记员)",  # "我老公系报馆做记者的"
     )
 )
 _JOB_BEFORE = re.compile(
     _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她 cx 客户 本人 自己 单位")
-    + r"(?:也|就|以前|原来|本身)?(?:是|当|做|干|在|为)[^找去到打向请告]{0,4}$|(?:做|当|干)过?$"
+    + r"(?:也|就|以前|原来|本身)?(?:(?:是|当|做|干|为)[^找去到打向请告]{0,4}|在(?:[^找去到打向请告]{0,3}[^找去到打向请告的])?)$"
+    + r"|(?:做|当|干)过?$"
     # a firm of one's own: "我开咗间小律师事务所", "我们律所"
     + r"|开了?(?:间|家|个)小?$|(?:我们|咱们)的?$"
     # a job the customer gives themselves: "cx自称执业律师", "身为律师"
@@ -223,10 +225,16 @@ _OBSERVED = re.compile(
 )
 # The place is a landmark: "法院对面那间门市", "工信部那个大楼旁边"; or one is named before it: "我家楼下就是消委会".
 _NEAR = "对面 旁边 附近 隔壁 隔篱 边上 楼下 楼上 斜对面"
-_LANDMARK = re.compile(r"^.{0,6}?" + _group(_NEAR, "那条街 那条路 那一带 门口那 门口的 后面 后头"))
+_LANDMARK = re.compile(
+    r"^.{0,6}?" + _group(_NEAR, "那条街 那条路 那一带 门口那 门口的 后面 后头")
+    # where the signal is: "出门到县政府那边才偶尔有个5g标"
+    + r"|^(?:那边|那儿|那里|一带).{0,6}?(?:信号|5g|4g|网络|满格|[一两二三四五]格)"
+)
 _LANDMARK_BEFORE = re.compile(_group(_NEAR) + r"(?:就)?是$")
-# The place only qualifies a noun: 记者证, 律师费, 法院宿舍.
-_COMPOUND = re.compile(r"^" + _group("证 费 站 宿舍 家属院 家属楼 小区 大院 职工 联络站 联络处 专用 专线"))
+# The place only qualifies a noun: 记者证, 律师费, 法院宿舍, 报社办公宽带, a court's judgment cited as proof (法院判决书).
+_COMPOUND = re.compile(
+    r"^" + _group("证 费 站 宿舍 家属院 家属楼 小区 大院 职工 联络站 联络处 专用 专线 办公(?!室) 判决书 裁定书 调解书")
+)
 # The place cited as a source of news or offers ("报纸话你哋而家有长者优惠", "消委会出咗份报告") or as the sender of
 # a summons in a text message; the media one reads or watches (看新民晚报, 看《焦点访谈》).
 _SOURCE_AFTER = re.compile(
@@ -247,12 +255,15 @@ _PEOPLE = re.compile(_any("记者 律师 大v 网红 法律顾问"))
 _ONLY_ASKED = re.compile(r"^[^投诉举报申起告曝]{0,6}?(?:只|还|就|都)?是(?:为了|去|想)?" + _group("问 咨询 了解 查"))
 # Another matter: "跟你们没关系", "那是去年过户的事，跟今天这个没关系"
 _UNRELATED = (
-    r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|这个|今天这个|今天的事)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?(?:关系|关|相关)"
+    r"(?:跟|和|同|与)(?:你们|这事|这件事|这次|本次|这个|今天这个|今天的事)(?:这个|这边|的事)?(?:都)?(?:没|无|不)(?:有)?"
+    r"(?:关系|关|相关)"
 )
 _HARMLESS_AFTER = re.compile(
     _any(
         _UNRELATED,
         "不是你们的事",
+        # "上次打12315是因为外卖平台的事", not "是因为你们乱扣费的事"
+        r"^.{0,10}?是(?:因为|为了|投诉|关于)(?:(?!你们|这次|本次|今天|这个).){1,12}?的事",
         r"(?:不是|并非|并不是|非)(?:要|想|为了)?(?:投诉|告你们|起诉|曝光|闹事|找事)",
         r"(?:以后|之后|回头|改天|过后)再说",  # put off: "打官司的事以后再说吧"
         r"已经(?:给我|帮我)?(?:处理好|处理完|解决|调解好|协调好|协调完|结束|结案)了?|帖子(?:我)?(?:也|都)?(?:已经)?删了",  # settled
@@ -262,6 +273,7 @@ _HARMLESS_AFTER = re.compile(
         r"(?:就)?不需要了|就不用了|不再追究|不追究了|(?:我司|你们|公司)已(?:经)?处理",
         # only wondering: "我也不打算去，就是了解一下", "你能帮我确认一下号码吗"
         r"(?:没|不)打算(?:发|去|告|投诉|找|折腾)|就是(?:好奇|了解一下|先问清楚)|还没遇到",
+        r"(?:只是|随便)问问|就是问问(?!你们)|问问而已",  # not a challenge: "就是问问你们管不管"
         r"(?:确认|核实)一下(?:这个)?(?:号码|电话|地址)",
         # "跟你们打官司？没那个必要", not "我去12315投诉，没必要再跟你们谈"
         r"^.{0,10}?[？?，,]?\s?(?:没那个必要|没有必要|没必要|犯不着|用不着)(?!再?(?:跟|和|同)你)",
@@ -349,7 +361,7 @@ _PLACES: dict[Kind, str] = {
         r"(?:台|频道|直播|栏目|节目)的?热线",  # a programme's hotline: "经视直播的热线"
     ),
     "regulator": _any(
-        "工信部 公信部 工信不 信产部 通管局 同管局 通关局 省管局 市管局 通信管理局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
+        "工信部 公信部 工信不 信产部 通管局 同管局 通关局 省管局 市管局 通信管理局 通信管里局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
         "市长热线 市民热线 政府热线 市长信箱 省长信箱 部长信箱 局长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
         "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委 消保官 消保处",
         "工业和信息化部 市监局 市场监督局 政务热线 便民热线 消费者权益保护委员会 消费者权益保护协会 领导留言板",
@@ -400,7 +412,7 @@ _STEPS: dict[Kind, str] = {
         _PLATFORMS + r"(?:上的?|的)?(?:视频|影片|笔记|帖子|稿子)(?:都|也|已经)?(?:剪好|拍好|写好|做好|发了)",
         _PLATFORMS + r"上.{0,6}?(?:写了|发了|发过|挂了|po了|讲了|说了)",
         r"(?:上|在|去)" + _PLATFORMS + r".{0,4}?(?:做|拍|出|剪)(?:一期|一个|个|条)?(?:视频|影片|节目)",
-        r"(?:在|到|上|去)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享|直播"
+        r"(?:在|到|上|去)" + _PLATFORMS + r"上?.{0,10}?(?:发出来|发出去|发上去|发|挂|贴|晒|传|出了?post|出了?帖|po|分享|直播(?!卖|带货)"
         r"|(?:讲|说|写)(?:了|出来)|@|艾特)",
         r"(?:让|等|叫)(?:全网|大家|所有人|全国人民|全国网友|网友|整个小区|全小区|全村)(?:都|来|帮我)?"
         r"(?:知道|看看|看下|看一下|评评理|评理|算算)",
@@ -411,7 +423,8 @@ _STEPS: dict[Kind, str] = {
         r"(?:做|拍|录|剪)(?:个|条|一个|一条|一期)视频.{0,6}?(?:讲|说|曝光)",
         r"(?:开播|直播|live)[^，]{0,12}?(?:讲讲|说说|聊聊|讲一讲|说一说|讲一下|说一下)你们",
         # a live stream, a post that names and shames ("去营业厅开直播", "在官博底下挂你们")
-        r"(?:开|搞)着?\s?(?:直播|live)(?!卖|带货)|直播给.{0,4}?看|挂(?:你们|出来|到网上)|(?:发|放|挂|贴|传)上网",
+        r"(?:开|搞)着?\s?(?:直播|live)(?!卖|带货)|直播给.{0,4}?看|挂(?:你们|出来|到网上)|(?:发|放|挂|贴|传|po)上网",
+        r"给(?:全网|大家|所有人|网友)(?:来)?评(?:评)?理",
     ),
     "regulator": _any("越级投诉 举报你们 上访", r"(?<!去哪)(?<!怎么)(?<!如何)申诉(?!入口|渠道|流程|电话|方式|途径)"),
     "legal": _any(
@@ -481,7 +494,7 @@ _REPEAT = re.compile(
 # A contact before this one, unless the customer was content with it ("上次打电话你们处理得挺好").
 _EARLIER_CONTACT = re.compile(
     r"(?:已经|之前|此前|上次|上周|上个?礼拜|上个?星期|上个?月|昨天|前天|前几天|前段时间|前阵子|早上|上午|去年|前年"
-    r"|\d{1,2}\s?[号日]|(?:礼拜|星期|周)[一二三四五六天日]|上学期|上半年|年初|年前)"
+    r"|\d{1,2}\s?[号日]|(?:礼拜|星期|周)[一二三四五六天日]|上学期|上半年|年初|年前|春节前|过年前|节前|月初)"
     r"[^，]{0,6}?(?:就|也|都)?(?:已经|已)?"
     + _group(
         "打过 打了电话 打过电话 反映过 投诉过 投述过 报修过 来电过 联系过 问过 来过",
@@ -500,7 +513,7 @@ _STILL_OPEN = (
 # A promise made on an earlier contact and not kept: "上回讲好寄新的光猫过来，快递单号都没给我".
 _PROMISED = re.compile(
     r"(?:上回|上次|上趟|之前|上个?礼拜|上个?星期|上周|上个?月|前几天|前天|昨天|去年)[^，]{0,10}?"
-    r"(?:答应|说好|讲好|承诺|保证|拍胸脯|(?<!听)(?:说|讲)(?:会|要|已经)?.{0,6}?(?:回电|回复|答复|联系我|上门|寄|处理|跟进|升级))"
+    r"(?:答应|说好|讲好|承诺|保证|拍胸脯|(?<!听)(?:说|讲)(?!服)(?:会|要|已经)?.{0,6}?(?:回电|回复|答复|联系我|上门|寄|处理|跟进|升级))"
     r"|(?:答应|说好|讲好|保证)[^，]{0,4}?(?:的|了|过)"
     r"|(?:说|讲|答应)好?.{0,6}?(?:之内|以内)(?:到账|退|处理|回复|修好|上门|联系)"  # a deadline: "说一周之内到账"
 )
@@ -508,9 +521,17 @@ _SUPPOSED = re.compile(_any("要是 如果 假如 万一"))
 _ASKED_THEN = re.compile(r"^.{0,5}?(?:问|咨询|办)(?!.{0,10}?" + _STILL_OPEN + ")")
 # or the earlier contact was itself a question: "之前问过套餐的事" (not "问过好几次怎么还没修")
 _ASKED_BEFORE = re.compile(r"(?:问|咨询)过$")
+# Not the customer contacting: someone telling the customer off ("老板都讲了我几次"), or one question asked
+# again and again at one visit ("我当时问了好几遍是不是全新的").
+_ON_THE_CUSTOMER = re.compile(r"^" + _group(_CONTACT) + r"(?:了|过)?我(?!们)")
+_QUESTION_NEXT = re.compile(r"^(?:是不是|是否|有没有|能不能|会不会|要不要|可不可以)")
 # The company calling the customer, counted in the clause after ("你们一直打电话来挽留，一天打三次") or in
-# the same one ("客户经理给我打了三次电话"; not a call back promised: "说好给我打回来").
-_COMPANY_CALLS = re.compile(r"你们[^，]{0,4}?打(?:电话)?(?:来|给我|过来)|call我|给我打(?:了|过|电话|" + _COUNT + ")|打了?[^，]{0,4}?给我")
+# the same one ("客户经理给我打了三次电话"; not a call back promised: "说好给我打回来"), or its sales calls
+# ("你们的推销电话一日打三次").
+_COMPANY_CALLS = re.compile(
+    r"你们[^，]{0,4}?打(?:电话)?(?:来|给我|过来)|call我|给我打(?:了|过|电话|" + _COUNT + ")|打了?[^，]{0,4}?给我|"
+    r"(?:推销|营销)电话"
+)
 
 # Illness, disability, pregnancy: always the customer's situation.
 _FRAIL = re.compile(
@@ -774,7 +795,10 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
                 continue
             if kind == "threat" and _harmless(c, m.start(), m.end()):  # "我都想跳楼了哈哈，开玩笑"
                 continue
-            if kind == "repeat-contact" and _about_another_matter(c, m.start()):
+            if kind == "repeat-contact" and (
+                _about_another_matter(c, m.start()) or _ON_THE_CUSTOMER.match(m.group())
+                or (m.group().startswith("问") and _QUESTION_NEXT.match(c.text[m.end() :]))
+            ):
                 continue
             if pattern is _OLD and _WELL.search(c.whole, c.offset + m.end(), c.offset + m.end() + 30):
                 continue
@@ -800,6 +824,8 @@ _CLAIM = re.compile(_any("赔 补偿 补到 补给 补了 多补 补点 补一�
 # The sum asked for outright: "也给我一千五", "赔我两千"
 _ASKED_FOR = re.compile(r"(?:给|赔|补)我(?:也)?$")
 _CHARGE = re.compile(_any("账单 帐单 话费 扣 收了 收我 多收 乱收 漫游 月租 违约金 分期 要还 缴 交 费"))
+# What is paid as a rule is the bill, not a charge disputed: "集团户每个月快一万的费用".
+_REGULAR = re.compile(_any("每个月 每月 一个月 月均 平时 平常 一般"))
 CLAIM_YUAN = 1000
 CHARGE_YUAN = 3000
 STATUTORY_MULTIPLE, STATUTORY_MINIMUM_YUAN = 3, 500
@@ -826,10 +852,11 @@ def _high_amounts(clauses: dict[int, list[_Clause]], texts: dict[int, _Text], am
         # the claim or charge may be said a clause or two away ("精神损失费，不多，两千块"; "收到张单要六千几蚊，全部
         # 都是漫游费")
         context = "，".join(c.text for c in clauses[turn][max(i - 2, 0) : i + 2]) if i is not None else ""
-        asked = i is not None and _ASKED_FOR.search(clauses[turn][i].text[: at - clauses[turn][i].offset])
+        before = clauses[turn][i].text[: at - clauses[turn][i].offset] if i is not None else ""
+        asked = _ASKED_FOR.search(before)
         if _CLAIM.search(context) or asked:
             claims.append((turn, words, yuan))
-        elif _CHARGE.search(context):
+        elif _CHARGE.search(context) and not _REGULAR.search(before[-8:]):
             charges.append((turn, words, yuan))
     charged = max((yuan for _, _, yuan in charges), default=None)
     statutory = max(STATUTORY_MULTIPLE * charged, STATUTORY_MINIMUM_YUAN) if charged else None

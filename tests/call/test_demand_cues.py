@@ -36,7 +36,10 @@ LINES = [
         ("升级5G要重新签约吗？我不想绑那么久", "contract-lockin"),
         ("我昨天在支付宝充了五十，到现在还没到账", "recharge-payment"),
         ("我明明交了话费，怎么还是停机", "recharge-payment"),
+        ("我明明上個禮拜交咗話費，仲話我欠費停機", "recharge-payment"),
+        ("送的耳机根本不响，那个合约你们也得给我解了", "contract-lockin"),
         ("你们的推销电话一天打四五个，烦不烦", "privacy-marketing"),
+        ("你哋啲推銷電話一日打三次", "privacy-marketing"),
         ("我的个人信息是不是被你们卖了", "privacy-marketing"),
     ],
 )
@@ -72,6 +75,7 @@ def test_a_demand_said_in_its_own_words_is_raised(text, demand):
         ("你们这个宽带包年一年多少钱", "contract-lockin"),
         ("我充了一百，送的五十还没到账", "recharge-payment"),
         ("我想问一下交话费有哪些方式", "recharge-payment"),
+        ("我已经说了明天交话费", "recharge-payment"),
         ("我的号被标记成骚扰电话了，客户都不接", "privacy-marketing"),
         ("我不是说你们泄露了信息，就是想查一下", "privacy-marketing"),
     ],

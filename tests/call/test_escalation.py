@@ -129,6 +129,7 @@ CASES = [
     ("我已经向工信部反映了你们不按规定收费", "high", {"regulator"}),
     # calls the company makes, or daily calls only threatened, are no repeat contact
     ("你们营销电话天天打给我，烦死了", "none", set()),
+    ("仲有你哋啲推銷電話一日打三次", "none", set()),
     ("不给我退钱我就天天打你们电话", "none", set()),
     ("我天天打你们电话，没人理", "watch", {"repeat-contact"}),
     # the step said where at the place it was taken
@@ -310,6 +311,36 @@ CASES = [
     # withdrawn; the company's own calls counted
     ("cx称上月曾说要找通管局，后我司已处理，不再追究", "none", set()),
     ("你们公司的人一直给我打电话，前前后后打了七八次", "none", set()),
+    # a question ends the negation before it in a transcript with no punctuation
+    ("你这不是文字游戏吗我已经打了那个幺二三零零了", "high", {"regulator"}),
+    ("我不是要去打那个幺二三零零", "none", set()),
+    # a place that says where the signal is; a job there; a court's judgment cited; the office's broadband
+    ("出门到县政府那边才偶尔有个5G标", "none", set()),
+    ("cx称是某律师事务所行政，所里一部工作手机发不出短信", "none", set()),
+    ("cx称是市晚报社财务部会计，报社办公宽带要开专票", "none", set()),
+    ("离婚时法院判决书载明该号码归cx使用", "none", set()),
+    ("不给我过户，我就去法院起诉", "watch", {"legal"}),
+    # a lawyer somewhere, not the customer's workplace
+    ("到时仲係冇，我就交俾我喺廣州嘅律師朋友幫我處理", "watch", {"legal"}),
+    ("我在律所上班，宽带断了", "none", set()),
+    # a live stream that sells is a job
+    ("我在抖音上做直播卖茶叶的，一卡观众全跑了", "none", set()),
+    ("不给我退我就在抖音上直播你们怎么坑人", "watch", {"media"}),
+    # a regulator called about another matter; a procedure only asked about
+    ("上次打12315是因为外卖平台的事，这次只要钱退回来就行", "none", set()),
+    ("去年打过12315是投诉外卖平台的事，跟本次无关", "none", set()),
+    ("我要打12315，是因为你们乱扣费的事", "watch", {"regulator"}),
+    ("工信部那边投诉一般是怎么个流程啊，要准备啥材料？只是问问哈", "none", set()),
+    # told off by someone, a question asked again at one visit: no contact counted
+    ("老闆都講咗我幾次，開會成日甩線", "none", set()),
+    ("我当时问了好几遍是不是全新的，店员说百分之百全新", "none", set()),
+    ("我问了好几遍了，还是没人处理", "watch", {"repeat-contact"}),
+    # a call before a holiday, a promise not kept; a salesgirl's persuading is no promise
+    ("这事我春节前就打过你们电话，也说给我处理，结果屁都没有", "watch", {"repeat-contact"}),
+    ("我上个月被门市小姐说服升级成5G，结果一过40G就降速", "none", set()),
+    # posted online for all to judge; the regulator as a recogniser writes it
+    ("你們這樣我真的會把整個過程PO上網給大家評評理", "watch", {"media"}),
+    ("你们再这么拖着我就去那个通信管里局反映去", "watch", {"regulator"}),
 ]
 
 
@@ -439,6 +470,13 @@ def test_a_disputed_charge_is_high_from_three_thousand_yuan():
     escalation = assess_escalation(turns, [(0, "一万二", 12000.0), (1, "一千五", 1500.0)])
     assert [(r.kind, r.evidence, r.turn) for r in escalation.reasons] == [("high-amount", "一万二", 0)]
     assert assess_escalation(turns[1:], [(0, "一千五", 1500.0)]).level == "none"
+
+
+def test_a_regular_bill_is_not_a_disputed_charge():
+    turns = customer("我们公司开了15条号，都是集团户，每个月快一万的费用，财务要专票")
+    assert assess_escalation(turns, [(0, "一万", 10000.0)]).level == "none"
+    turns = customer("这个月账单一万，全是漫游费")
+    assert assess_escalation(turns, [(0, "一万", 10000.0)]).level == "watch"
 
 
 def test_a_refund_of_a_charge_is_not_a_claim():
