@@ -204,6 +204,7 @@ _JOB_AFTER = re.compile(
 )
 _JOB_BEFORE = re.compile(
     _group("儿子 女儿 老公 老婆 丈夫 妻子 爱人 朋友 亲戚 同学 同事 邻居 哥 姐 弟 妹 爸 妈 舅 叔 姨 我 他 她 cx 客户 本人 自己 单位")
+    # 在 a place: where the customer works, not where a lawyer is ("我在广州的律师朋友")
     + r"(?:也|就|以前|原来|本身)?(?:(?:是|当|做|干|为)[^找去到打向请告]{0,4}|在(?:[^找去到打向请告]{0,3}[^找去到打向请告的])?)$"
     + r"|(?:做|当|干)过?$"
     # a firm of one's own: "我开咗间小律师事务所", "我们律所"
@@ -682,6 +683,13 @@ def _reported(c: _Clause, start: int) -> bool:
     )
 
 
+def _no_contact_counted(c: _Clause, m: re.Match) -> bool:
+    """A count that is no contact of the customer's about this matter: another matter, someone telling the
+    customer off, one question asked again at one visit."""
+    asked_again = m.group().startswith("问") and _QUESTION_NEXT.match(c.text[m.end() :])
+    return bool(_about_another_matter(c, m.start()) or _ON_THE_CUSTOMER.match(m.group()) or asked_again)
+
+
 def _about_another_matter(c: _Clause, start: int) -> bool:
     """Contacts about something else ("来过好几趟，那是去年过户的事，跟今天这个没关系") or only supposed
     ("要是打了好几次都解决不了，可以找谁")."""
@@ -795,10 +803,7 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
                 continue
             if kind == "threat" and _harmless(c, m.start(), m.end()):  # "我都想跳楼了哈哈，开玩笑"
                 continue
-            if kind == "repeat-contact" and (
-                _about_another_matter(c, m.start()) or _ON_THE_CUSTOMER.match(m.group())
-                or (m.group().startswith("问") and _QUESTION_NEXT.match(c.text[m.end() :]))
-            ):
+            if kind == "repeat-contact" and _no_contact_counted(c, m):
                 continue
             if pattern is _OLD and _WELL.search(c.whole, c.offset + m.end(), c.offset + m.end() + 30):
                 continue
@@ -824,8 +829,8 @@ _CLAIM = re.compile(_any("赔 补偿 补到 补给 补了 多补 补点 补一�
 # The sum asked for outright: "也给我一千五", "赔我两千"
 _ASKED_FOR = re.compile(r"(?:给|赔|补)我(?:也)?$")
 _CHARGE = re.compile(_any("账单 帐单 话费 扣 收了 收我 多收 乱收 漫游 月租 违约金 分期 要还 缴 交 费"))
-# What is paid as a rule is the bill, not a charge disputed: "集团户每个月快一万的费用".
-_REGULAR = re.compile(_any("每个月 每月 一个月 月均 平时 平常 一般"))
+# What is paid as a rule is the bill, not a charge disputed: "集团户每个月快一万的费用" (not "一个月就扣了我三千").
+_REGULAR = re.compile(_group("每个月 每月 一个月 月均 平时 平常 一般") + r"[^扣收缴交]{0,4}$")
 CLAIM_YUAN = 1000
 CHARGE_YUAN = 3000
 STATUTORY_MULTIPLE, STATUTORY_MINIMUM_YUAN = 3, 500
@@ -856,7 +861,7 @@ def _high_amounts(clauses: dict[int, list[_Clause]], texts: dict[int, _Text], am
         asked = _ASKED_FOR.search(before)
         if _CLAIM.search(context) or asked:
             claims.append((turn, words, yuan))
-        elif _CHARGE.search(context) and not _REGULAR.search(before[-8:]):
+        elif _CHARGE.search(context) and not _REGULAR.search(before):
             charges.append((turn, words, yuan))
     charged = max((yuan for _, _, yuan in charges), default=None)
     statutory = max(STATUTORY_MULTIPLE * charged, STATUTORY_MINIMUM_YUAN) if charged else None

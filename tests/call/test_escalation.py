@@ -477,6 +477,8 @@ def test_a_regular_bill_is_not_a_disputed_charge():
     assert assess_escalation(turns, [(0, "一万", 10000.0)]).level == "none"
     turns = customer("这个月账单一万，全是漫游费")
     assert assess_escalation(turns, [(0, "一万", 10000.0)]).level == "watch"
+    turns = customer("一个月就扣了我三千多话费")
+    assert assess_escalation(turns, [(0, "三千多", 3500.0)]).level == "watch"
 
 
 def test_a_refund_of_a_charge_is_not_a_claim():
