@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.api.main import create_app
 from app.core.config import REPO_ROOT, Settings
-from app.corpus.loader import Corpus, load_corpus
+from app.corpus.loader import Corpus, load_corpus, read_lines
 from app.embedding.encoder import Encoder
 from app.index.build import build_index
 from app.index.store import CURRENT_FILE, IndexVersion, current_version, versions_dir
@@ -45,6 +45,8 @@ def write_small_corpus(corpus: Path) -> Path:
         (corpus / sub).mkdir(parents=True)
     shutil.copy(CORPUS_DIR / "scenarios.yaml", corpus)
     shutil.copy(CORPUS_DIR / "elsewhere.txt", corpus)
+    for name in ("small-talk.txt", "small-talk-look-alikes.txt"):  # a few lines of each side: builds stay fast
+        (corpus / name).write_text("\n".join(read_lines(CORPUS_DIR / name)[:10]) + "\n", encoding="utf-8")
     shutil.copy(CORPUS_DIR / "statutes" / "consumer-rights-protection-law.jsonl", corpus / "statutes")
     (corpus / "scripts" / "s.jsonl").write_text(json.dumps(SAMPLE_SCRIPT, ensure_ascii=False) + "\n", encoding="utf-8")
     passages = [

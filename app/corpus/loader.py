@@ -35,13 +35,20 @@ PASSAGES_FILE = Path("courses") / "passages.jsonl"
 ELSEWHERE_FILE = Path("elsewhere.txt")
 # Authored queries the scripts do not cover, the counter-examples of `match`'s probes
 # (app/measure/calibration.py): other trades' matters, and telecom enquiries no scenario covers.
-NOT_TELECOM_FILES = (ELSEWHERE_FILE, Path("elsewhere-queries.txt"))
+ELSEWHERE_QUERIES_FILE = Path("elsewhere-queries.txt")
+NOT_TELECOM_FILES = (ELSEWHERE_FILE, ELSEWHERE_QUERIES_FILE)
 UNCOVERED_TELECOM_FILE = Path("uncovered-telecom-queries.txt")
 # Authored lines of the threat reader (app/search/threat_neighbours.py): threats of violence, of self-harm,
 # and lines that look like threats and are none. A corpus without them is read by the rules alone.
 THREATS_FILE = Path("threats.txt")
 SELF_HARM_FILE = Path("self-harm.txt")
 THREAT_LOOK_ALIKES_FILE = Path("threat-look-alikes.txt")
+# Authored lines of the small-talk reader (app/search/small_talk.py): small talk, and what customers say about
+# themselves that is part of the matter. Its other side also holds the authored queries of other trades and
+# of uncovered telecom matters, when the corpus has them: a complaint about a gym is no small talk.
+SMALL_TALK_FILE = Path("small-talk.txt")
+SMALL_TALK_LOOK_ALIKES_FILE = Path("small-talk-look-alikes.txt")
+_QUERY_FILES = (ELSEWHERE_QUERIES_FILE, UNCOVERED_TELECOM_FILE)
 CORPUS_STATUTES = "corpus statutes"
 
 
@@ -87,16 +94,19 @@ class Corpus:
     threats: list[str] = field(default_factory=list)  # corpus/threats.txt
     self_harm: list[str] = field(default_factory=list)  # corpus/self-harm.txt
     threat_look_alikes: list[str] = field(default_factory=list)  # corpus/threat-look-alikes.txt
+    small_talk: list[str] = field(default_factory=list)  # corpus/small-talk.txt
+    not_small_talk: list[str] = field(default_factory=list)  # the other side of the small-talk reader
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """The files an index is built from; their content makes the corpus digest."""
     files = [corpus_dir / "scenarios.yaml", corpus_dir / PASSAGES_FILE, corpus_dir / ELSEWHERE_FILE]
+    files += [corpus_dir / SMALL_TALK_FILE, corpus_dir / SMALL_TALK_LOOK_ALIKES_FILE]
     files += sorted((corpus_dir / "statutes").glob("*.jsonl"))
     files += sorted((corpus_dir / "statutes" / QUESTIONS_DIR).glob("*.jsonl"))
     files += sorted((corpus_dir / "scripts").glob("*.jsonl"))
-    threat_files = (THREATS_FILE, SELF_HARM_FILE, THREAT_LOOK_ALIKES_FILE)
-    files += [corpus_dir / f for f in threat_files if (corpus_dir / f).exists()]
+    optional = (THREATS_FILE, SELF_HARM_FILE, THREAT_LOOK_ALIKES_FILE, *_QUERY_FILES)
+    files += [corpus_dir / f for f in optional if (corpus_dir / f).exists()]
     return files
 
 
@@ -147,10 +157,13 @@ def build_corpus(corpus_dir: Path, uploads: list[Upload], edits: Edits = Edits()
     threats = read_lines(corpus_dir / THREATS_FILE, missing_ok=True)
     self_harm = read_lines(corpus_dir / SELF_HARM_FILE, missing_ok=True)
     look_alikes = read_lines(corpus_dir / THREAT_LOOK_ALIKES_FILE, missing_ok=True)
+    small_talk = read_lines(corpus_dir / SMALL_TALK_FILE)
+    not_small_talk = read_lines(corpus_dir / SMALL_TALK_LOOK_ALIKES_FILE)
+    not_small_talk += [line for f in _QUERY_FILES for line in read_lines(corpus_dir / f, missing_ok=True)]
     digest = corpus_digest(corpus_dir, [u.document for u in uploads], edits)
     return Corpus(
         taxonomy, book, questions, [s for _, s in scripts], passages, elsewhere, digest, replaced,
-        threats, self_harm, look_alikes,
+        threats, self_harm, look_alikes, small_talk, not_small_talk,
     )
 
 
@@ -234,8 +247,9 @@ def _label(article: Article) -> str:
     return f"{article.law} {article.article}"
 
 
-class Elsewhere(BaseModel):
-    """A matter that is not a telecom complaint (corpus/elsewhere.txt), searched by `match`."""
+class Line(BaseModel):
+    """An authored line searched for what a query is like, never shown: a matter that is not a telecom
+    complaint (corpus/elsewhere.txt), small talk, or what is said beside it."""
 
     text: str
 

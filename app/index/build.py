@@ -23,7 +23,7 @@ from app.core.config import Settings
 from app.core.errors import HuashuError
 from app.core.files import sync_directory, write_atomically
 from app.corpus.documents import DocumentStore
-from app.corpus.loader import Corpus, Edits, Elsewhere, load_corpus
+from app.corpus.loader import Corpus, Edits, Line, load_corpus
 from app.corpus.scenarios import Exemplar
 from app.corpus.statutes import ArticleRef
 from app.embedding.encoder import Encoder
@@ -233,7 +233,9 @@ def collection_documents(corpus: Corpus) -> dict[str, tuple[list[BaseModel], lis
             [Exemplar(scenario=s.id, text=said) for s in corpus.taxonomy.scenarios for said in s.says],
             [said for s in corpus.taxonomy.scenarios for said in s.says],
         ),
-        "elsewhere": ([Elsewhere(text=t) for t in corpus.elsewhere], corpus.elsewhere),
+        "elsewhere": ([Line(text=t) for t in corpus.elsewhere], corpus.elsewhere),
+        "small-talk": ([Line(text=t) for t in corpus.small_talk], corpus.small_talk),
+        "not-small-talk": ([Line(text=t) for t in corpus.not_small_talk], corpus.not_small_talk),
     }
 
 

@@ -32,7 +32,7 @@ from pydantic import BaseModel
 from app.core.config import DEFAULT_MODEL_NAME
 from app.core.errors import Conflict, NotFound, Unavailable
 from app.core.files import sync_directory, write_atomically, write_synced
-from app.corpus.loader import Elsewhere
+from app.corpus.loader import Line
 from app.corpus.scenarios import Exemplar, Scenario, Taxonomy
 from app.corpus.scripts import Script
 from app.corpus.statutes import Article, ArticleRef, StatuteBook
@@ -56,7 +56,9 @@ COLLECTIONS: dict[str, type[BaseModel]] = {
     "passages": Passage,
     "scenarios": Scenario,
     "exemplars": Exemplar,
-    "elsewhere": Elsewhere,
+    "elsewhere": Line,
+    "small-talk": Line,  # the two sides of the small-talk reader (app/search/small_talk.py)
+    "not-small-talk": Line,
 }
 VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.\-]*")  # also what feedback may name
 # What a version is built from, as its manifest records it: two builds from the same inputs make

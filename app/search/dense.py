@@ -38,8 +38,12 @@ class DenseIndex:
         """The highest cosine of each query vector with any document (0 for an empty index)."""
         if not self.index.ntotal:
             return np.zeros(len(query_vectors), dtype=np.float32)
-        scores, _ = self.index.search(np.asarray(query_vectors, dtype=np.float32), 1)
-        return scores[:, 0]
+        return self.nearest(query_vectors, 1)[:, 0]
+
+    def nearest(self, query_vectors: np.ndarray, k: int) -> np.ndarray:
+        """The k highest cosines of each query vector, highest first: (queries, at most k)."""
+        scores, _ = self.index.search(np.asarray(query_vectors, dtype=np.float32), min(k, self.index.ntotal))
+        return scores
 
     def search(self, query_vector: np.ndarray, k: int) -> dict[int, float]:
         """Top-k documents as {position: cosine}."""

@@ -23,8 +23,9 @@ relevant statutes and course passages out.
    complaint's wording rarely names the law, its kind does. The two articles that best match
    the query itself stay first, so a legal question still gets the article it asks about.
 6. How well the answer fits (`match`, see match.py) is judged from signals that keep their scale
-   across queries. When nothing fits, the scripts are general handling scripts (listening,
-   clarifying, committing to a reply), never confident look-alikes.
+   across queries, for the whole query and, when some of its clauses are small talk
+   (small_talk.py), for the rest. When nothing fits, the scripts are general handling scripts
+   (listening, clarifying, committing to a reply), never confident look-alikes.
 """
 
 import math
@@ -42,6 +43,7 @@ from app.embedding.encoder import QueryEncoder
 from app.index.store import IndexVersion
 from app.ingest.courses import Passage
 from app.search.match import GENERAL_SCENARIOS, Calibration, Match, load_calibration
+from app.search.small_talk import small_talk
 from app.text.normalize import normalize, split_clauses
 from app.text.tokenize import legal_terms, tokenize
 
@@ -231,6 +233,8 @@ class SearchEngine:
         clauses = query_clauses(text) if w.clause_weight > 0 else []
         whole_vector, clause_vectors = encode_query_and_clauses(self.encoder.encode_queries, text, clauses)
         match = self.calibration.assess(self._match_signals(whole_vector, clause_vectors, tokens))
+        if match.level != "strong":
+            match = self._without_small_talk(match, clauses, clause_vectors)
         # Scenarios and scripts are matched by the clauses' normalised mean, where every demand
         # weighs the same; statutes and passages by the whole query, whose wording they answer.
         if clauses:
@@ -251,6 +255,21 @@ class SearchEngine:
             while len(self._readings) > READINGS_KEPT:
                 self._readings.popitem(last=False)
         return whole_vector, scenario_score, script_match, match
+
+    def _without_small_talk(self, match: Match, clauses: list[str], clause_vectors: list[np.ndarray]) -> Match:
+        """The fit of the clauses that are not small talk (small_talk.py) when it is `strong`, else `match`:
+        a complaint padded with talk of the weather is judged by its complaint, when that fits well."""
+        if not clauses:
+            return match
+        kept = [i for i, talk in enumerate(small_talk(self.index.collections, np.stack(clause_vectors))) if not talk]
+        if not kept or len(kept) == len(clauses):
+            return match
+        vectors = [clause_vectors[i] for i in kept]
+        whole = np.mean(vectors, axis=0)
+        rest_tokens = tokenize("，".join(clauses[i] for i in kept))
+        signals = self._match_signals(whole / np.linalg.norm(whole), vectors if len(vectors) > 1 else [], rest_tokens)
+        rest = self.calibration.assess(signals)
+        return rest if rest.level == "strong" else match
 
     def match_signals(self, query: str) -> dict[str, float]:
         """The signals `match` is decided from, for calibrating it (`python -m app calibrate`)."""

@@ -59,6 +59,8 @@ def test_build_writes_a_complete_version_and_makes_it_current(tiny_corpus, tmp_p
         "scenarios": 59,
         "exemplars": sum(len(s.says) for s in corpus.taxonomy.scenarios),
         "elsewhere": len(corpus.elsewhere),
+        "small-talk": len(set(corpus.small_talk)),
+        "not-small-talk": len(set(corpus.not_small_talk)),
     }
     assert len(loaded.manifest["corpus_digest"]) == 64
     assert not [p for p in (index_dir / "versions").iterdir() if p.name.startswith(".")]
