@@ -237,11 +237,7 @@ class SearchEngine:
             match = self._without_small_talk(match, clauses, clause_vectors)
         # Scenarios and scripts are matched by the clauses' normalised mean, where every demand
         # weighs the same; statutes and passages by the whole query, whose wording they answer.
-        if clauses:
-            vector = np.mean(clause_vectors, axis=0)
-            vector /= np.linalg.norm(vector)
-        else:
-            vector = whole_vector
+        vector = clauses_mean(clause_vectors) if clauses else whole_vector
         scenario_score, script_match = self._scenario_scores(vector, tokens, w)
         # A demand stated in one clause of a long complaint is drowned in the whole query's
         # match; each clause on its own brings it back.
@@ -265,10 +261,10 @@ class SearchEngine:
         if not kept or len(kept) == len(clauses):
             return match
         vectors = [clause_vectors[i] for i in kept]
-        whole = np.mean(vectors, axis=0)
         rest_tokens = tokenize("，".join(clauses[i] for i in kept))
-        signals = self._match_signals(whole / np.linalg.norm(whole), vectors if len(vectors) > 1 else [], rest_tokens)
-        rest = self.calibration.assess(signals)
+        rest = self.calibration.assess(
+            self._match_signals(clauses_mean(vectors), vectors if len(vectors) > 1 else [], rest_tokens)
+        )
         return rest if rest.level == "strong" else match
 
     def match_signals(self, query: str) -> dict[str, float]:
@@ -395,9 +391,14 @@ def encode_query_and_clauses(encode, text: str, clauses: list[str]) -> tuple[np.
         return encode([text])[0], []
     clause_vectors = list(encode(clauses))
     if len(text) > LONG_QUERY_CHARS:
-        whole_vector = np.mean(clause_vectors, axis=0)
-        return whole_vector / np.linalg.norm(whole_vector), clause_vectors
+        return clauses_mean(clause_vectors), clause_vectors
     return encode([text])[0], clause_vectors
+
+
+def clauses_mean(clause_vectors: list[np.ndarray]) -> np.ndarray:
+    """The clauses' normalised mean: the direction where each clause weighs the same."""
+    mean = np.mean(clause_vectors, axis=0)
+    return mean / np.linalg.norm(mean)
 
 
 def _top(scores: dict, n: int) -> list[tuple]:
