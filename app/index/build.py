@@ -44,6 +44,7 @@ from app.index.store import (
 )
 from app.search.collection import Collection
 from app.search.scenario_probe import ScenarioProbe, probe_inputs
+from app.search.scenario_words import ScenarioWords
 from app.search.threat_neighbours import THREAT_SCENARIOS, ThreatNeighbours, authored_lines, reader_inputs
 from app.search.threat_words import ThreatWords
 from app.text.normalize import DIALECT_WORDS, MISHEARD_WORDS, normalize
@@ -73,7 +74,8 @@ BUILD_FILES = (
         _APP / name
         for name in (
             "index/build.py", "text/normalize.py", "text/tokenize.py", "search/collection.py",
-            "search/scenario_probe.py", "search/threat_neighbours.py", "search/threat_words.py",
+            "search/scenario_probe.py", "search/scenario_words.py", "search/threat_neighbours.py",
+            "search/threat_words.py",
         )
     ),
 )
@@ -276,9 +278,11 @@ def build_index(
             same_model = current is not None and current.manifest["model"]["id"] == encoder.model_id
             probe = current.scenario_probe if same_model else None
             reader = current.threat_neighbours if same_model else None
-            del current  # only its embeddings, tokens, probe and reader are needed from here on
+            words = current.scenario_words if current is not None else None
+            del current  # only its embeddings, tokens, probes and reader are needed from here on
             version = _build_version(
-                corpus, inputs, index_dir, encoder, (known, tokens, probe, reader), progress, on_progress, embed_at_most
+                corpus, inputs, index_dir, encoder, (known, tokens, probe, reader, words), progress, on_progress,
+                embed_at_most,
             )
             if keep_versions:
                 prune_versions(index_dir, keep_versions)
@@ -297,7 +301,9 @@ def _build_version(
     inputs: dict,
     index_dir: Path,
     encoder: Encoder,
-    reused: tuple[dict[str, np.ndarray], dict[str, list[str]], ScenarioProbe | None, ThreatNeighbours | None],
+    reused: tuple[
+        dict[str, np.ndarray], dict[str, list[str]], ScenarioProbe | None, ThreatNeighbours | None, ScenarioWords | None
+    ],
     progress: bool,
     on_progress: Callable[[int, int], None] | None,
     embed_at_most: int | None = None,
@@ -311,7 +317,7 @@ def _build_version(
     building = root / f"{BUILDING_PREFIX}{version}"
     building.mkdir()
     try:
-        known, known_tokens, known_probe, known_reader = reused
+        known, known_tokens, known_probe, known_reader, known_words = reused
         hashes = {name: [_sha256(t) for t in texts] for name, (_, texts) in documents.items()}
         to_embed = sum(h not in known for name in documents for h in hashes[name])
         if embed_at_most is not None and to_embed > embed_at_most:
@@ -340,6 +346,9 @@ def _build_version(
         probe = _scenario_probe(documents, hashes, embedded, inputs, known_probe, encoder)
         if probe is not None:
             probe.save(building)
+        words = _scenario_words(documents, hashes, inputs, known_words)
+        if words is not None:
+            words.save(building)
         reader = _threat_neighbours(corpus, inputs, known_reader, probe.said if probe else {}, encoder)
         if reader is not None:
             reader.save(building)
@@ -395,6 +404,20 @@ def _scenario_probe(
     said_vectors = np.array([said[k] for k in keys], dtype=np.float32).reshape(len(keys), encoder.dimension)
     vectors = np.vstack([said_vectors, embedded["exemplars"], embedded["scenarios"]])
     return ScenarioProbe.fit(vectors, said_labels + labels, inputs, said)
+
+
+def _scenario_words(
+    documents: dict, hashes: dict[str, list[str]], build_inputs: dict, known: ScenarioWords | None
+) -> ScenarioWords | None:
+    """The scenarios' character model fitted on the sayings and the descriptions, as search reads a query;
+    the current version's when they and the code are the same."""
+    labels = [e.scenario for e in documents["exemplars"][0]] + [s.id for s in documents["scenarios"][0]]
+    # no model is read: the inputs are the code and the labelled texts
+    inputs = probe_inputs("", build_inputs["build_files_sha256"], labels, hashes["exemplars"] + hashes["scenarios"])
+    if known is not None and known.inputs == inputs:
+        return known
+    texts = [normalize(text) for text in documents["exemplars"][1] + documents["scenarios"][1]]
+    return ScenarioWords.fit(texts, labels, inputs)
 
 
 def _threat_neighbours(

@@ -39,6 +39,7 @@ from app.corpus.statutes import Article, ArticleRef, StatuteBook
 from app.ingest.courses import Passage
 from app.search.collection import Collection
 from app.search.scenario_probe import ScenarioProbe
+from app.search.scenario_words import ScenarioWords
 from app.search.threat_neighbours import ThreatNeighbours
 
 log = logging.getLogger("huashu")
@@ -280,6 +281,7 @@ class IndexVersion:
     taxonomy: Taxonomy
     scenario_probe: ScenarioProbe | None  # None for a version built before probes
     threat_neighbours: ThreatNeighbours | None  # None for a corpus without threat lines, or an older version
+    scenario_words: ScenarioWords | None = None  # None for a version built before it
 
     @classmethod
     def load(cls, index_dir: Path, version: str | None = None) -> "IndexVersion":
@@ -291,9 +293,10 @@ class IndexVersion:
             collections = {name: Collection.load(directory / name, kind) for name, kind in COLLECTIONS.items()}
             scenario_probe = ScenarioProbe.load(directory)
             threat_neighbours = ThreatNeighbours.load(directory)
+            scenario_words = ScenarioWords.load(directory)
         except Exception as e:  # only a version without checksums gets here with bad files
             raise CorruptIndex(f"index version {version} cannot be read ({e}); {_remedy(index_dir, version)}") from None
-        return cls(version, manifest, collections, book, taxonomy, scenario_probe, threat_neighbours)
+        return cls(version, manifest, collections, book, taxonomy, scenario_probe, threat_neighbours, scenario_words)
 
     def check_model(self, model_id: str) -> None:
         _check_model(self.name, self.manifest, model_id)

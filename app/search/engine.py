@@ -12,7 +12,9 @@ relevant statutes and course passages out.
    whole query and for each clause, so that every demand of a long complaint counts. A thing
    customers say when the scenario applies (`says`) counts as its description when it matches
    better. A linear probe fitted on all the sayings of each scenario adds its probability
-   (scenario_probe.py): an implied demand is often nearest a saying of another scenario.
+   (scenario_probe.py): an implied demand is often nearest a saying of another scenario. A
+   second one, over the query's characters (scenario_words.py), adds what a few characters say
+   plainly and a small encoder misses.
 4. A script's score adds its best scenario's score to its own match, and the list is
    diversified: a script loses a little for each higher-ranked script of its scenario, so a
    complaint with several demands gets a script for each near the top. A script that cannot be
@@ -62,13 +64,14 @@ class Weights:
     scenario_description: float = 0.5  # scenario score: description match vs best script match
     exemplar: float = 1.0  # an exemplar's match counts at this share of a description's
     scenario_probe: float = 1.0  # a scenario's probability under the index's scenario probe, added to its score
+    scenario_words: float = 1.5  # the same under the scenarios' character model (scenario_words.py)
     script_scenario: float = 0.5  # script score: share of its best scenario's score
     detect_ratio: float = 0.7  # scenarios within this fraction of the best one are detected
     max_detected: int = 5
     clause_weight: float = 0.8  # a clause's scenario scores count at this share (0: clauses ignored)
     context_weight: float = 1.0  # an earlier turn's scenario scores count at this share (a live call)
     unfit_turn_script: float = 0.5  # a latest turn that fits little alone: its own script match counts at this share
-    diversity: float = 0.35  # score a script loses per higher-ranked script of the same scenario
+    diversity: float = 1.0  # score a script loses per higher-ranked script of the same scenario
     other_channel: float = 0.2  # score a script loses when it is not written for the agent's channel
     citation_boost: float = 0.5  # statute score added per citing top script (times its score)
     scenario_statute_boost: float = 1.5  # statute score added per detected scenario it governs (times its score)
@@ -238,11 +241,11 @@ class SearchEngine:
         # Scenarios and scripts are matched by the clauses' normalised mean, where every demand
         # weighs the same; statutes and passages by the whole query, whose wording they answer.
         vector = clauses_mean(clause_vectors) if clauses else whole_vector
-        scenario_score, script_match = self._scenario_scores(vector, tokens, w)
+        scenario_score, script_match = self._scenario_scores(text, vector, tokens, w)
         # A demand stated in one clause of a long complaint is drowned in the whole query's
         # match; each clause on its own brings it back.
         for clause, clause_vector in zip(clauses, clause_vectors):
-            clause_score, _ = self._scenario_scores(clause_vector, tokenize(clause), w)
+            clause_score, _ = self._scenario_scores(clause, clause_vector, tokenize(clause), w)
             for sid, score in clause_score.items():
                 scenario_score[sid] = max(scenario_score[sid], w.clause_weight * score)
         with self._readings_lock:
@@ -296,7 +299,7 @@ class SearchEngine:
         }
 
     def _scenario_scores(
-        self, vector: np.ndarray, tokens: list[str], w: Weights
+        self, text: str, vector: np.ndarray, tokens: list[str], w: Weights
     ) -> tuple[dict[str, float], dict[int, float]]:
         """Scenario scores from the descriptions and the best script of each scenario, and the
         scripts' own match."""
@@ -326,6 +329,11 @@ class SearchEngine:
         if probe is not None and w.scenario_probe:
             for sid, p in probe.probabilities(vector).items():  # fitted on this version's scenarios
                 scenario_score[sid] += w.scenario_probe * p
+        # What a few characters say plainly, which a small encoder may miss (scenario_words.py).
+        words = self.index.scenario_words
+        if words is not None and w.scenario_words:
+            for sid, p in words.probabilities(text).items():
+                scenario_score[sid] += w.scenario_words * p
         return scenario_score, script_match
 
     def _detect(self, scenario_score: dict[str, float], w: Weights) -> list[ScoredScenario]:

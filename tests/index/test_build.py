@@ -22,6 +22,7 @@ from app.index.store import (
     set_current,
 )
 from app.search.scenario_probe import ScenarioProbe
+from app.search.scenario_words import ScenarioWords
 from app.search.threat_neighbours import THREAT_SCENARIOS
 from app.text.normalize import normalize
 from tests.conftest import SAMPLE_SCRIPT, write_small_corpus
@@ -243,18 +244,21 @@ def test_a_build_fits_the_scenario_probe_and_a_publish_reuses_it(tiny_corpus, tm
     first = IndexVersion.load(index_dir)
     corpus = load_corpus(tiny_corpus)
     assert set(first.scenario_probe.scenarios) == {s.id for s in corpus.taxonomy.scenarios}
+    assert set(first.scenario_words.scenarios) == {s.id for s in corpus.taxonomy.scenarios}
 
-    # A changed script leaves what the probe is fitted on as it was: no fit (and no scikit-learn
+    # A changed script leaves what the probes are fitted on as it was: no fit (and no scikit-learn
     # in a serving process that publishes a script).
     def no_fit(*args):
         raise AssertionError("fitted again")
 
     monkeypatch.setattr(ScenarioProbe, "fit", no_fit)
+    monkeypatch.setattr(ScenarioWords, "fit", no_fit)
     write_script(tiny_corpus, "第二版话术。")
     build_index(tiny_corpus, index_dir, encoder, progress=False)
     reused = IndexVersion.load(index_dir)
     assert reused.name != first.name and reused.scenario_probe.inputs == first.scenario_probe.inputs
     np.testing.assert_array_equal(reused.scenario_probe.coef, first.scenario_probe.coef)
+    assert reused.scenario_words.inputs == first.scenario_words.inputs
 
     # A new saying is new training data: fitted again, the sayings read as queries as well, and
     # only the new one encoded for that.
@@ -266,6 +270,7 @@ def test_a_build_fits_the_scenario_probe_and_a_publish_reuses_it(tiny_corpus, tm
     build_index(tiny_corpus, index_dir, encoder, progress=False)
     refitted = IndexVersion.load(index_dir)
     assert refitted.scenario_probe.inputs != first.scenario_probe.inputs
+    assert refitted.scenario_words.inputs != first.scenario_words.inputs
     assert said_encoded == ["骗我的钱得加倍吐出来"]
     assert len(refitted.scenario_probe.said) == len(first.scenario_probe.said) + 1
     # kept as search encodes the saying when a customer says it

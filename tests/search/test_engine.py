@@ -104,10 +104,28 @@ def test_the_scenario_probe_adds_what_all_of_a_scenario_s_sayings_share(engine):
     # Nearest sayings alone also detect a customer type for this charge complaint; the probe,
     # fitted on every saying, gives the lead to the scenario all its sayings are about.
     query = "每个月莫名其妙多出来十块钱，我啥也没开过"
-    found = engine.search(query)
-    plain = engine.search(query, weights=replace(engine.weights, scenario_probe=0))
+    without_words = replace(engine.weights, scenario_words=0)  # the character model sharpens it too
+    found = engine.search(query, weights=without_words)
+    plain = engine.search(query, weights=replace(without_words, scenario_probe=0))
     assert [s.id for s in found.detected_scenarios] == ["unauthorized-service"]
     assert plain.detected_scenarios[0].id == "unauthorized-service" and len(plain.detected_scenarios) > 1
+
+
+def test_the_character_model_adds_what_a_few_characters_say_plainly(engine):
+    # The embedding reads a child's secondary card first; the characters say the texts will not send.
+    query = "我闺女刚上初一，手机是我给她办的副卡，她说发短信老是发不出去"
+    found = engine.search(query)
+    plain = engine.search(query, weights=replace(engine.weights, scenario_words=0))
+    assert found.detected_scenarios[0].id == "sms-blocking"
+    assert plain.detected_scenarios[0].id == "secondary-card"
+
+
+def test_a_version_built_before_the_character_model_searches_as_without_one(engine):
+    older = SearchEngine(replace(engine.index, scenario_words=None), engine.encoder)
+    query = "营业员骗我办了合约机，我要退一赔三"
+    plain = engine.search(query, weights=replace(engine.weights, scenario_words=0))
+    found = older.search(query)
+    assert [(s.record.id, s.score) for s in found.scripts] == [(s.record.id, s.score) for s in plain.scripts]
 
 
 def test_a_version_built_before_scenario_probes_searches_as_without_one(engine):
