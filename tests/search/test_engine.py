@@ -120,17 +120,10 @@ def test_the_character_model_adds_what_a_few_characters_say_plainly(engine):
     assert plain.detected_scenarios[0].id == "secondary-card"
 
 
-def test_a_version_built_before_the_character_model_searches_as_without_one(engine):
-    older = SearchEngine(replace(engine.index, scenario_words=None), engine.encoder)
+@pytest.mark.parametrize("probe", ["scenario_probe", "scenario_words"])
+def test_a_version_built_before_a_probe_searches_as_without_one(engine, probe):
+    older = SearchEngine(replace(engine.index, **{probe: None}), engine.encoder)
     query = "营业员骗我办了合约机，我要退一赔三"
-    plain = engine.search(query, weights=replace(engine.weights, scenario_words=0))
-    found = older.search(query)
-    assert [(s.record.id, s.score) for s in found.scripts] == [(s.record.id, s.score) for s in plain.scripts]
-
-
-def test_a_version_built_before_scenario_probes_searches_as_without_one(engine):
-    older = SearchEngine(replace(engine.index, scenario_probe=None), engine.encoder)
-    query = "营业员骗我办了合约机，我要退一赔三"
-    plain = engine.search(query, weights=replace(engine.weights, scenario_probe=0))
+    plain = engine.search(query, weights=replace(engine.weights, **{probe: 0}))
     found = older.search(query)
     assert [(s.record.id, s.score) for s in found.scripts] == [(s.record.id, s.score) for s in plain.scripts]
