@@ -22,7 +22,7 @@ from app.text.normalize import normalize
 # other customer types describe the call, not a demand.
 DEMAND_GROUPS = ("demand", "business")
 RAISED_SITUATIONS = ("vulnerable-customer",)
-DEMAND_RATIO = 0.5  # a turn raises the scenarios within this fraction of its best one
+DEMAND_RATIO = 0.5  # a turn raises the scenarios within this fraction of its best one (docs/evaluation.md)
 MAX_DEMANDS_PER_TURN = 3
 # A turn the scripts fit only partly ("cx要求退一赔一", an agent's note) raises its best demand
 # alone, when the fit is at least this likely: "你贵姓" (0.25) raises none.

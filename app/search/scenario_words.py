@@ -25,7 +25,7 @@ FILE_NAME = "scenario-words.npz"
 NGRAMS = (1, 2, 3)
 # An n-gram of fewer texts is left out: it says which text, not which scenario.
 MIN_TEXTS = 2
-# Inverse regularisation: 100 read the dev sets' implied demands better than 30 or 300 (docs/evaluation.md).
+# Inverse regularisation: 100 read the dev sets' implied demands better than 30, and 300 no better (docs/evaluation.md).
 WORDS_C = 100.0
 _SPACES = re.compile(r"\s+")
 
