@@ -82,7 +82,10 @@ def publish(client, script_id: str, headers=AUTH) -> dict:
 
 
 def found(client, query: str, script_id: str) -> dict | None:
-    results = client.post("/v1/search", json={"query": query, "top_k": 30}).json()["scripts"]
+    # Among the scripts of its own scenario: the others of a scenario rank below every other scenario's first.
+    scenario = script_id.split("/")[0]
+    body = {"query": query, "top_k": 30, "scenarios": [scenario]}
+    results = client.post("/v1/search", json=body).json()["scripts"]
     return next((s for s in results if s["id"] == script_id), None)
 
 
