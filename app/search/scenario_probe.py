@@ -49,11 +49,7 @@ class ScenarioProbe:
         from sklearn.linear_model import LogisticRegression
 
         model = LogisticRegression(C=PROBE_C, max_iter=5000).fit(vectors, labels)
-        coef = model.coef_.astype(np.float32)
-        intercept = model.intercept_.astype(np.float32)
-        if len(model.classes_) == 2:  # a binary fit has one row, the second class's log-odds
-            coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.r_[np.float32(0), intercept]
-        return cls(tuple(str(c) for c in model.classes_), coef, intercept, inputs, said)
+        return cls(*class_rows(model), inputs, said)
 
     def save(self, directory: Path) -> None:
         np.savez(
@@ -80,6 +76,15 @@ class ScenarioProbe:
             if "said_hashes" in data:  # a version built before the query-side vectors has none to reuse
                 said = dict(zip(data["said_hashes"].tolist(), data["said_vectors"]))
             return cls(tuple(data["scenarios"].tolist()), data["coef"], data["intercept"], str(data["inputs"]), said)
+
+
+def class_rows(model) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """A fitted multinomial logistic regression's classes, and a row of weights and an intercept per class."""
+    coef = model.coef_.astype(np.float32)
+    intercept = model.intercept_.astype(np.float32)
+    if len(model.classes_) == 2:  # a binary fit has one row, the second class's log-odds
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.r_[np.float32(0), intercept]
+    return tuple(str(c) for c in model.classes_), coef, intercept
 
 
 def probe_inputs(model_id: str, code_sha256: str, labels: list[str], text_hashes: list[str]) -> str:

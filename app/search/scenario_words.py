@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from app.search.scenario_probe import class_rows
+
 FILE_NAME = "scenario-words.npz"
 NGRAMS = (1, 2, 3)
 # An n-gram of fewer texts is left out: it says which text, not which scenario.
@@ -79,12 +81,8 @@ class ScenarioWords:
             columns += [c for c, _ in known]
             values += (weights / norm).tolist()
         features = csr_matrix((values, (rows, columns)), shape=(len(texts), len(grams)))
-        model = LogisticRegression(C=WORDS_C, max_iter=5000).fit(features, labels)
-        coef = model.coef_.astype(np.float32)
-        intercept = model.intercept_.astype(np.float32)
-        if len(model.classes_) == 2:  # a binary fit has one row, the second class's log-odds
-            coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.r_[np.float32(0), intercept]
-        return cls(tuple(str(c) for c in model.classes_), grams, idf.astype(np.float32), coef, intercept, inputs)
+        scenarios, coef, intercept = class_rows(LogisticRegression(C=WORDS_C, max_iter=5000).fit(features, labels))
+        return cls(scenarios, grams, idf.astype(np.float32), coef, intercept, inputs)
 
     def save(self, directory: Path) -> None:
         np.savez(
