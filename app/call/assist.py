@@ -25,8 +25,8 @@ RAISED_SITUATIONS = ("vulnerable-customer",)
 DEMAND_RATIO = 0.5  # a turn raises the scenarios within this fraction of its best one (docs/evaluation.md)
 MAX_DEMANDS_PER_TURN = 3
 # A turn the scripts fit only partly ("cx要求退一赔一", an agent's note) raises its best demand
-# alone, when the fit is at least this likely: "你贵姓" (0.25) raises none.
-WEAK_TURN_CONFIDENCE = 0.5
+# alone, when the fit is at least this likely (docs/evaluation.md); small talk ("你贵姓") is `none`.
+WEAK_TURN_CONFIDENCE = 0.2
 # The demand an escalation sign makes (app/call/escalation.py): a call the customer says is not
 # their first is a complaint about reaching the company (its scenario names "这是第几次打电话了"), a
 # threat is handled as an abnormal complaint (evidence kept, one person in charge); a customer who

@@ -44,7 +44,7 @@ from app.corpus.statutes import Article, ArticleRef, StatuteBook, UnknownStatute
 from app.embedding.encoder import QueryEncoder
 from app.index.store import IndexVersion
 from app.ingest.courses import Passage
-from app.search.match import GENERAL_SCENARIOS, Calibration, Match, load_calibration
+from app.search.match import FEATURES, GENERAL_SCENARIOS, Calibration, Match, load_calibration
 from app.search.small_talk import small_talk
 from app.text.normalize import normalize, split_clauses
 from app.text.tokenize import legal_terms, tokenize
@@ -235,7 +235,7 @@ class SearchEngine:
         scenario scores and the fit are kept (`read`)."""
         clauses = query_clauses(text) if w.clause_weight > 0 else []
         whole_vector, clause_vectors = encode_query_and_clauses(self.encoder.encode_queries, text, clauses)
-        match = self.calibration.assess(self._match_signals(whole_vector, clause_vectors, tokens))
+        match = self.calibration.assess(self._match_signals(text, whole_vector, clause_vectors, tokens))
         if match.level != "strong":
             match = self._without_small_talk(match, clauses, clause_vectors)
         # Scenarios and scripts are matched by the clauses' normalised mean, where every demand
@@ -264,20 +264,22 @@ class SearchEngine:
         if not kept or len(kept) == len(clauses):
             return match
         vectors = [clause_vectors[i] for i in kept]
-        rest_tokens = tokenize("，".join(clauses[i] for i in kept))
-        rest = self.calibration.assess(
-            self._match_signals(clauses_mean(vectors), vectors if len(vectors) > 1 else [], rest_tokens)
+        rest = "，".join(clauses[i] for i in kept)
+        rest_match = self.calibration.assess(
+            self._match_signals(rest, clauses_mean(vectors), vectors if len(vectors) > 1 else [], tokenize(rest))
         )
-        return rest if rest.level == "strong" else match
+        return rest_match if rest_match.level == "strong" else match
 
     def match_signals(self, query: str) -> dict[str, float]:
         """The signals `match` is decided from, for calibrating it (`python -m app calibrate`)."""
         text = normalize(query)
         clauses = query_clauses(text)
         whole_vector, clause_vectors = encode_query_and_clauses(self.encoder.encode_queries, text, clauses)
-        return self._match_signals(whole_vector, clause_vectors, tokenize(text))
+        return self._match_signals(text, whole_vector, clause_vectors, tokenize(text))
 
-    def _match_signals(self, whole_vector: np.ndarray, clause_vectors: list[np.ndarray], tokens: list[str]) -> dict:
+    def _match_signals(
+        self, text: str, whole_vector: np.ndarray, clause_vectors: list[np.ndarray], tokens: list[str]
+    ) -> dict:
         collections = self.index.collections
         vectors = np.stack([whole_vector, *clause_vectors])
         script, scenario, elsewhere = (
@@ -296,7 +298,17 @@ class SearchEngine:
             "covered": float(covered[0]),
             "clause_covered": float(covered.max()),
             "telecom_words": self.calibration.telecom_words.logit(tokens),
+            "scenario_words": self._scenario_words_best(text),
         }
+
+    def _scenario_words_best(self, text: str) -> float:
+        """The character model's probability for its likeliest scenario: a complaint names its
+        matter in a few characters that another trade's matter lacks. A version built before the
+        model gets the calibration's mean, which tips the fit neither way."""
+        words = self.index.scenario_words
+        if words is None:
+            return self.calibration.mean[FEATURES.index("scenario_words")]
+        return max(words.probabilities(text).values())
 
     def _scenario_scores(
         self, text: str, vector: np.ndarray, tokens: list[str], w: Weights

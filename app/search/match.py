@@ -6,12 +6,15 @@ match is decided from signals that keep their scale across queries: the query's 
 nearest script and scenario, the same set against `corpus/elsewhere.txt` (matters that are not
 telecom complaints), each for the whole query and for its best clause (a complaint padded with
 small talk is judged by its complaint), the raw BM25 score of the best script, two linear
-probes on the query's embedding and one on its words. Nearest-neighbour cosines say how close the
-query is to one text; a probe weighs every direction of the embedding that tells the library's
-complaints from authored queries it does not cover: `telecom` from matters of other trades,
-`covered` from those and telecom enquiries no scenario covers (the latter also for the best
-clause). `telecom_words` tells complaints from other trades by the words alone: a gym's contract
-penalty reads like a complaint to the embedding, but says nothing of 宽带, 流量 or 套餐.
+probes on the query's embedding, one on its words and how sure the scenarios' character model
+is. Nearest-neighbour cosines say how close the query is to one text; a probe weighs every
+direction of the embedding that tells the library's complaints from authored queries it does
+not cover: `telecom` from matters of other trades, `covered` from those and telecom enquiries
+no scenario covers (the latter also for the best clause). `telecom_words` tells complaints from
+other trades by the words alone: a gym's contract penalty reads like a complaint to the
+embedding, but says nothing of 宽带, 流量 or 套餐. `scenario_words` is how sure the scenarios'
+character model (scenario_words.py) is of one scenario: a complaint names its matter in a few
+characters, another trade's matter spreads its probability thin.
 
 Two logistic models over those signals are fitted on labelled queries by `python -m app
 calibrate` and stored in match.json beside this file: how likely the first script fits, and how
@@ -33,7 +36,7 @@ log = logging.getLogger("huashu")
 CALIBRATION_FILE = Path(__file__).with_name("match.json")
 FEATURES = (
     "script_cosine", "scenario_cosine", "margin", "clause_margin", "clause_scenario_margin", "bm25", "telecom",
-    "covered", "clause_covered", "telecom_words",
+    "covered", "clause_covered", "telecom_words", "scenario_words",
 )
 # What a `none` answer offers instead of look-alikes: listening, clarifying, committing to a reply.
 GENERAL_SCENARIOS = ("intake-listening", "clarification", "resolution-commitment")

@@ -1,8 +1,10 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from app.search.engine import SearchEngine
 from app.search.match import CALIBRATION_FILE, FEATURES, Calibration, LogisticModel, Probe, WordProbe
 
 SIGNALS = dict.fromkeys(FEATURES, 0.0)
@@ -89,3 +91,15 @@ def test_the_probes_tell_a_complaint_from_another_trade_and_from_a_telecom_enqui
     assert complaint["telecom"] > 0 > water_heater["telecom"]
     assert complaint["telecom_words"] > 0 > water_heater["telecom_words"]
     assert complaint["covered"] > enquiry["covered"]
+
+
+def test_the_character_model_is_sure_of_a_complaint_and_unsure_of_another_trade(engine):
+    complaint = engine.match_signals("我家宽带一到晚上就断，报修三次了还没修好")
+    dentist = engine.match_signals("牙医补的牙两个月就掉了，诊所说不包修")
+    assert complaint["scenario_words"] > 0.5 > 2 * dentist["scenario_words"]
+
+
+def test_a_version_built_before_the_character_model_tips_the_fit_neither_way(engine):
+    older = SearchEngine(replace(engine.index, scenario_words=None), engine.encoder, calibration=engine.calibration)
+    signal = older.match_signals("我家宽带一到晚上就断，报修三次了还没修好")["scenario_words"]
+    assert signal == engine.calibration.mean[FEATURES.index("scenario_words")]
