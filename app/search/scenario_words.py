@@ -13,7 +13,6 @@ itself, without scikit-learn: (1 + log count) × idf per n-gram, scaled to lengt
 TfidfVectorizer(analyzer="char", sublinear_tf=True) does.
 """
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -64,25 +63,14 @@ class ScenarioWords:
         if len(set(labels)) < 2:
             return None
         # Imported here: only a build that fits the model needs scikit-learn, never a search.
-        from scipy.sparse import csr_matrix
+        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        text_counts = [Counter(char_grams(t)) for t in texts]
-        seen_in = Counter(g for counts in text_counts for g in counts)
-        kept = sorted(g for g, n in seen_in.items() if n >= MIN_TEXTS)
-        grams = {g: i for i, g in enumerate(kept)}
-        idf = np.array([math.log((1 + len(texts)) / (1 + seen_in[g])) + 1 for g in kept])
-        rows, columns, values = [], [], []
-        for row, counts in enumerate(text_counts):
-            known = [(grams[g], n) for g, n in counts.items() if g in grams]
-            weights = np.array([(1.0 + math.log(n)) * idf[c] for c, n in known])
-            norm = np.linalg.norm(weights) or 1.0
-            rows += [row] * len(known)
-            columns += [c for c, _ in known]
-            values += (weights / norm).tolist()
-        features = csr_matrix((values, (rows, columns)), shape=(len(texts), len(grams)))
+        vectorizer = TfidfVectorizer(analyzer=char_grams, sublinear_tf=True, min_df=MIN_TEXTS)
+        features = vectorizer.fit_transform(texts)
+        grams = {g: i for i, g in enumerate(vectorizer.get_feature_names_out().tolist())}
         scenarios, coef, intercept = class_rows(LogisticRegression(C=WORDS_C, max_iter=5000).fit(features, labels))
-        return cls(scenarios, grams, idf.astype(np.float32), coef, intercept, inputs)
+        return cls(scenarios, grams, vectorizer.idf_.astype(np.float32), coef, intercept, inputs)
 
     def save(self, directory: Path) -> None:
         np.savez(
