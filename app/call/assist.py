@@ -24,7 +24,7 @@ DEMAND_GROUPS = ("demand", "business")
 RAISED_SITUATIONS = ("vulnerable-customer",)
 DEMAND_RATIO = 0.5  # a turn raises the scenarios within this fraction of its best one (docs/evaluation.md)
 MAX_DEMANDS_PER_TURN = 3
-# A turn the scripts fit only partly ("cx要求退还违约金", an agent's note) raises its best demand
+# A turn the scripts fit only partly ("cx称想退掉合约", an agent's note) raises its best demand
 # alone, when the fit is at least this likely (docs/evaluation.md); small talk ("你贵姓") is `none`.
 WEAK_TURN_CONFIDENCE = 0.2
 # The demand an escalation sign makes (app/call/escalation.py): a call the customer says is not

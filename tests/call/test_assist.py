@@ -113,7 +113,7 @@ def test_a_demand_an_escalation_sign_makes_is_left_to_the_sign(engine):
 
 
 def test_a_turn_the_scripts_fit_partly_raises_its_best_demand_alone(engine):
-    note = "cx要求退还违约金"  # an agent's note: the scripts fit it only partly, its demand is plain
+    note = "cx称想退掉合约"  # an agent's note: the scripts fit it only partly, its demand is plain
     reading = engine.read(note)
     assert reading.match.level == "weak" and reading.match.confidence >= WEAK_TURN_CONFIDENCE
     assert turn_demands(engine, note) == ["contract-lockin"]

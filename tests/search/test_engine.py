@@ -86,6 +86,15 @@ def test_what_customers_say_counts_as_the_scenario_s_description(engine):
     assert found.detected_scenarios[0].score > score.get("unfair-terms", 0.0)
 
 
+@pytest.mark.parametrize(
+    "query", ["我是聋人，你们的客服只能打电话，我没法跟你们说话", "我是残疾人坐轮椅，去不了营业厅，你们非要我本人去"]
+)
+def test_a_customer_who_speaks_of_their_own_disability_is_a_vulnerable_customer(engine, query):
+    # The sayings spoke of elderly relatives and children; these were read as an unreachable hotline or a
+    # transfer out until the customer's own disability had sayings of its own.
+    assert engine.search(query).detected_scenarios[0].id == "vulnerable-customer"
+
+
 def test_a_script_not_written_for_the_channel_loses_a_fixed_amount(engine):
     query = "客户在营业厅拿手机对着我们拍视频，说要发到网上"
     found = {
