@@ -240,7 +240,10 @@ _COMPOUND = re.compile(
 # a summons in a text message; the media one reads or watches (看新民晚报, 看《焦点访谈》).
 _SOURCE_AFTER = re.compile(
     r"^.{0,2}?"
-    + _group("报道 登了 登的 上说 上讲 上面说 上写 上那个 上的 上有 出了份报告 出了报告 发了报告 发的 话你们 说你们有 传票")
+    + _group(
+        "报道 登了 登的 上说 上讲 上面说 上写 上那个 上的 上有 出了份报告 出了报告 发了报告 发的 话你们 说你们有 传票",
+        "出了新指引 出了指引 发了指引 出了新规定 出了规定",  # "通讯局出咗新指引": the rules it sets, not a complaint
+    )
 )
 _READ_BEFORE = re.compile(r"(?:看|读|翻)(?:了|过|到)?.{0,3}$")
 # The place asked about: "12315电话是多少", "12300是干嘛的".
@@ -364,7 +367,7 @@ _PLACES: dict[Kind, str] = {
     "regulator": _any(
         "工信部 公信部 工信不 信产部 通管局 同管局 通关局 省管局 市管局 通信管理局 通信管里局 电信管理局 消协 消委会 消保委 消基会 消费者协会 消费者委员会",
         "市长热线 市民热线 政府热线 市长信箱 省长信箱 部长信箱 局长信箱 市场监管局 市场监督管理局 工商局 工商部门 信访 纪委",
-        "通讯事务管理局 通讯办 通传会 ncc 申诉中心 国资委 消保官 消保处",
+        "通讯事务管理局 通讯局 通讯办 通传会 ncc 申诉中心 国资委 消保官 消保处",
         "工业和信息化部 市监局 市场监督局 政务热线 便民热线 消费者权益保护委员会 消费者权益保护协会 领导留言板",
         "人民网留言 网信办 人大代表 政协委员 督查平台 国务院客户端 立委 立法会议员 区议员 通讯管理局 物价局 工商所",
         "政务服务中心 政务中心 行政服务中心 私隐专员公署 私隐专员",
@@ -849,10 +852,17 @@ def _high_amounts(clauses: dict[int, list[_Clause]], texts: dict[int, _Text], am
       that (a 1,500 yuan early-termination fee) are ordinary disputes.
     """
     claims, charges = [], []
+    # Amounts come in the order said: each is looked for after the one before, so a sum said twice ("一万多块 ...
+    # 这一万多的损失") is read where it is said each time.
+    said_up_to: dict[int, int] = {}
     for turn, words, yuan in amounts:
         if turn not in texts or not words or words not in texts[turn].original:
             continue
-        at = texts[turn].position(texts[turn].original.index(words))
+        start = texts[turn].original.find(words, said_up_to.get(turn, 0))
+        if start < 0:
+            start = texts[turn].original.index(words)
+        said_up_to[turn] = start + len(words)
+        at = texts[turn].position(start)
         i = next((i for i in reversed(range(len(clauses[turn]))) if clauses[turn][i].offset <= at), None)
         # the claim or charge may be said a clause or two away ("精神损失费，不多，两千块"; "收到张单要六千几蚊，全部
         # 都是漫游费")

@@ -63,6 +63,10 @@ CASES = [
     ("我已經搵咗律師", "high", {"legal"}),
     ("再唔處理我就去消委會投訴", "watch", {"regulator"}),
     ("我已經入咗表去通訊事務管理局投訴你哋", "high", {"regulator"}),
+    # 唔係 after a demand is 否则, not 不是
+    ("即刻幫我修好，唔係我去通訊局投訴", "watch", {"regulator"}),
+    ("三日內退返錢，唔係嘅話我就搵傳媒", "watch", {"media"}),
+    ("唔係我想嘈，係你哋真係搞錯咗", "none", set()),
     ("我要告你哋", "watch", {"legal"}),
     ("你哋再係咁我就跳樓", "high", {"threat"}),
     ("這是我第三次打電話了", "watch", {"repeat-contact"}),
@@ -484,6 +488,13 @@ def test_a_regular_bill_is_not_a_disputed_charge():
 def test_a_refund_of_a_charge_is_not_a_claim():
     turns = customer("孩子用话费充了一千二的游戏，你们得给我退了")
     assert "high-amount" not in kinds(assess_escalation(turns, [(0, "一千二", 1200.0)]))
+
+
+def test_a_sum_said_twice_is_read_where_it_is_said_each_time():
+    # The first time it is a count of business lost; the second, a loss the company is asked to bear.
+    turns = customer("这个月生意少了一万多块，我要个整改时间，另外这一万多的损失你们也要负责")
+    escalation = assess_escalation(turns, [(0, "一万多块", 10000.0), (0, "一万多", 10000.0)])
+    assert [(r.kind, r.evidence) for r in escalation.reasons] == [("high-amount", "一万多")]
 
 
 def test_amounts_said_by_the_agent_or_not_in_the_turn_are_ignored():

@@ -42,6 +42,10 @@ def test_a_single_clause_or_tiny_fragments_give_no_clauses():
         ("呢張單唔啱", "这个账单不对"),
         ("仲話我欠費，仲有推銷電話", "还说我欠费,还有推销电话"),
         ("嗰個職員冇講清楚，佢係咁講嘅", "那个职员没有讲清楚,他是这么讲的"),
+        ("家裡光世代斷線，行動上網又好慢", "家里光纤宽带断线,手机上网又好慢"),
+        # 唔係 after a demand is 否则; before what one is, 不是
+        ("快啲退錢，唔係我去消委會", "快些退钱,不然我去消委会"),
+        ("唔係我做嘅", "不是我做的"),
     ],
 )
 def test_cantonese_and_taiwanese_words_become_the_mandarin_ones(dialect, mandarin):
