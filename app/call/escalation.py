@@ -852,8 +852,8 @@ def _high_amounts(clauses: dict[int, list[_Clause]], texts: dict[int, _Text], am
       that (a 1,500 yuan early-termination fee) are ordinary disputes.
     """
     claims, charges = [], []
-    # Amounts come in the order said: each is looked for after the one before, so a sum said twice ("一万多块 ...
-    # 这一万多的损失") is read where it is said each time.
+    # Amounts come in the order said: each is looked for after the one before, so a sum said twice ("少卖了三千多 ...
+    # 这三千多的损失") is read where it is said each time.
     said_up_to: dict[int, int] = {}
     for turn, words, yuan in amounts:
         if turn not in texts or not words or words not in texts[turn].original:

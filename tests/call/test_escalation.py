@@ -64,7 +64,7 @@ CASES = [
     ("再唔處理我就去消委會投訴", "watch", {"regulator"}),
     ("我已經入咗表去通訊事務管理局投訴你哋", "high", {"regulator"}),
     # 唔係 after a demand is 否则, not 不是
-    ("即刻幫我修好，唔係我去通訊局投訴", "watch", {"regulator"}),
+    ("聽日之前幫我修好，唔係我就去通訊局反映", "watch", {"regulator"}),
     ("三日內退返錢，唔係嘅話我就搵傳媒", "watch", {"media"}),
     ("唔係我想嘈，係你哋真係搞錯咗", "none", set()),
     ("我要告你哋", "watch", {"legal"}),
@@ -491,10 +491,10 @@ def test_a_refund_of_a_charge_is_not_a_claim():
 
 
 def test_a_sum_said_twice_is_read_where_it_is_said_each_time():
-    # The first time it is a count of business lost; the second, a loss the company is asked to bear.
-    turns = customer("这个月生意少了一万多块，我要个整改时间，另外这一万多的损失你们也要负责")
-    escalation = assess_escalation(turns, [(0, "一万多块", 10000.0), (0, "一万多", 10000.0)])
-    assert [(r.kind, r.evidence) for r in escalation.reasons] == [("high-amount", "一万多")]
+    # The first time it is what the shop sold less; the second, a loss the company is asked to bear.
+    turns = customer("店里少卖了三千多块，顾客都走了，我也认了，可网到现在还没修好，这三千多的损失你们总得管")
+    escalation = assess_escalation(turns, [(0, "三千多块", 3000.0), (0, "三千多", 3000.0)])
+    assert [(r.kind, r.evidence) for r in escalation.reasons] == [("high-amount", "三千多")]
 
 
 def test_amounts_said_by_the_agent_or_not_in_the_turn_are_ignored():
