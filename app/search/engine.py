@@ -15,11 +15,13 @@ relevant statutes and course passages out.
    (scenario_probe.py): an implied demand is often nearest a saying of another scenario. A
    second one, over the query's characters (scenario_words.py), adds what a few characters say
    plainly and a small encoder misses.
-4. A script's score adds its best scenario's score to its own match, and the list is
-   diversified: a script loses a little for each higher-ranked script of its scenario, so a
-   complaint with several demands gets a script for each near the top. A script that cannot be
-   said on the agent's channel (a counter script on the phone) loses a fixed amount: it stays
-   findable, below the ones the agent can use as written.
+4. A script's score adds its best scenario's score to its own match; when the query fits the
+   scripts only partly (`match` weak), the scenario counts for more: a demand left unsaid shares
+   few words with its scripts. The list is diversified: a script loses a little for each
+   higher-ranked script of its scenario, so a complaint with several demands gets a script for
+   each near the top. A script that cannot be said on the agent's channel (a counter script on
+   the phone) loses a fixed amount: it stays findable, below the ones the agent can use as
+   written.
 5. Statutes cited by the top scripts are boosted: they are what the answer relies on. So are
    the provisions that govern the detected scenarios (`statutes` in scenarios.yaml): a
    complaint's wording rarely names the law, its kind does. The two articles that best match
@@ -66,6 +68,10 @@ class Weights:
     scenario_probe: float = 1.0  # a scenario's probability under the index's scenario probe, added to its score
     scenario_words: float = 1.5  # the same under the scenarios' character model (scenario_words.py)
     script_scenario: float = 0.5  # script score: share of its best scenario's score
+    # A query that fits the scripts only partly (`match` weak): its own script match counts at this
+    # share. A demand left unsaid shares few words with its scripts; its scenario, read from every
+    # saying, knows it better.
+    weak_query_script: float = 0.4
     detect_ratio: float = 0.7  # scenarios within this fraction of the best one are detected
     max_detected: int = 5
     clause_weight: float = 0.8  # a clause's scenario scores count at this share (0: clauses ignored)
@@ -172,6 +178,8 @@ class SearchEngine:
             # "好的，谢谢" matches the script that says thanks, not the call's topic.
             match = call_fit
             own_share *= w.unfit_turn_script
+        elif match.level == "weak":
+            own_share *= w.weak_query_script
         collections = self.index.collections
         script_records = collections["scripts"].records
         detected = self._detect(scenario_score, w)

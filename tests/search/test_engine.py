@@ -109,6 +109,20 @@ def test_a_script_not_written_for_the_channel_loses_a_fixed_amount(engine):
         assert found["counter"][script_id].score == pytest.approx(plain.score - penalty * ("counter" not in channels))
 
 
+def test_a_query_that_fits_only_partly_is_ranked_more_by_its_scenarios_than_by_its_words(engine):
+    # With its own script match at share 0, a partly fitting query's scripts score by their scenario alone;
+    # a query that fits well keeps its words' part.
+    scenarios_only = replace(engine.weights, weak_query_script=0.0, diversity=0.0, other_channel=0.0)
+    for query, level in (("你们的人说的话到底算不算数", "weak"), ("热线我打了一上午，全是机器在说话", "strong")):
+        found = engine.search(query, top_k=20, weights=scenarios_only)
+        scenario_score = engine.read(query, scenarios_only).scenario_score
+        by_scenario = [
+            scenarios_only.script_scenario * max(scenario_score[i] for i in s.record.scenarios) for s in found.scripts
+        ]
+        assert found.match.level == level
+        assert ([s.score for s in found.scripts] == pytest.approx(by_scenario)) == (level == "weak")
+
+
 def test_the_scenario_probe_adds_what_all_of_a_scenario_s_sayings_share(engine):
     # Nearest sayings alone also detect a customer type for this charge complaint; the probe,
     # fitted on every saying, gives the lead to the scenario all its sayings are about.
