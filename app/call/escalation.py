@@ -346,12 +346,14 @@ def _concrete(clause: str, prev: str, step: int, cue_end: int, whole: str) -> bo
 
 _STEP_BEFORE = _group(
     "找 去 到 上 打 拨 向 往 跟 给 请(?!问) 联系 叫 委托 咨询 问问 报料给 爆料给 讲给 约 约了 抄送",
-    "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 写信给 递到 递给 交到",
+    "告到 投诉到 反映到 举报到 申诉到 捅到 闹到 报给 写信给 递到 递给 交到 交给",
 )
 _STEP_AFTER = _group(
     "投诉 投过 投了 申诉 举报 反映 起诉 打官司 曝光 评理 打电话 留言 立了?案 来 上见 提交 递交 发帖 投稿 投了稿 登记",
     r"告(?!诉)"
 )
+# Where the place is, between the step and it: "报给咱们市里那个栏目"
+_LOCAL = r"(?:(?:我们|咱们)?(?:本地|当地|这边|这里|市里|省里)的?)"
 # Where at the place the step is taken: "在12315网站上提交了投诉", "法院那边我已经立案了"
 _SITE = _group("网站上 网站 官网上 官网 平台上 平台 小程序上 公众号上 那边我 那边 那里")
 
@@ -359,7 +361,7 @@ _SITE = _group("网站上 网站 官网上 官网 平台上 平台 小程序上 
 _PLACES: dict[Kind, str] = {
     "media": _any(
         "记者 媒体 传媒 电视台 报社 报馆 报纸 日报 晚报 早报 时报 电台 央视 焦点访谈 315晚会 新闻热线 报料热线 爆料热线",
-        "大v 网红 都市频道 都市报 晨报 商报 新闻网 民生频道 新闻频道 栏目组 节目组",
+        "大v 网红 都市频道 都市报 晨报 商报 新闻网 民生频道 新闻频道 栏目组 节目组 民生栏目 民生节目 问政栏目 问政节目",
         "澎湃新闻 新京报 南方周末 封面新闻 红星新闻 极目新闻 大象新闻 博主 up主",
         r"(?:拍|做)短视频的(?:小伙子|小伙|姑娘|博主|朋友|那个)",  # not the customer's own job: "我拍短视频的，网老卡"
         r"(?:台|频道|直播|栏目|节目)的?热线",  # a programme's hotline: "经视直播的热线"
@@ -741,10 +743,11 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
             continue
         if _RULES_AFTER.match(after) or _RULES_BEFORE.search(before):
             continue
-        # the action nearest the place, fillers between them not counted ("上那个…那个《1818黄金眼》")
-        step = re.search(r".*(" + _STEP_BEFORE + r")(?:那个|\.+|[^，]){0,4}$", before)
+        # the action nearest the place, fillers and where it is not counted ("上那个…那个《1818黄金眼》",
+        # "报给咱们市里那个《…》栏目")
+        step = re.search(r".*(" + _STEP_BEFORE + r")" + _LOCAL + r"?((?:那个|\.+|[^，]){0,4})$", before)
         then = re.match(r"^的?" + _SITE + r"?.{0,3}?" + _STEP_AFTER, after)
-        if step and not re.search(r"[是在]|当(?!地)|我们|咱们", before[step.end(1) :]):  # not "给我们律所办宽带"
+        if step and not re.search(r"[是在]|当(?!地)|我们|咱们", step.group(2)):  # not "给我们律所办宽带"
             end = m.end() + then.end() if then else m.end()
             signs.append(c.sign(kind, step.start(1), end, _concrete(c.text, c.prev, step.start(1), end, c.whole)))
         elif then:

@@ -288,6 +288,10 @@ CASES = [
     ("我已经去咗私隱專員公署填咗投訴表", "high", {"regulator"}),
     ("两天后仍不能转，就往部里反映携转受阻", "watch", {"regulator"}),
     ("不给恢复我就讲给《直播生活》栏目", "watch", {"media"}),
+    # where the programme is, between the step and it; a people's-livelihood programme; handed over
+    ("周五前还修不好，这段录音我就报给咱们市里那个《百姓帮》栏目", "watch", {"media"}),
+    ("录音我已经交给市里的民生栏目了", "high", {"media"}),
+    ("材料我交给你们营业厅了", "none", set()),
     ("我现在就去你们门店，我让她今天出不了门", "high", {"threat"}),
     ("你哋今日唔處理佢，我就喺門口等佢收工，打到佢識講嘢為止", "high", {"threat"}),
     ("明天带人去把那家店的门头招牌拆下来", "high", {"threat"}),
