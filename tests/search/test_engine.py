@@ -113,14 +113,18 @@ def test_a_query_that_fits_only_partly_is_ranked_more_by_its_scenarios_than_by_i
     # With its own script match at share 0, a partly fitting query's scripts score by their scenario alone;
     # a query that fits well keeps its words' part.
     scenarios_only = replace(engine.weights, weak_query_script=0.0, diversity=0.0, other_channel=0.0)
-    for query, level in (("你们的人说的话到底算不算数", "weak"), ("热线我打了一上午，全是机器在说话", "strong")):
+
+    def scores_and_scenario_parts(query: str) -> tuple[str, list[float], list[float]]:
         found = engine.search(query, top_k=20, weights=scenarios_only)
         scenario_score = engine.read(query, scenarios_only).scenario_score
-        by_scenario = [
-            scenarios_only.script_scenario * max(scenario_score[i] for i in s.record.scenarios) for s in found.scripts
-        ]
-        assert found.match.level == level
-        assert ([s.score for s in found.scripts] == pytest.approx(by_scenario)) == (level == "weak")
+        share = scenarios_only.script_scenario
+        parts = [share * max(scenario_score[i] for i in s.record.scenarios) for s in found.scripts]
+        return found.match.level, [s.score for s in found.scripts], parts
+
+    level, scores, parts = scores_and_scenario_parts("你们的人说的话到底算不算数")
+    assert level == "weak" and scores == pytest.approx(parts)
+    level, scores, parts = scores_and_scenario_parts("热线我打了一上午，全是机器在说话")
+    assert level == "strong" and scores != pytest.approx(parts)
 
 
 def test_the_scenario_probe_adds_what_all_of_a_scenario_s_sayings_share(engine):
