@@ -38,6 +38,11 @@ NEIGHBOURS = 5
 # at most 2 % of the look-alikes of eval/threats.jsonl read as threats and no dev call without a threat
 # is raised to `high` (docs/evaluation.md).
 MARGIN = 0.02
+# Where the words were measured: every threat of eval/threats.jsonl that its words alone read (none is longer
+# than 60 characters) has a margin above -0.10. Beyond that, a long narration read whole or a short agent's note
+# ("cx 称好的"), both far nearer the non-threats, could reach PROBABILITY when the scenarios' sayings changed.
+WORDS_MIN_MARGIN = -0.15
+WORDS_MAX_CHARS = 60
 # Scenarios whose sayings include threats: they are neither threats nor counter-examples here.
 THREAT_SCENARIOS = ("abnormal-complaint", "vulnerable-customer")
 Threat = Literal["violence", "self-harm"]
@@ -58,15 +63,17 @@ class ThreatNeighbours:
 
     def read(self, texts: list[str], vectors: np.ndarray) -> list[Threat | None]:
         """For each normalised text and its query vector: None when it is no threat, by its nearest lines
-        or by its words, else the kind of threat its nearest threats are."""
+        or by its words where they were measured, else the kind of threat its nearest threats are."""
         similarity = vectors @ self.vectors.T
         violence = self.is_threat & ~self.is_self_harm
         own_life = np.zeros(len(vectors), dtype=bool)
         if self.is_self_harm.any() and violence.any():
             own_life = _nearest_mean(similarity[:, self.is_self_harm]) > _nearest_mean(similarity[:, violence])
-        threat = self._margins(similarity) >= MARGIN
+        margins = self._margins(similarity)
+        threat = margins >= MARGIN
         if self.words is not None:
-            threat |= self.words.probabilities(texts) >= PROBABILITY
+            measured = (margins >= WORDS_MIN_MARGIN) & (np.array([len(t) for t in texts]) <= WORDS_MAX_CHARS)
+            threat |= measured & (self.words.probabilities(texts) >= PROBABILITY)
         return [("self-harm" if own else "violence") if t else None for t, own in zip(threat, own_life)]
 
     def _margins(self, similarity: np.ndarray) -> np.ndarray:

@@ -2,7 +2,15 @@ from dataclasses import replace
 
 import numpy as np
 
-from app.search.threat_neighbours import FILE_NAME, MARGIN, NEIGHBOURS, ThreatNeighbours, authored_lines
+from app.search.threat_neighbours import (
+    FILE_NAME,
+    MARGIN,
+    NEIGHBOURS,
+    WORDS_MAX_CHARS,
+    WORDS_MIN_MARGIN,
+    ThreatNeighbours,
+    authored_lines,
+)
 from app.search.threat_words import PROBABILITY, ThreatWords
 from app.text.normalize import normalize
 
@@ -53,17 +61,33 @@ def test_a_threat_is_of_self_harm_when_its_nearest_threats_of_self_harm_are_near
     assert violence_only.read(["", "", ""], said)[:2] == ["violence", "violence"]
 
 
-def test_words_that_read_as_a_threat_make_a_threat_whatever_the_neighbours_say():
+def _words_reader() -> ThreatNeighbours:
     lines = np.eye(4, dtype=np.float32)
     # one n-gram, 横着, weighs enough for a probability of 1 / (1 + e^-8) with it, 1 / (1 + e^2) without
     words = ThreatWords(("横着",), np.array([1.0]), np.array([10.0]), -2.0)
-    texts = ["再来就让他横着出去", "我在门口等师傅"]
-    assert words.probabilities(texts)[0] >= PROBABILITY > words.probabilities(texts)[1]
     is_threat = np.array([True, False, False, False])
-    reader = ThreatNeighbours(tuple("abcd"), lines, is_threat, np.zeros(4, dtype=bool), "inputs", words)
-    said = lines[[3, 3]]  # both nearest a line that is none
+    return ThreatNeighbours(tuple("abcd"), lines, is_threat, np.zeros(4, dtype=bool), "inputs", words)
+
+
+def test_words_that_read_as_a_threat_make_a_threat_where_the_neighbours_say_too_little():
+    reader = _words_reader()
+    texts = ["再来就让他横着出去", "我在门口等师傅"]
+    assert reader.words.probabilities(texts)[0] >= PROBABILITY > reader.words.probabilities(texts)[1]
+    said = np.zeros((2, 4), dtype=np.float32)  # as near the threats as the lines that are none
+    assert reader.margins(said).tolist() == [0.0, 0.0] and 0.0 < MARGIN
     assert reader.read(texts, said) == ["violence", None]
     assert replace(reader, words=None).read(texts, said) == [None, None]
+
+
+def test_words_read_no_threat_beyond_where_they_were_measured():
+    reader = _words_reader()
+    # far nearer a line that is none: the words of a short note cannot outweigh that
+    assert reader.margins(np.eye(4, dtype=np.float32)[[3]])[0] < WORDS_MIN_MARGIN
+    assert reader.read(["再来就让他横着出去"], np.eye(4, dtype=np.float32)[[3]]) == [None]
+    # a long narration read whole, with the threat's words somewhere in it
+    narration = "我跟你说，" + "那天师傅来装宽带，" * 6 + "说要横着把线拉过去"
+    assert len(narration) > WORDS_MAX_CHARS and reader.words.probabilities([narration])[0] >= PROBABILITY
+    assert reader.read([narration], np.zeros((1, 4), dtype=np.float32)) == [None]
 
 
 def test_each_kind_of_line_is_normalised_and_kept_once_and_the_lines_that_are_none_include_their_clauses():
