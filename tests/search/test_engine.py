@@ -95,6 +95,15 @@ def test_a_customer_who_speaks_of_their_own_disability_is_a_vulnerable_customer(
     assert engine.search(query).detected_scenarios[0].id == "vulnerable-customer"
 
 
+@pytest.mark.parametrize(
+    "query", ["你们最近那个交一年送两个月的活动，我这种老号码能不能参加", "我想了解一下你们的学生套餐，研究生能不能办"]
+)
+def test_a_customer_asking_whether_an_offer_applies_gets_the_script_that_checks_first(engine, query):
+    # The scenario's sayings and scripts were all disputes over an offer refused; a plain question
+    # whether one qualifies got a dispute's script or a change of plan.
+    assert engine.search(query).scripts[0].record.id == "promotion-eligibility/offer-enquiry-check-conditions"
+
+
 def test_a_script_not_written_for_the_channel_loses_a_fixed_amount(engine):
     query = "客户在营业厅拿手机对着我们拍视频，说要发到网上"
     found = {
@@ -121,7 +130,7 @@ def test_a_query_that_fits_only_partly_is_ranked_more_by_its_scenarios_than_by_i
         parts = [share * max(scenario_score[i] for i in s.record.scenarios) for s in found.scripts]
         return found.match.level, [s.score for s in found.scripts], parts
 
-    level, scores, parts = scores_and_scenario_parts("你们的人说的话到底算不算数")
+    level, scores, parts = scores_and_scenario_parts("你们的人说话不算话")
     assert level == "weak" and scores == pytest.approx(parts)
     level, scores, parts = scores_and_scenario_parts("热线我打了一上午，全是机器在说话")
     assert level == "strong" and scores != pytest.approx(parts)
