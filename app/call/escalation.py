@@ -403,6 +403,10 @@ _PLATFORMS = _group(
     "youtube 推特 twitter threads 连登 lihkg",
     "黑猫投诉 聚投诉",  # complaint sites run by the media
 )
+# A stream of the customer's own announced in one clause and its subject, the company, in the next: "今晚直播测速，
+# 顺便讲讲你们怎么坑人" (not a shop's live room, one watched or one's job: "看了个直播，说说你们这个套餐").
+_STREAM = re.compile(r"(?:开播|直播|live)(?!卖|带货|间)")
+_STREAM_SUBJECT = re.compile(r"^(?:顺便|然后|到时候?|再|就)?(?:讲讲|说说|聊聊|讲一讲|说一说|讲一下|说一下|讲下|说下|讲吓)你们")
 _REGULATOR_NEXT = re.compile(r"^.{0,5}?(?:" + _PLACES["regulator"] + ")")
 # Actions that are themselves the step.
 _STEPS: dict[Kind, str] = {
@@ -760,6 +764,19 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
     return signs
 
 
+def _stream_then_subject(c: _Clause) -> list[_Sign]:
+    """A stream of the customer's own in the clause before, the company its subject in this one (_STREAM)."""
+    subject, stream = _STREAM_SUBJECT.match(c.text), _STREAM.search(c.prev)
+    if not (subject and stream) or _harmless(c, 0, subject.end()):
+        return []
+    before = c.prev[: stream.start()]
+    if _negated(c.prev, stream.start()) or _OBSERVED.search(before) or _JOB_BEFORE.search(before):
+        return []
+    concrete = _concrete(c.prev, "", stream.start(), stream.end(), c.whole)
+    stream_at = c.whole.rfind(c.prev, 0, c.offset) + stream.start() - c.offset  # the evidence spans both clauses
+    return [c.sign("media", stream_at, subject.end(), concrete)]
+
+
 def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> list[_Sign]:
     signs = []
     for kind, places in _PLACES.items():
@@ -776,6 +793,7 @@ def _clause_signs(c: _Clause, grievance: bool, third_party: bool = False) -> lis
             if kind == "media" and _REGULATOR_NEXT.match(c.text[m.end() :]):
                 continue
             signs.append(c.sign(kind, m.start(), m.end(), _concrete(c.text, c.prev, m.start(), m.end(), c.whole)))
+    signs += _stream_then_subject(c)
     if _ACCUSES.search(c.whole):
         for m in _POLICE.finditer(c.text):
             if not _negated(c.text, m.start()) and not _harmless(c, m.start(), m.end()):
