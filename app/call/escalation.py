@@ -403,10 +403,10 @@ _PLATFORMS = _group(
     "youtube 推特 twitter threads 连登 lihkg",
     "黑猫投诉 聚投诉",  # complaint sites run by the media
 )
-# A stream of the customer's own announced in one clause and its subject, the company, in the next: "今晚直播测速，
-# 顺便讲讲你们怎么坑人" (not a shop's live room, one watched or one's job: "看了个直播，说说你们这个套餐").
-_STREAM = re.compile(r"(?:开播|直播|live)(?!卖|带货|间)")
-_STREAM_SUBJECT = re.compile(r"^(?:顺便|然后|到时候?|再|就)?(?:讲讲|说说|聊聊|讲一讲|说一说|讲一下|说一下|讲下|说下|讲吓)你们")
+# A stream and the company as what it will tell of, in one clause or in two: "今晚直播测速，顺便讲讲你们怎么坑人".
+_STREAM = r"(?:开播|直播|live)"
+_TELL_OF_YOU = r"(?:讲讲|说说|聊聊|讲一讲|说一说|讲一下|说一下|讲下|说下|讲吓)你们"
+_STREAM_SUBJECT = re.compile(r"^(?:顺便|然后|到时候?|再|就)?" + _TELL_OF_YOU)
 _REGULATOR_NEXT = re.compile(r"^.{0,5}?(?:" + _PLACES["regulator"] + ")")
 # Actions that are themselves the step.
 _STEPS: dict[Kind, str] = {
@@ -431,7 +431,7 @@ _STEPS: dict[Kind, str] = {
         r"(?:让|叫)(?:他|她|他们)(?:好好|帮我)?(?:写|发)(?:一篇|篇|一条|出来)(?!检讨|道歉|说明|保证|情况)",  # "我有个做公众号的朋友…我就让他写一篇"
         # a video or a stream about the company: "做个视频从头讲一遍", "今晚开播第一件事就是讲讲你们怎么坑我的"
         r"(?:做|拍|录|剪)(?:个|条|一个|一条|一期)视频.{0,6}?(?:讲|说|曝光)",
-        r"(?:开播|直播|live)[^，]{0,12}?(?:讲讲|说说|聊聊|讲一讲|说一说|讲一下|说一下)你们",
+        _STREAM + r"[^，]{0,12}?" + _TELL_OF_YOU,
         # a live stream, a post that names and shames ("去营业厅开直播", "在官博底下挂你们")
         r"(?:开|搞)着?\s?(?:直播|live)(?!卖|带货)|直播给.{0,4}?看|挂(?:你们|出来|到网上)|(?:发|放|挂|贴|传|po)上网",
         r"给(?:全网|大家|所有人|网友)(?:来)?评(?:评)?理",
@@ -765,8 +765,9 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
 
 
 def _stream_then_subject(c: _Clause) -> list[_Sign]:
-    """A stream of the customer's own in the clause before, the company its subject in this one (_STREAM)."""
-    subject, stream = _STREAM_SUBJECT.match(c.text), _STREAM.search(c.prev)
+    """A stream of the customer's own in the clause before, the company its subject in this one: not the company's
+    live room, a sale, one watched or one's job ("你们直播间那个优惠，说说你们", "看了个直播，说说你们这个套餐")."""
+    subject, stream = _STREAM_SUBJECT.match(c.text), re.search(r"(?<!你们)" + _STREAM + r"(?!卖|带货)", c.prev)
     if not (subject and stream) or _harmless(c, 0, subject.end()):
         return []
     before = c.prev[: stream.start()]
