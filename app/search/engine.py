@@ -9,7 +9,8 @@ relevant statutes and course passages out.
    best-matching text.
 3. Scenario scores combine how well the scenario's own description matches with how well its
    best script matches (descriptions are short, scripts carry the customer's wording), for the
-   whole query and for each clause, so that every demand of a long complaint counts. A thing
+   whole query and for each clause, so that every demand of a long complaint counts (a clause
+   of a few characters only when they name a matter: "这叫什么事" is no demand). A thing
    customers say when the scenario applies (`says`) counts as its description when it matches
    better. A linear probe fitted on all the sayings of each scenario adds its probability
    (scenario_probe.py): an implied demand is often nearest a saying of another scenario. A
@@ -21,7 +22,8 @@ relevant statutes and course passages out.
    higher-ranked script of its scenario, so a complaint with several demands gets a script for
    each near the top. A script that cannot be said on the agent's channel (a counter script on
    the phone) loses a fixed amount: it stays findable, below the ones the agent can use as
-   written.
+   written. The first script is one of a scenario read near the best: words shared with another
+   matter's script do not put that matter first.
 5. Statutes cited by the top scripts are boosted: they are what the answer relies on. So are
    the provisions that govern the detected scenarios (`statutes` in scenarios.yaml): a
    complaint's wording rarely names the law, its kind does. The two articles that best match
@@ -75,8 +77,17 @@ class Weights:
     detect_ratio: float = 0.7  # scenarios within this fraction of the best one are detected
     max_detected: int = 5
     clause_weight: float = 0.8  # a clause's scenario scores count at this share (0: clauses ignored)
+    # A clause shorter than this ("这叫什么事", "我跟你说") says too little to be read alone: its
+    # scores, min-max normalised over the library, name some scenario with full confidence
+    # whatever it says. It is read alone only when its characters name a scenario plainly
+    # ("要赔一万", "还要登报道歉": the character model at least `short_clause_named` sure).
+    short_clause_chars: int = 7
+    short_clause_named: float = 0.5
     context_weight: float = 1.0  # an earlier turn's scenario scores count at this share (a live call)
     unfit_turn_script: float = 0.5  # a latest turn that fits little alone: its own script match counts at this share
+    # The first script belongs to a scenario scoring at least this share of the best one: a script
+    # that matches the words well cannot lead for a matter the reading ranks far below.
+    first_scenario_share: float = 0.8
     diversity: float = 1.0  # score a script loses per higher-ranked script of the same scenario
     other_channel: float = 0.2  # score a script loses when it is not written for the agent's channel
     citation_boost: float = 0.5  # statute score added per citing top script (times its score)
@@ -202,6 +213,8 @@ class SearchEngine:
             wanted = set(scenarios)
             script_score = {p: s for p, s in script_score.items() if wanted & set(script_records[p].scenarios)}
         ranked = _diversify(script_score, script_records, w.diversity, top_k)
+        if match.level != "none" and not scenarios:
+            ranked = _led_by_a_read_scenario(ranked, script_score, script_records, scenario_score, w.first_scenario_share)
         scripts = [ScoredScript(script_records[p], script_score[p]) for p in ranked]
 
         statute_tokens = tokens + legal_terms(text)
@@ -253,6 +266,8 @@ class SearchEngine:
         # A demand stated in one clause of a long complaint is drowned in the whole query's
         # match; each clause on its own brings it back.
         for clause, clause_vector in zip(clauses, clause_vectors):
+            if len(clause) < w.short_clause_chars and self._scenario_words_best(clause) < w.short_clause_named:
+                continue
             clause_score, _ = self._scenario_scores(clause, clause_vector, tokenize(clause), w)
             for sid, score in clause_score.items():
                 scenario_score[sid] = max(scenario_score[sid], w.clause_weight * score)
@@ -431,6 +446,26 @@ def clauses_mean(clause_vectors: list[np.ndarray]) -> np.ndarray:
 
 def _top(scores: dict, n: int) -> list[tuple]:
     return sorted(scores.items(), key=lambda item: (-item[1], str(item[0])))[:n]
+
+
+def _led_by_a_read_scenario(
+    ranked: list[int], score: dict[int, float], records: Sequence[Script], scenario_score: dict[str, float], share: float
+) -> list[int]:
+    """`ranked` with its first script replaced by the best-scoring one of a scenario within `share`
+    of the best scenario, when it is not one already; the rest keep their order."""
+    if not ranked or not scenario_score:
+        return ranked
+    bar = share * max(scenario_score.values())
+
+    def read(p: int) -> bool:
+        return max(scenario_score.get(sid, 0.0) for sid in records[p].scenarios) >= bar
+
+    if read(ranked[0]):
+        return ranked
+    first = max((p for p in score if read(p)), key=lambda p: (score[p], -p), default=None)
+    if first is None:
+        return ranked
+    return [first] + [p for p in ranked if p != first][: len(ranked) - 1]
 
 
 def _diversify(score: dict[int, float], records: Sequence[Script], penalty: float, k: int) -> list[int]:

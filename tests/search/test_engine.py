@@ -104,6 +104,23 @@ def test_a_customer_asking_whether_an_offer_applies_gets_the_script_that_checks_
     assert engine.search(query).scripts[0].record.id == "promotion-eligibility/offer-enquiry-check-conditions"
 
 
+def test_a_short_clause_is_read_alone_only_when_its_characters_name_a_matter(engine):
+    # "这叫什么事" names nothing; read alone, its best match over the library still scores high
+    # and put a customer type second behind the matter of the complaint.
+    query = "宽带我是一次交了一整年的，到期后你们没打招呼就改成每月扣款，这叫什么事"
+    every_clause = replace(engine.weights, short_clause_chars=0)
+
+    def second(weights) -> str:
+        return sorted(engine.read(query, weights).scenario_score.items(), key=lambda kv: -kv[1])[1][0]
+
+    assert second(every_clause) == "endless-talker" and second(engine.weights) != "endless-talker"
+    # "宽带断了三天" is as short, but its characters say what it is about.
+    query = "宽带断了三天，要赔一万"
+    named_ignored = replace(engine.weights, short_clause_named=1.01)
+    fault = {w: engine.read(query, w).scenario_score["broadband-fault"] for w in (engine.weights, named_ignored)}
+    assert fault[engine.weights] > 2 * fault[named_ignored]
+
+
 def test_a_script_not_written_for_the_channel_loses_a_fixed_amount(engine):
     query = "客户在营业厅拿手机对着我们拍视频，说要发到网上"
     found = {

@@ -2,7 +2,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.search.engine import _diversify
+from app.search.engine import _diversify, _led_by_a_read_scenario
 from app.search.hybrid import fuse, min_max
 
 
@@ -34,3 +34,16 @@ def test_diversify_lets_a_second_scenario_pass_variants_of_the_first():
     assert _diversify(score, records, penalty=0.0, k=4) == [0, 1, 3, 2]
     assert _diversify(score, records, penalty=0.15, k=4) == [0, 2, 1, 3]
     assert _diversify(score, records, penalty=0.15, k=2) == [0, 2]
+
+
+def test_the_first_script_is_one_of_a_scenario_the_reading_ranks_near_the_best():
+    records = [SimpleNamespace(scenarios=ids) for ids in (["a"], ["b"], ["c"], ["b", "d"])]
+    score = {0: 0.9, 1: 0.7, 2: 0.8, 3: 0.75}
+    scenario_score = {"a": 0.7, "b": 0.9, "c": 1.0, "d": 0.1}
+    # "a" reads at 0.7 of the best: its script, first by its words, yields the lead to the best
+    # script of a scenario within 0.8 ("c"); the rest keep their order.
+    assert _led_by_a_read_scenario([0, 2, 3, 1], score, records, scenario_score, share=0.8) == [2, 0, 3, 1]
+    assert _led_by_a_read_scenario([0, 3], score, records, scenario_score, share=0.8) == [2, 0]
+    # A script counts by its best scenario ("b" for script 3); a first script read near the best stays.
+    assert _led_by_a_read_scenario([3, 0], score, records, scenario_score, share=0.9) == [3, 0]
+    assert _led_by_a_read_scenario([0, 2], score, records, scenario_score, share=0.0) == [0, 2]
