@@ -407,6 +407,7 @@ _PLATFORMS = _group(
 _STREAM = r"(?:开播|直播|live)"
 _TELL_OF_YOU = r"(?:讲讲|说说|聊聊|讲一讲|说一说|讲一下|说一下|讲下|说下|讲吓)你们"
 _STREAM_SUBJECT = re.compile(r"^(?:顺便|然后|到时候?|再|就)?" + _TELL_OF_YOU)
+_OWN_STREAM = re.compile(r"(?<!你们)" + _STREAM + r"(?!卖|带货)")  # not the company's live room nor a sale
 _REGULATOR_NEXT = re.compile(r"^.{0,5}?(?:" + _PLACES["regulator"] + ")")
 # Actions that are themselves the step.
 _STEPS: dict[Kind, str] = {
@@ -767,7 +768,7 @@ def _places(kind: Kind, places: str, weak: bool, c: _Clause) -> list[_Sign]:
 def _stream_then_subject(c: _Clause) -> list[_Sign]:
     """A stream of the customer's own in the clause before, the company its subject in this one: not the company's
     live room, a sale, one watched or one's job ("你们直播间那个优惠，说说你们", "看了个直播，说说你们这个套餐")."""
-    subject, stream = _STREAM_SUBJECT.match(c.text), re.search(r"(?<!你们)" + _STREAM + r"(?!卖|带货)", c.prev)
+    subject, stream = _STREAM_SUBJECT.match(c.text), _OWN_STREAM.search(c.prev)
     if not (subject and stream) or _harmless(c, 0, subject.end()):
         return []
     before = c.prev[: stream.start()]

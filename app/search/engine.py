@@ -195,11 +195,9 @@ class SearchEngine:
         script_records = collections["scripts"].records
         detected = self._detect(scenario_score, w)
 
-        script_score = {
-            p: own_share * s
-            + w.script_scenario * max(scenario_score.get(i, 0.0) for i in script_records[p].scenarios)
-            for p, s in script_match.items()
-        }
+        # Each script's best scenario score: half of what ranks it, and whether it may come first.
+        scenario_part = {p: max(scenario_score.get(i, 0.0) for i in script_records[p].scenarios) for p in script_match}
+        script_score = {p: own_share * s + w.script_scenario * scenario_part[p] for p, s in script_match.items()}
         if channel:
             for p in script_score:
                 if channel not in script_records[p].channels:
@@ -214,7 +212,8 @@ class SearchEngine:
             script_score = {p: s for p, s in script_score.items() if wanted & set(script_records[p].scenarios)}
         ranked = _diversify(script_score, script_records, w.diversity, top_k)
         if match.level != "none" and not scenarios:
-            ranked = _led_by_a_read_scenario(ranked, script_score, script_records, scenario_score, w.first_scenario_share)
+            bar = w.first_scenario_share * max(scenario_score.values())
+            ranked = _led_by_a_read_scenario(ranked, script_score, scenario_part, bar)
         scripts = [ScoredScript(script_records[p], script_score[p]) for p in ranked]
 
         statute_tokens = tokens + legal_terms(text)
@@ -449,20 +448,13 @@ def _top(scores: dict, n: int) -> list[tuple]:
 
 
 def _led_by_a_read_scenario(
-    ranked: list[int], score: dict[int, float], records: Sequence[Script], scenario_score: dict[str, float], share: float
+    ranked: list[int], score: dict[int, float], scenario_part: dict[int, float], bar: float
 ) -> list[int]:
-    """`ranked` with its first script replaced by the best-scoring one of a scenario within `share`
-    of the best scenario, when it is not one already; the rest keep their order."""
-    if not ranked or not scenario_score:
+    """`ranked` with its first script replaced by the best-scoring one whose scenario scores `bar` or
+    more (`scenario_part`), when it is not one already; the rest keep their order."""
+    if not ranked or scenario_part[ranked[0]] >= bar:
         return ranked
-    bar = share * max(scenario_score.values())
-
-    def read(p: int) -> bool:
-        return max(scenario_score.get(sid, 0.0) for sid in records[p].scenarios) >= bar
-
-    if read(ranked[0]):
-        return ranked
-    first = max((p for p in score if read(p)), key=lambda p: (score[p], -p), default=None)
+    first = max((p for p in score if scenario_part[p] >= bar), key=lambda p: (score[p], -p), default=None)
     if first is None:
         return ranked
     return [first] + [p for p in ranked if p != first][: len(ranked) - 1]

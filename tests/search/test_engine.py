@@ -107,17 +107,17 @@ def test_a_customer_asking_whether_an_offer_applies_gets_the_script_that_checks_
 def test_a_short_clause_is_read_alone_only_when_its_characters_name_a_matter(engine):
     # "这叫什么事" names nothing; read alone, its best match over the library still scores high
     # and put a customer type second behind the matter of the complaint.
-    query = "宽带我是一次交了一整年的，到期后你们没打招呼就改成每月扣款，这叫什么事"
+    filler = "宽带我是一次交了一整年的，到期后你们没打招呼就改成每月扣款，这叫什么事"
     every_clause = replace(engine.weights, short_clause_chars=0)
 
     def second(weights) -> str:
-        return sorted(engine.read(query, weights).scenario_score.items(), key=lambda kv: -kv[1])[1][0]
+        return sorted(engine.read(filler, weights).scenario_score.items(), key=lambda kv: -kv[1])[1][0]
 
     assert second(every_clause) == "endless-talker" and second(engine.weights) != "endless-talker"
     # "光猫一直红灯" is as short, but its characters say what it is about.
-    query = "光猫一直红灯，要赔五千"
+    named = "光猫一直红灯，要赔五千"
     named_ignored = replace(engine.weights, short_clause_named=1.01)
-    fault = {w: engine.read(query, w).scenario_score["broadband-fault"] for w in (engine.weights, named_ignored)}
+    fault = {w: engine.read(named, w).scenario_score["broadband-fault"] for w in (engine.weights, named_ignored)}
     assert fault[engine.weights] > 1.2 * fault[named_ignored]
 
 

@@ -37,13 +37,12 @@ def test_diversify_lets_a_second_scenario_pass_variants_of_the_first():
 
 
 def test_the_first_script_is_one_of_a_scenario_the_reading_ranks_near_the_best():
-    records = [SimpleNamespace(scenarios=ids) for ids in (["a"], ["b"], ["c"], ["b", "d"])]
     score = {0: 0.9, 1: 0.7, 2: 0.8, 3: 0.75}
-    scenario_score = {"a": 0.7, "b": 0.9, "c": 1.0, "d": 0.1}
-    # "a" reads at 0.7 of the best: its script, first by its words, yields the lead to the best
-    # script of a scenario within 0.8 ("c"); the rest keep their order.
-    assert _led_by_a_read_scenario([0, 2, 3, 1], score, records, scenario_score, share=0.8) == [2, 0, 3, 1]
-    assert _led_by_a_read_scenario([0, 3], score, records, scenario_score, share=0.8) == [2, 0]
-    # A script counts by its best scenario ("b" for script 3); a first script read near the best stays.
-    assert _led_by_a_read_scenario([3, 0], score, records, scenario_score, share=0.9) == [3, 0]
-    assert _led_by_a_read_scenario([0, 2], score, records, scenario_score, share=0.0) == [0, 2]
+    scenario_part = {0: 0.7, 1: 0.9, 2: 1.0, 3: 0.9}  # each script's best scenario score, the best 1.0
+    # Script 0's scenario reads at 0.7: first by its words, it yields the lead to the best script of a
+    # scenario at the bar 0.8 or above (2); the rest keep their order.
+    assert _led_by_a_read_scenario([0, 2, 3, 1], score, scenario_part, bar=0.8) == [2, 0, 3, 1]
+    assert _led_by_a_read_scenario([0, 3], score, scenario_part, bar=0.8) == [2, 0]
+    # A first script read at the bar stays, and so does every list when no bar is set.
+    assert _led_by_a_read_scenario([3, 0], score, scenario_part, bar=0.9) == [3, 0]
+    assert _led_by_a_read_scenario([0, 2], score, scenario_part, bar=0.0) == [0, 2]
