@@ -6,9 +6,10 @@ matter said in passing falls below the bar a turn's demands must clear: in "我�
 untrue (false advertising) ranks eleventh. Some demands have words of their own, and those words
 raise the demand: a salesman's or an advert's claim the customer says proved untrue, a plan to
 change, a service opened without consent or bought on the bill by a child or a relative, an offer
-refused, travel or working time lost, staff who treated the customer badly, a contract term or an
-early-exit penalty that binds the customer, money paid that the account does not show, sales calls
-or personal data let out.
+refused, past its end or cheaper for others, travel or working time lost, staff who treated the customer badly, a
+contract term or an early-exit penalty that binds the customer, money paid that the account does not
+show, sales calls or personal data let out, a company that cannot be reached, a phone bought on a
+contract or in instalments, a scam, a line cut off, home broadband down, no mobile signal.
 
 Each cue is read in its clause: "我不是说你们态度不好" and "误工费就不要了" raise nothing. The text is
 normalised first (dialect and misheard words to the words meant, traditional to simplified).
@@ -75,7 +76,8 @@ _WHEN = r"(?:[^，说讲话要会去算定想准]{0,5}?(?:天|日|周|礼拜|星
 _PAID = re.compile(
     r"(?:充|交|缴|存)(?:了|过|完)?[^，]{0,8}?(?:还没到|还是停|还停|没恢复)|"
     r"(?:刚|早就|已经|明明)" + _WHEN + r"?都?(?:交|缴|充)(?:了|过|完)?的?(?:话费|电话费)|重复扣(?:款|费|钱)|"
-    r"充值卡[^，]{0,6}?(?:无效|失败|用不了|充不进)"
+    r"充值卡[^，]{0,6}?(?:无效|失败|用不了|充不进)|明明(?:有|都有)?(?:交|缴|充|付)(?:过|了)?费|"
+    r"(?:收|扣)了?(?:我的?)?钱[^，]{0,4}?(?:不认|不承认)"
 )
 _PAYING = re.compile(r"充|交|缴|存|付|转账")
 _UNSEEN = re.compile(r"(?:没|未|没有|不)(?:到账|入账)")
@@ -156,6 +158,108 @@ def _counted_out(clauses: list[str]) -> bool:
     )
 
 
+# --- promotion-eligibility, past its end or cheaper for others: "那个活动现在还能办吗", "新人专享价，我们老客户
+# 就没份", "朋友在外地办的比我们这便宜一半". A plain question about the offers of today ("有什么优惠") is none.
+_OFFER_NAMED = re.compile(r"优惠|活动|特价|专享|折扣|[二三四五六七八九]折|名额|送(?!去|到|修|回|给你)|免费")
+_OFFER_STILL = re.compile(r"还(?:能|可以|有没有)[^，]{0,4}?(?:办|参加|补|领)")
+_LOYAL = re.compile(
+    r"我[^，]{0,6}?老(?:用户|客户)|老(?:用户|客户)(?:反而|就|都|却|没|不|吃亏|活该|更贵)|欺负老(?:用户|客户)"
+)
+_OTHERS_PAY_LESS = re.compile(
+    r"(?:新(?:用户|客户|人|来的|入网|办)|刚入网|同事|朋友|别人|人家)[^。！？]{0,14}?"
+    r"(?:便宜|优惠|才|只要|只交|送|专享|[\d一二三四五六七八九十]+(?:块|元)|啥都有)"
+)
+
+_CHEAPER_ELSEWHERE = re.compile(
+    r"(?:外地|外省|别的(?:省|城市|地方)|隔壁|其他(?:省|城市)|[^，]{2}办的)[^，]{0,12}?"
+    r"(?:比[^，]{0,6}?便宜|便宜[^，]{0,6}?(?:一半|块|元))|同(?:样|一)的?[^，]{0,4}?套餐[^，]{0,6}?便宜"
+)
+
+
+def _offer_missed(clauses: list[str]) -> bool:
+    text = "，".join(clauses)
+    if _ACCEPTED.search(text):
+        return False
+    compared = _LOYAL.search(text) and _OTHERS_PAY_LESS.search(text)
+    past_end = _OFFER_NAMED.search(text) and _in_clause(_OFFER_STILL, clauses)
+    return bool(compared or past_end or _in_clause(_CHEAPER_ELSEWHERE, clauses))
+
+# --- unreachable-service: a company that cannot be reached, or does not answer -------------------------------
+# "热线转人工等了二十分钟", "工单提交五天没人回", "一直坐席繁忙", "全是机器人"; "热线一下就接通了" says neither.
+_HOTLINE = r"(?:客服|热线|人工|专线|100\d\d|你们的?电话|投诉电话|服务电话)"
+_UNREACHED = re.compile(
+    _HOTLINE + r"[^，]{0,6}?(?:打不通|占线|没有?人接|无人接|转不[了到进]|排队|等了[^，]{0,6}?(?:分钟|小时|半天))|"
+    r"转人工[^，]{0,8}?(?:转了|等了|没有?人|失败|转不|排队)|转不[了到进]人工|"
+    r"(?:找不[着到]|没有?|听不到)[^，]{0,4}?(?:真人|人工)|排队排了|排了[^，]{0,6}?队|坐席(?:繁忙|忙)|线路(?:繁忙|忙)|忙线|"
+    r"才(?:接通|打通|打进来)|"
+    r"(?:工单|投诉|反映)[^，]{0,6}?(?:没有?人(?:回|理|管|处理|跟进)|石沉大海|没有?(?:下文|回音|回复))|"
+    r"(?:一直|从来|到现在|至今|都|根本|也)没有?人?(?:给我)?回(?:电话|电|复)|没有?人(?:联系我|打给我|打来|跟进)|"
+    r"无人(?:回电|回访|回复|联系|跟进|接听)|一个电话都没|(?:全|都|只)(?:是|有)机器人"
+)
+
+# --- installment-phone: a phone bought on a contract or in instalments ---------------------------------------
+# "被营业员忽悠办了个合约机", "手机没了还得还14期", "存钱送手机"; a contract phone's invoice or its faults
+# are other matters, unless the customer speaks of what is left to pay; a phone bought outright is none.
+_PHONE_ON_TERMS = re.compile(
+    r"合约机|上台[^，]{0,8}?机|分期[^，]{0,4}?(?:手机|机|买|购|还|扣)|(?:手机|机|买|购)[^，]{0,6}?分期|分期的(?:钱|款)|"
+    r"购机|机款|送(?:部|台|个)?(?:新)?手机|[0零]首付|还[^，]{0,3}?[\d一二三四五六七八九十两]+期|"
+    r"(?:绑约|合约|签约)[^，]{0,4}?买[^，]{0,3}?(?:手机|机)|比[^，]{0,6}?(?:裸机|空机)"
+)
+_PHONE_MATTER = re.compile(r"发票|专票|开票|黑屏|花屏|屏幕|翻新|死机|质量|故障|维修|保修|返修")
+_LEFT_TO_PAY = re.compile(
+    r"[\d一二三四五六七八九十两]+期|剩下|剩余|月供|还款|解约|取消|每个月(?:还)?(?:在)?扣|还在扣|接着还|不想(?:还|交|付)"
+)
+# A phone bought outright, a contract run its course, or an early-exit penalty (contract-lockin's matter).
+_OWN_PHONE = re.compile(r"全款|到期以后|约满|好用|没有?问题|违约金|违约费")
+
+
+def _phone_on_terms(clauses: list[str]) -> bool:
+    if not _in_clause(_PHONE_ON_TERMS, clauses) or any(_OWN_PHONE.search(c) for c in clauses):
+        return False
+    return not any(_PHONE_MATTER.search(c) for c in clauses) or any(_LEFT_TO_PAY.search(c) for c in clauses)
+
+
+# --- fraud-security: a scam through the phone ---------------------------------------------------------------
+# "接到自称你们客服的电话", "让我报验证码", "转到安全账户"; a number flagged as a scam caller ("被标记成诈骗
+# 电话") is another matter, and so is a customer who says they are no swindler.
+_SCAMMED = re.compile(
+    r"冒充|假冒|假(?:客服|警察|公安|银行)|扮(?:成|作)?[^，]{0,4}?(?:客服|职员|工作人员|警察)|"
+    r"自称[^，]{0,6}?(?:客服|你们|工作人员|营业厅|银行|警察|公安)|"
+    r"说是(?:你们|什么)?[^，]{0,2}?(?:客服|电信|移动|联通|营业厅|公安|警察|银行|法院)|"
+    r"被骗|骗走|骗了我|上当|(?:碰上|遇到|遇上|碰到)[^，]{0,2}?骗子|诈骗电话|scam|骗子[^，]{0,4}?(?:打|知道|发)|"
+    r"验证码[^，]{0,8}?(?:被|给了|告诉|泄露|报)|报(?:了)?验证码|安全账户|屏幕共享|共享屏幕|链接[^，]{0,8}?(?:填|下载|输入)|"
+    r"(?:填|输入)了?[^，]{0,4}?(?:银行卡|卡号|密码)|被转走|盗号|盗刷|伪基站|钓鱼(?:链接|网站|短信)|木马"
+)
+_FLAGGED = re.compile(r"标记|标成|标注|显示|识别|骚扰|不是骗子|又不是|当成|算诈骗|告我们")
+
+# --- suspension-arrears: a line cut off, arrears disputed --------------------------------------------------
+# A secondary card cut off with its main card, or the SMS function stopped, are other matters; 停机保号, a
+# stop asked for, and when a line would be cut off are the customer's own questions.
+_CUT_OFF = re.compile(
+    r"停机|停话|停了?机|欠费|复机|断号|暂停服务|(?:号码?|电话|手机)[^，]{0,3}?停了|"
+    r"欠(?:了|你们)[^，]{0,6}?(?:钱|话费|块|元)"
+)
+_CUT_OFF_OTHER = re.compile(r"短信|简讯|功能|保号|办停|办理停|会停|多少天|多久")
+
+# --- broadband-fault and network-quality: home broadband down or moved, no mobile signal ----------------------
+_LINE_DOWN = re.compile(
+    r"(?:宽带|光猫|网线|wifi|路由器|光纤)[^，]{0,8}?(?:断|掉线|坏|红灯|上不了|连不上|用不了|没有?网|报障|报修|故障|闪)|"
+    r"家里[^，]{0,4}?(?:没有?网|断网|上不了网)|灯[^，]{0,6}?红|移机|(?:没有?|无)(?:资源|端口)|端口(?:满|不够|没了)"
+)
+# Without the line named in the clause, a connection lost counts where the turn speaks of a home line.
+_OFFLINE = re.compile(r"网[^，]{0,4}?(?:一直|老是|总是|经常|又)?断|断网|上不了网|连不上")
+_HOME_LINE = re.compile(r"宽带|光猫|wifi|路由器|网线|电脑|盒子|网课")
+_NO_SIGNAL = re.compile(
+    r"信号[^，]{0,4}?(?:差|不好|弱|没有|时有时无|不稳|一格|很烂|好烂|不行)|(?:没|没有|无|收不到)信号|"
+    r"(?:通话|打电话|语音)[^，]{0,4}?(?:断|掉线|听不清)"
+)
+_WORKING = re.compile(r"没有?(?:问题|毛病)|没有?断|没坏|正常|挺好|很好|不错|满格|修好|恢复了|已修复")
+# A district down at once ("整个小区没信号", "邻居家也断了") is an outage of its own.
+_AREA = re.compile(
+    r"整个|整片|整条|一片|全(?:小区|村|楼|镇|区|市)|我们(?:小区|楼|这栋|这片|这条街|这一带)|周边|附近[^，]{0,3}?都|"
+    r"邻居[^，]{0,3}?(?:也|都)|大家都|停电"
+)
+
 # --- travel-lost-wages: fares, trips in vain, leave taken, work lost ----------------------------------------
 _LOST = re.compile(
     r"误工|打车(?:费|钱|的钱|的?发票)|(?<!停)车费|车钱|路费|交通费|油钱|跑了[^，。！？,.!?]{0,3}?趟|跑过|白跑|"
@@ -176,17 +280,23 @@ _WAIVED = re.compile(r"不要了|算了|不用了|就不要|不用赔|不用出|
 
 # --- service-attitude: how staff treated the customer -------------------------------------------------------
 _TREATED = re.compile(
-    r"态度(?:也|真|太|很|极|非常|特别|实在)?(?:太|很)?(?:差|恶劣|不好|冷淡|傲慢|蛮横|恶心)|"
+    r"态度(?:也|真|太|很|极|非常|特别|实在)?(?:太|很|超|好|巨|贼|蛮|十分|极其|真的)?(?:差|恶劣|不好|冷淡|傲慢|蛮横|恶心)|"
     r"(?:甩|摆|拉)(?:脸|脸子|脸色)|脸(?:马上)?就?拉下来|翻白眼|爱答不理|爱理不理|不耐烦|凶巴巴|"
     r"(?:骂|吼|凶)(?:了)?我|(?:对|冲)我(?:大)?(?:喊|嚷|吼)|推来推去|踢皮球|互相推诿|推诿|板着(?:个)?脸|"
     r"冷冰冰|不理(?:我|人)|(?:抢|夺)(?:我的?)?(?:手机|电话)|推了?我一下|阴阳怪气|看不起(?:我|人)|"
     r"让我找别人|不归(?:她|他|我们)管|挂(?:了)?我(?:的)?电话|敷衍|说脏话|讲粗口|爆粗|(?:话|说话)(?:也|真|太)*难听|"
     r"(?:不|没)穿鞋套|在我家(?:里)?抽烟|关我们?什么事|不搭理|爱搭不理|嘲讽|冷嘲热讽"
 )
-_KIND = re.compile(r"态度(?:还|挺|很|蛮|都)?(?:好|不错|可以)|不是说(?:你们|你|他们|她|他)?态度")
+_KIND = re.compile(r"态度(?:还|挺|很|蛮|都)?(?:好(?!差)|不错|可以)|不是说(?:你们|你|他们|她|他)?态度")
 
-# A clause that says the customer will not, or did not, mean it.
+# A clause that says the customer will not, or did not, mean it; or a cue denied just before it ("我没被骗",
+# "不是欠费", "非合约机").
 _NEGATED = re.compile(r"不是(?:说|要|来|想)|并不是|没说|不会|不打算|没打算|不用")
+_DENIED = re.compile(r"(?:没有?|不是|并非|非|无|未)[^，]{0,2}$")
+# A matter the customer says is settled or was never one ("已经办好了，谢谢", "幸亏没上当", "难怪没信号").
+_SETTLED = re.compile(
+    r"谢谢|多谢|感谢|幸亏|没事|别担心|不用担心|办好了|挺快|好快|很快就|难怪|打扰了|说一声|(?:只是|就是)想(?:问|确认|查)|不要那个"
+)
 
 
 def _clauses(text: str) -> list[str]:
@@ -195,9 +305,11 @@ def _clauses(text: str) -> list[str]:
 
 def _in_clause(pattern: re.Pattern, clauses: list[str], unless: re.Pattern | None = None) -> bool:
     for clause in clauses:
-        m = pattern.search(clause)
-        if m and not _NEGATED.search(clause, 0, m.start()) and not (unless and unless.search(clause)):
-            return True
+        if unless and unless.search(clause):
+            continue
+        for m in pattern.finditer(clause):
+            if not _NEGATED.search(clause, 0, m.start()) and not _DENIED.search(clause, 0, m.start()):
+                return True
     return False
 
 
@@ -239,16 +351,33 @@ def _time_or_fares_lost(clauses: list[str]) -> bool:
 def stated_demands(text: str) -> list[str]:
     """The demands a customer turn states in words (scenario ids), in the taxonomy's order."""
     clauses = _clauses(text)
+    district = any(_AREA.search(c) for c in clauses)
+    home_line = any(_HOME_LINE.search(c) for c in clauses)
+    settled = any(_SETTLED.search(c) for c in clauses)
+    secondary = any("副卡" in c for c in clauses)
+    scam = not settled and _in_clause(_SCAMMED, clauses, unless=_FLAGGED)
     stated = {
         "travel-lost-wages": _time_or_fares_lost(clauses),
         "unauthorized-service": (any(_SERVICE.search(c) for c in clauses) and _in_clause(_UNASKED, clauses))
         or _bought_by_someone_else(clauses),
         "false-advertising": _misrepresented(clauses),
-        "promotion-eligibility": _counted_out(clauses),
+        "promotion-eligibility": _counted_out(clauses) or _offer_missed(clauses),
         "service-attitude": _in_clause(_TREATED, clauses, unless=_KIND),
         "plan-change": _in_clause(_CHANGE, clauses) and not any(_KEEP.search(c) for c in clauses),
         "contract-lockin": _in_clause(_LOCKED_IN, clauses),
         "recharge-payment": _paid_not_shown(clauses),
         "privacy-marketing": _in_clause(_MARKETED, clauses),
+        "unreachable-service": _in_clause(_UNREACHED, clauses),
+        "installment-phone": not settled and _phone_on_terms(clauses),
+        "fraud-security": scam,
+        # a scammer's threat to cut the line ("说我号码要停，让我报验证码") is the scam's matter
+        "suspension-arrears": not settled and not scam and not secondary
+        and _in_clause(_CUT_OFF, clauses, unless=_CUT_OFF_OTHER),
+        "broadband-fault": not settled and not district and (
+            _in_clause(_LINE_DOWN, clauses, unless=_WORKING)
+            or (home_line and _in_clause(_OFFLINE, clauses, unless=_WORKING))
+        ),
+        "network-quality": not settled and not district and not home_line
+        and _in_clause(_NO_SIGNAL, clauses, unless=_WORKING),
     }
     return [scenario for scenario, said in stated.items() if said]

@@ -1,6 +1,8 @@
 """Demands stated in words: each cue with the look-alikes it must leave alone, and the written lines
 (tests/call/data/demand_cues.jsonl: two writers, six demands, each said every way, with look-alikes; two more
-writers for a child's or a relative's purchase charged to the bill)."""
+writers for a child's or a relative's purchase charged to the bill; two more for a company that cannot be
+reached, a phone on a contract or in instalments, a scam, a line cut off, home broadband down, no mobile signal
+and an offer missed)."""
 
 import json
 from pathlib import Path
@@ -44,6 +46,21 @@ LINES = [
         ("你们的推销电话一天打四五个，烦不烦", "privacy-marketing"),
         ("你哋啲推銷電話一日打三次", "privacy-marketing"),
         ("我的个人信息是不是被你们卖了", "privacy-marketing"),
+        ("嗰個職員態度好差，問兩句就黑面", "service-attitude"),
+        ("明明有缴费啊，系统还说我没交", "recharge-payment"),
+        ("打你们热线转人工，排了半个钟头队都没人接", "unreachable-service"),
+        ("上周提的工单到现在没人回复", "unreachable-service"),
+        ("你們客服電話打唔通，一直係錄音", "unreachable-service"),
+        ("营业员劝我爸办了个合约机，八十岁的人哪用得了智能机", "installment-phone"),
+        ("手机都丢了，分期还要每个月照扣？", "installment-phone"),
+        ("接到一个自称你们客服的电话，说我套餐要降级，让我点链接", "fraud-security"),
+        ("对方让我报验证码，我报了，卡里的钱就没了", "fraud-security"),
+        ("昨天刚充的钱，今天号码就停机了", "suspension-arrears"),
+        ("家里光猫一直亮红灯，网根本连不上", "broadband-fault"),
+        ("宽带要移到新家，你们说那边没有端口", "broadband-fault"),
+        ("我家卧室一点信号都没有，打电话老掉线", "network-quality"),
+        ("新人专享价才十九，我这种老客户就没份", "promotion-eligibility"),
+        ("上个月那个五折活动现在还能办吗", "promotion-eligibility"),
     ],
 )
 def test_a_demand_said_in_its_own_words_is_raised(text, demand):
@@ -84,6 +101,24 @@ def test_a_demand_said_in_its_own_words_is_raised(text, demand):
         ("我已经说了明天交话费", "recharge-payment"),
         ("我的号被标记成骚扰电话了，客户都不接", "privacy-marketing"),
         ("我不是说你们泄露了信息，就是想查一下", "privacy-marketing"),
+        ("营业员态度好，解释得也清楚", "service-attitude"),
+        ("热线一下就接通了，人工客服也很耐心", "unreachable-service"),
+        ("我的号码被标记成诈骗电话，客户都没人接", "unreachable-service"),
+        ("合约机屏幕碎了，在保修期内能修吗", "installment-phone"),
+        ("我的手机是全款买的，不是合约机", "installment-phone"),
+        ("合约还没到期，提前解约送的手机要交违约金吗", "installment-phone"),  # the penalty is contract-lockin's
+        ("我的号码被标记成诈骗电话了", "fraud-security"),
+        ("我没被骗，就是想问问来电显示怎么开", "fraud-security"),
+        ("主卡欠费了，我的副卡也跟着停了", "suspension-arrears"),
+        ("想办个停机保号，出国一年", "suspension-arrears"),
+        ("我没欠费，就是查一下余额", "suspension-arrears"),
+        ("有人冒充你们说我号码要停机，让我报验证码", "suspension-arrears"),  # a scammer's pretext
+        ("整个小区从昨晚开始就没信号，宽带也断了", "network-quality"),
+        ("整个小区从昨晚开始就没信号，宽带也断了", "broadband-fault"),
+        ("宽带修好了，现在网速也正常", "broadband-fault"),
+        ("信号没问题，就是想问问套餐", "network-quality"),
+        ("你们现在有什么优惠活动", "promotion-eligibility"),  # a question about today's offers, nothing missed
+        ("我这个老客户的订单被别人抢走了", "promotion-eligibility"),  # the shop's customer, no offer
     ],
 )
 def test_a_look_alike_raises_nothing(text, demand):
