@@ -103,11 +103,11 @@ def test_a_demand_said_in_its_own_words_is_raised(text, demand):
         ("我不是说你们泄露了信息，就是想查一下", "privacy-marketing"),
         ("营业员态度好，解释得也清楚", "service-attitude"),
         ("热线一下就接通了，人工客服也很耐心", "unreachable-service"),
-        ("我的号码被标记成诈骗电话，客户都没人接", "unreachable-service"),
+        ("手机号给标成诈骗电话了，打给客户都没人接", "unreachable-service"),
         ("合约机屏幕碎了，在保修期内能修吗", "installment-phone"),
         ("我的手机是全款买的，不是合约机", "installment-phone"),
         ("合约还没到期，提前解约送的手机要交违约金吗", "installment-phone"),  # the penalty is contract-lockin's
-        ("我的号码被标记成诈骗电话了", "fraud-security"),
+        ("这号码被别人标注为诈骗电话了", "fraud-security"),
         ("我没被骗，就是想问问来电显示怎么开", "fraud-security"),
         ("主卡欠费了，我的副卡也跟着停了", "suspension-arrears"),
         ("想办个停机保号，出国一年", "suspension-arrears"),
