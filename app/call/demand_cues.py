@@ -200,14 +200,15 @@ _UNREACHED = re.compile(
 # --- installment-phone: a phone bought on a contract or in instalments ---------------------------------------
 # "被营业员忽悠办了个合约机", "手机没了还得还14期", "存钱送手机"; a contract phone's invoice or its faults
 # are other matters, unless the customer speaks of what is left to pay; a phone bought outright is none.
+_INSTALMENTS = r"[\d一二三四五六七八九十两]+期"  # 还有八期, 24期
 _PHONE_ON_TERMS = re.compile(
     r"合约机|上台[^，]{0,8}?机|分期[^，]{0,4}?(?:手机|机|买|购|还|扣)|(?:手机|机|买|购)[^，]{0,6}?分期|分期的(?:钱|款)|"
-    r"购机|机款|送(?:部|台|个)?(?:新)?手机|[0零]首付|还[^，]{0,3}?[\d一二三四五六七八九十两]+期|"
+    r"购机|机款|送(?:部|台|个)?(?:新)?手机|[0零]首付|还[^，]{0,3}?" + _INSTALMENTS + r"|"
     r"(?:绑约|合约|签约)[^，]{0,4}?买[^，]{0,3}?(?:手机|机)|比[^，]{0,6}?(?:裸机|空机)"
 )
 _PHONE_MATTER = re.compile(r"发票|专票|开票|黑屏|花屏|屏幕|翻新|死机|质量|故障|维修|保修|返修")
 _LEFT_TO_PAY = re.compile(
-    r"[\d一二三四五六七八九十两]+期|剩下|剩余|月供|还款|解约|取消|每个月(?:还)?(?:在)?扣|还在扣|接着还|不想(?:还|交|付)"
+    _INSTALMENTS + r"|剩下|剩余|月供|还款|解约|取消|每个月(?:还)?(?:在)?扣|还在扣|接着还|不想(?:还|交|付)"
 )
 # A phone bought outright, a contract run its course, or an early-exit penalty (contract-lockin's matter).
 _OWN_PHONE = re.compile(r"全款|到期以后|约满|好用|没有?问题|违约金|违约费")
